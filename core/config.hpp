@@ -1,0 +1,145 @@
+#pragma once
+// The channel file: YAML in, validated structs out. Validation reports every
+// problem at once, each with the file, line and column it comes from, the key
+// path, what is wrong and what is allowed. Exceptions never leave this module:
+// YAML syntax errors become diagnostics too.
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/units.hpp"
+
+namespace onair::core {
+
+struct SourcePosition {
+    int line = 0;    // 1-based; 0 when unknown
+    int column = 0;  // 1-based
+};
+
+struct Diagnostic {
+    std::string file;
+    SourcePosition position;
+    std::string key;      // key path: "ladder[1].width", "inputs.a"
+    std::string message;  // what is wrong
+    std::string allowed;  // what is allowed; may be empty
+    // FILE:LINE:COL: key.path: what is wrong (what is allowed)
+    std::string to_string() const;
+};
+
+enum class InputKind { srt, udp, rtp, testsrc };
+enum class SrtMode { listener, caller };
+
+// One input URL, parsed:
+//   srt://HOST:PORT?mode=listener|caller&latency=MS&passphrase=...&pbkeylen=16|24|32&streamid=...
+//   udp://HOST:PORT[?localaddr=IP]      MPEG-TS in UDP datagrams (unicast or multicast)
+//   rtp://HOST:PORT[?localaddr=IP]      MPEG-TS in RTP (payload type 33)
+//   testsrc:[?size=WxH&rate=FPS&tone=HZ]  built-in signal: pattern, burnt-in clock, tone
+struct InputSpec {
+    InputKind kind = InputKind::testsrc;
+    std::string url;   // as written
+    std::string host;  // bind address (listener, udp, rtp) or peer (caller)
+    int port = 0;
+    // srt
+    SrtMode srt_mode = SrtMode::listener;  // default: listener when HOST is empty, 0.0.0.0 or ::
+    int latency_ms = 120;
+    std::string passphrase;  // never logged or printed
+    int pbkeylen = 0;        // 0: libsrt's default
+    std::string streamid;
+    // udp and rtp
+    std::string localaddr;  // interface for multicast
+    // testsrc
+    int width = 1280;
+    int height = 720;
+    Rational rate{25, 1};
+    int tone_hz = 1000;
+
+    bool listens() const;         // binds a local UDP port (srt listener, udp, rtp)
+    std::string describe() const;  // for the plan; hides the passphrase
+};
+
+struct UrlProblem {
+    std::string message;
+    std::string allowed;
+};
+
+// Parses one input URL; every problem found is returned.
+std::expected<InputSpec, std::vector<UrlProblem>> parse_input_url(std::string_view url);
+
+enum class TimecodeSource { pts, systemclock };
+enum class H264Profile { baseline, main, high };
+
+struct Rung {
+    std::string name;  // also the URL path element: [A-Za-z0-9_-]{1,32}
+    int width = 0;
+    int height = 0;
+    int64_t bitrate = 0;      // video bits/s
+    int64_t max_bitrate = 0;  // VBV cap; default: bitrate
+    int64_t bufsize = 0;      // VBV buffer; default: 2 * max_bitrate
+    H264Profile profile = H264Profile::high;
+    std::optional<Rational> fps;  // absent: the source's rate
+};
+
+struct AudioConfig {
+    int64_t bitrate = 128000;
+    int channels = 2;
+    int sample_rate = 48000;
+};
+
+struct EncoderConfig {
+    std::string preset = "veryfast";  // x264 preset
+    Micros gop = std::chrono::seconds(2);
+};
+
+struct HlsConfig {
+    Micros segment = std::chrono::seconds(6);
+    Micros window = std::chrono::seconds(60);
+};
+
+struct OriginConfig {
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    int threads = 2;
+};
+
+struct PipelineInput {
+    char id = 'a';  // 'a' or 'b'
+    InputSpec input;
+};
+
+struct ChannelConfig {
+    std::string file;     // the path it was read from
+    std::string channel;  // [A-Za-z0-9_-]{1,64}
+    std::vector<PipelineInput> inputs;  // 'a' first, then 'b' if given
+    TimecodeSource timecode = TimecodeSource::pts;
+    std::vector<Rung> ladder;
+    AudioConfig audio;
+    EncoderConfig encoder;
+    HlsConfig hls;
+    OriginConfig origin;
+    // Where each key path was written, for messages about it found later
+    // (a port found in use at start-up).
+    std::map<std::string, SourcePosition> positions;
+
+    Diagnostic diagnostic(const std::string& key, std::string message, std::string allowed = {}) const;
+};
+
+using ConfigResult = std::expected<ChannelConfig, std::vector<Diagnostic>>;
+
+// Reads and validates a channel file. `file` names it in the messages.
+ConfigResult parse_channel_config(std::string_view yaml_text, const std::string& file);
+ConfigResult load_channel_config(const std::string& path);
+
+// Checks against the machine: the origin's TCP port and every listening
+// input's UDP port(s) can be bound now. One diagnostic per port in use.
+std::vector<Diagnostic> check_ports_free(const ChannelConfig& config);
+
+const char* to_string(TimecodeSource source);
+const char* to_string(H264Profile profile);
+const char* to_string(InputKind kind);
+
+}  // namespace onair::core

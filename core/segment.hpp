@@ -1,0 +1,46 @@
+#pragma once
+// A finished media segment as the packager hands it on, and the sink
+// interface that receives it (the origin's store in-process, an HTTP push
+// client when a pipeline runs in its own process).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/units.hpp"
+
+namespace onair::core {
+
+using Bytes = std::vector<uint8_t>;
+using SharedBytes = std::shared_ptr<const Bytes>;
+
+struct Segment {
+    std::string rendition;        // ladder rung name
+    char pipeline = 'a';          // 'a' or 'b'
+    int64_t sequence = 0;         // floor(start / segment length)
+    int64_t start = 0;            // media time of the first frame, 90 kHz since the epoch
+    int64_t duration = 0;         // 90 kHz ticks
+    int frames = 0;               // video frames
+    bool slate = false;           // holds input-loss fill rather than real content
+    int width = 0, height = 0;
+    Rational frame_rate;
+    std::string codecs;           // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"
+    SharedBytes bytes;            // the MPEG-TS segment
+
+    double duration_seconds() const { return double(duration) / 90000.0; }
+    int64_t utc_ms() const { return start / 90; }  // PROGRAM-DATE-TIME
+    // Bits per second of this segment as served.
+    int64_t bitrate() const {
+        return duration > 0 && bytes ? int64_t(double(bytes->size()) * 8 * 90000 / duration) : 0;
+    }
+};
+
+// Receives finished segments. Implementations are thread-safe: each
+// pipeline's thread calls on_segment.
+class SegmentSink {
+public:
+    virtual ~SegmentSink() = default;
+    virtual void on_segment(Segment segment) = 0;
+};
+
+}  // namespace onair::core

@@ -1,0 +1,168 @@
+#include "core/units.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace onair::core {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+// Reads a non-negative decimal number at the front of `s`; advances `s`.
+std::optional<double> take_number(std::string_view& s) {
+    size_t i = 0;
+    bool digits = false, dot = false;
+    while (i < s.size()) {
+        char c = s[i];
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            digits = true;
+        } else if (c == '.' && !dot) {
+            dot = true;
+        } else {
+            break;
+        }
+        ++i;
+    }
+    if (!digits) return std::nullopt;
+    double value = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + i, value);
+    if (ec != std::errc() || ptr != s.data() + i) return std::nullopt;
+    s.remove_prefix(i);
+    return value;
+}
+
+std::string_view take_unit(std::string_view& s) {
+    size_t i = 0;
+    while (i < s.size() && (std::isalpha(static_cast<unsigned char>(s[i])) || s[i] == '/')) ++i;
+    auto unit = s.substr(0, i);
+    s.remove_prefix(i);
+    return unit;
+}
+
+std::string trim_zeros(double v) {
+    auto text = fmt::format("{:.3f}", v);
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text;
+}
+
+}  // namespace
+
+std::optional<Micros> parse_duration(std::string_view text) {
+    auto s = trim(text);
+    if (s.empty()) return std::nullopt;
+    double total_us = 0;
+    bool bare_allowed = true;
+    while (!s.empty()) {
+        auto number = take_number(s);
+        if (!number) return std::nullopt;
+        auto unit = take_unit(s);
+        double scale = 0;
+        if (unit.empty()) {
+            if (!bare_allowed || !s.empty()) return std::nullopt;
+            scale = 1e6;
+        } else if (unit == "h") {
+            scale = 3600e6;
+        } else if (unit == "m" || unit == "min") {
+            scale = 60e6;
+        } else if (unit == "s") {
+            scale = 1e6;
+        } else if (unit == "ms") {
+            scale = 1e3;
+        } else if (unit == "us") {
+            scale = 1;
+        } else {
+            return std::nullopt;
+        }
+        bare_allowed = false;
+        total_us += *number * scale;
+    }
+    if (total_us > 1e15) return std::nullopt;
+    return Micros(static_cast<int64_t>(std::llround(total_us)));
+}
+
+std::optional<int64_t> parse_bitrate(std::string_view text) {
+    auto s = trim(text);
+    auto number = take_number(s);
+    if (!number) return std::nullopt;
+    auto unit = trim(s);
+    double scale = 0;
+    auto is = [&](std::initializer_list<std::string_view> names) {
+        for (auto n : names)
+            if (unit == n) return true;
+        return false;
+    };
+    if (unit.empty() || is({"bps", "b/s"})) {
+        scale = 1;
+    } else if (is({"k", "K", "kbps", "Kbps", "kb/s", "Kb/s", "kbit/s"})) {
+        scale = 1e3;
+    } else if (is({"M", "m", "Mbps", "mbps", "Mb/s", "Mbit/s"})) {
+        scale = 1e6;
+    } else if (is({"G", "Gbps", "Gb/s"})) {
+        scale = 1e9;
+    } else {
+        return std::nullopt;
+    }
+    double bps = *number * scale;
+    if (bps > 1e12) return std::nullopt;
+    return static_cast<int64_t>(std::llround(bps));
+}
+
+std::optional<Rational> parse_frame_rate(std::string_view text) {
+    auto s = trim(text);
+    if (auto slash = s.find('/'); slash != std::string_view::npos) {
+        int num = 0, den = 0;
+        auto a = s.substr(0, slash), b = s.substr(slash + 1);
+        if (std::from_chars(a.data(), a.data() + a.size(), num).ptr != a.data() + a.size() ||
+            std::from_chars(b.data(), b.data() + b.size(), den).ptr != b.data() + b.size() ||
+            num <= 0 || den <= 0)
+            return std::nullopt;
+        return Rational{num, den};
+    }
+    auto rest = s;
+    auto value = take_number(rest);
+    if (!value || !rest.empty() || *value <= 0) return std::nullopt;
+    // NTSC rates as people write them.
+    for (int base : {24, 30, 60, 120}) {
+        double ntsc = base * 1000.0 / 1001.0;
+        if (std::fabs(*value - ntsc) < 0.006) return Rational{base * 1000, 1001};
+    }
+    if (std::fabs(*value - std::round(*value)) < 1e-9)
+        return Rational{static_cast<int>(std::lround(*value)), 1};
+    return Rational{static_cast<int>(std::lround(*value * 1000)), 1000};
+}
+
+std::string format_duration(Micros d) {
+    int64_t us = d.count();
+    if (us == 0) return "0s";
+    if (us % 1000000 != 0) {
+        if (us < 1000000 && us % 1000 == 0) return fmt::format("{}ms", us / 1000);
+        return trim_zeros(us / 1e6) + "s";
+    }
+    int64_t s = us / 1000000;
+    std::string out;
+    if (s >= 3600) out += fmt::format("{}h", s / 3600), s %= 3600;
+    if (s >= 60) out += fmt::format("{}m", s / 60), s %= 60;
+    if (s > 0) out += fmt::format("{}s", s);
+    return out;
+}
+
+std::string format_bitrate(int64_t bps) {
+    if (bps >= 1000000 && bps % 1000000 == 0) return fmt::format("{}M", bps / 1000000);
+    if (bps >= 1000 && bps % 1000 == 0) return fmt::format("{}k", bps / 1000);
+    if (bps >= 1000) return trim_zeros(bps / 1e3) + "k";
+    return fmt::format("{}", bps);
+}
+
+std::string format_frame_rate(Rational r) {
+    if (r.den == 1) return fmt::format("{}", r.num);
+    return trim_zeros(r.value());
+}
+
+}  // namespace onair::core

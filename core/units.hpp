@@ -1,0 +1,36 @@
+#pragma once
+// Parsing of quantities as people write them in channel files: durations
+// ("6s", "500ms", "2h", "1h30m"), bitrates ("3000k", "3.5M", "128kbps") and
+// frame rates ("30", "29.97", "30000/1001").
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace onair::core {
+
+using Micros = std::chrono::microseconds;
+
+struct Rational {
+    int num = 0;
+    int den = 1;
+    double value() const { return den ? double(num) / den : 0.0; }
+    bool valid() const { return num > 0 && den > 0; }
+    friend bool operator==(const Rational&, const Rational&) = default;
+};
+
+// Durations: a number with a unit (h, m/min, s, ms, us), or several ("1h30m").
+// A bare number means seconds. nullopt when not a duration.
+std::optional<Micros> parse_duration(std::string_view text);
+// Bitrates in bits per second: "3000k", "3.5M", "128kbps", "2Mb/s"; a bare
+// number means bits per second. nullopt when not a bitrate.
+std::optional<int64_t> parse_bitrate(std::string_view text);
+// Frame rates: "25", "29.97" (read as 30000/1001), "30000/1001".
+std::optional<Rational> parse_frame_rate(std::string_view text);
+
+std::string format_duration(Micros d);  // "6s", "500ms", "1h30m"
+std::string format_bitrate(int64_t bps);  // "3000k", "3.5M"
+std::string format_frame_rate(Rational r);  // "30", "29.97"
+
+}  // namespace onair::core
