@@ -34,15 +34,31 @@ public:
         return true;
     }
 
-    // Waits up to `timeout`; nullopt on timeout or when closed and drained.
-    std::optional<T> pop_for(std::chrono::milliseconds timeout) {
+    // Never waits: false when full or closed (the item is then dropped).
+    bool try_push(T&& item) {
+        std::lock_guard lock(mutex_);
+        if (closed_ || items_.size() >= capacity_) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            return false;
+        }
+        items_.push_back(std::move(item));
+        pushed_.fetch_add(1, std::memory_order_relaxed);
+        if (items_.size() > high_water_.load(std::memory_order_relaxed))
+            high_water_.store(items_.size(), std::memory_order_relaxed);
+        not_empty_.notify_one();
+        return true;
+    }
+
+    // Waits up to `timeout` for an item and moves it into `out`; false on
+    // timeout or when closed and drained.
+    bool pop_for(T& out, std::chrono::milliseconds timeout) {
         std::unique_lock lock(mutex_);
         not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
-        if (items_.empty()) return std::nullopt;
-        T item = std::move(items_.front());
+        if (items_.empty()) return false;
+        out = std::move(items_.front());
         items_.pop_front();
         not_full_.notify_one();
-        return item;
+        return true;
     }
 
     // Producers stop; the consumer drains what is left and then sees empty.
@@ -65,6 +81,7 @@ public:
     size_t capacity() const { return capacity_; }
     uint64_t pushed() const { return pushed_.load(std::memory_order_relaxed); }
     size_t high_water() const { return high_water_.load(std::memory_order_relaxed); }
+    uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
 private:
     std::string name_;
@@ -75,6 +92,7 @@ private:
     bool closed_ = false;
     std::atomic<uint64_t> pushed_{0};
     std::atomic<size_t> high_water_{0};
+    std::atomic<uint64_t> dropped_{0};
 };
 
 }  // namespace onair::core

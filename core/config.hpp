@@ -8,6 +8,7 @@
 #include <expected>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,7 @@ enum class SrtMode { listener, caller };
 //   udp://HOST:PORT[?localaddr=IP]      MPEG-TS in UDP datagrams (unicast or multicast)
 //   rtp://HOST:PORT[?localaddr=IP]      MPEG-TS in RTP (payload type 33)
 //   testsrc:[?size=WxH&rate=FPS&tone=HZ]  built-in signal: pattern, burnt-in clock, tone
+//   (a bare `testsrc` is accepted too: YAML reads `a: testsrc:` as a nested key)
 struct InputSpec {
     InputKind kind = InputKind::testsrc;
     std::string url;   // as written
@@ -141,5 +143,10 @@ std::vector<Diagnostic> check_ports_free(const ChannelConfig& config);
 const char* to_string(TimecodeSource source);
 const char* to_string(H264Profile profile);
 const char* to_string(InputKind kind);
+
+// For "did you mean" hints: the candidate equal to `word` but for case, else
+// the nearest one at most two edits away (one for candidates of up to four
+// letters; a swap of neighbours is one edit); empty when none is close.
+std::string closest_match(std::string_view word, std::span<const std::string_view> candidates);
 
 }  // namespace onair::core

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <utility>
+#include <algorithm>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -52,10 +54,13 @@ void json_escape_into(std::string& out, std::string_view text) {
 // from any thread; keep a per-thread line buffer.
 thread_local std::string t_libav_line;
 
+// A token bucket: bursts of kBurst lines, then one a second; what is
+// dropped is counted and reported with the next line let through.
 struct RateLimiter {
+    static constexpr double kBurst = 10;
     std::mutex mutex;
-    int64_t window_start = 0;
-    int count = 0;
+    double tokens = kBurst;
+    double last_refill = 0;  // steady seconds
     int suppressed = 0;
 };
 RateLimiter g_libav_limit;
@@ -73,22 +78,20 @@ void libav_callback(void* avcl, int level, const char* format, va_list args) {
 
     int suppressed = 0;
     {
-        std::lock_guard lock(g_libav_limit.mutex);
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now().time_since_epoch())
-                       .count();
-        if (now != g_libav_limit.window_start) {
-            suppressed = g_libav_limit.suppressed;
-            g_libav_limit.window_start = now;
-            g_libav_limit.count = 0;
-            g_libav_limit.suppressed = 0;
-        }
-        if (++g_libav_limit.count > 20) {
-            ++g_libav_limit.suppressed;
+        auto& limit = g_libav_limit;
+        std::lock_guard lock(limit.mutex);
+        double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        limit.tokens = std::min(RateLimiter::kBurst, limit.tokens + (now - limit.last_refill));
+        limit.last_refill = now;
+        if (limit.tokens < 1) {
+            ++limit.suppressed;
             return;
         }
+        limit.tokens -= 1;
+        suppressed = std::exchange(limit.suppressed, 0);
     }
-    if (suppressed > 0) write(Level::warn, "libav", fmt::format("{} messages suppressed", suppressed));
+    if (suppressed > 0)
+        write(Level::warn, "libav", fmt::format("({} similar messages not shown)", suppressed));
     write(level <= AV_LOG_ERROR ? Level::error : Level::warn, "libav", line);
 }
 

@@ -47,10 +47,12 @@ struct SegmentGrid {
 class TimeAnchor {
 public:
     explicit TimeAnchor(int64_t tolerance_ticks) : tolerance_(tolerance_ticks) {}
-    // Offset for a timestamp `pts` (its low 33 bits) seen at UTC `now`: the
-    // newest known offset that puts it within tolerance of `now`, or a new one
-    // that maps it to `now`. Media time is unwrap_near(low33(pts) + offset, now).
-    int64_t lock(int64_t pts, int64_t now);
+    // Offset for a timestamp `pts` (its low 33 bits) seen at UTC `now` by a
+    // pipeline whose media time runs `lag` behind the wall clock: the newest
+    // known offset that puts it within `tolerance` of now - lag, or a new one
+    // that maps it exactly there. Media time is unwrap_near(low33(pts) + offset, now).
+    int64_t lock(int64_t pts, int64_t now, int64_t lag, int64_t tolerance);
+    int64_t tolerance() const { return tolerance_; }
     size_t offsets() const;
 
 private:
@@ -73,6 +75,8 @@ public:
     // Forget the current lock (the input reconnected); the next timestamp locks again.
     void reset() { locked_ = false; }
     bool locked() const { return locked_; }
+    // Times the source's timestamps started a new timeline (a jump, or a
+    // reconnect onto different timestamps).
     int64_t relocks() const { return relocks_; }
     // Current estimate of how far media time runs behind the wall clock.
     int64_t lag() const { return lag_; }
@@ -81,8 +85,10 @@ private:
     TimeAnchor& anchor_;
     int64_t jump_;
     bool locked_ = false;
+    bool has_lag_ = false;  // locked at least once: lag_ is known
     int64_t offset_ = 0;
-    int64_t last_ = 0;
+    int64_t last_ = 0;    // newest media time given out
+    int64_t recent_ = 0;  // media time of the previous timestamp
     int64_t lag_ = 0;
     int64_t relocks_ = 0;
 };

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <numeric>
+
 #include <fmt/format.h>
 
 namespace onair::core {
@@ -58,14 +60,16 @@ std::optional<Micros> parse_duration(std::string_view text) {
     auto s = trim(text);
     if (s.empty()) return std::nullopt;
     double total_us = 0;
-    bool bare_allowed = true;
+    double last_scale = 0;  // units must come largest first, each once: "1h30m", not "30m1h"
     while (!s.empty()) {
         auto number = take_number(s);
         if (!number) return std::nullopt;
+        s = trim(s);
         auto unit = take_unit(s);
+        s = trim(s);
         double scale = 0;
         if (unit.empty()) {
-            if (!bare_allowed || !s.empty()) return std::nullopt;
+            if (last_scale != 0 || !s.empty()) return std::nullopt;  // a bare number is seconds
             scale = 1e6;
         } else if (unit == "h") {
             scale = 3600e6;
@@ -80,7 +84,8 @@ std::optional<Micros> parse_duration(std::string_view text) {
         } else {
             return std::nullopt;
         }
-        bare_allowed = false;
+        if (last_scale != 0 && scale >= last_scale) return std::nullopt;
+        last_scale = scale;
         total_us += *number * scale;
     }
     if (total_us > 1e15) return std::nullopt;
@@ -115,19 +120,26 @@ std::optional<int64_t> parse_bitrate(std::string_view text) {
 }
 
 std::optional<Rational> parse_frame_rate(std::string_view text) {
+    // Far above any real frame rate, and small enough that num/den never overflow.
+    constexpr int kMaxPart = 1'000'000;
+    auto reduced = [](int num, int den) {
+        int g = std::gcd(num, den);
+        return Rational{num / g, den / g};
+    };
     auto s = trim(text);
     if (auto slash = s.find('/'); slash != std::string_view::npos) {
         int num = 0, den = 0;
         auto a = s.substr(0, slash), b = s.substr(slash + 1);
-        if (std::from_chars(a.data(), a.data() + a.size(), num).ptr != a.data() + a.size() ||
+        if (a.empty() || b.empty() ||
+            std::from_chars(a.data(), a.data() + a.size(), num).ptr != a.data() + a.size() ||
             std::from_chars(b.data(), b.data() + b.size(), den).ptr != b.data() + b.size() ||
-            num <= 0 || den <= 0)
+            num <= 0 || den <= 0 || num > kMaxPart || den > kMaxPart)
             return std::nullopt;
-        return Rational{num, den};
+        return reduced(num, den);
     }
     auto rest = s;
     auto value = take_number(rest);
-    if (!value || !rest.empty() || *value <= 0) return std::nullopt;
+    if (!value || !rest.empty() || *value <= 0 || *value > kMaxPart / 1000) return std::nullopt;
     // NTSC rates as people write them.
     for (int base : {24, 30, 60, 120}) {
         double ntsc = base * 1000.0 / 1001.0;
@@ -135,15 +147,20 @@ std::optional<Rational> parse_frame_rate(std::string_view text) {
     }
     if (std::fabs(*value - std::round(*value)) < 1e-9)
         return Rational{static_cast<int>(std::lround(*value)), 1};
-    return Rational{static_cast<int>(std::lround(*value * 1000)), 1000};
+    auto millis = static_cast<int>(std::lround(*value * 1000));
+    if (millis <= 0) return std::nullopt;
+    return reduced(millis, 1000);
 }
 
 std::string format_duration(Micros d) {
     int64_t us = d.count();
     if (us == 0) return "0s";
+    if (us < 0) return "-" + format_duration(Micros(-us));
     if (us % 1000000 != 0) {
         if (us < 1000000 && us % 1000 == 0) return fmt::format("{}ms", us / 1000);
-        return trim_zeros(us / 1e6) + "s";
+        if (us < 1000) return fmt::format("{}us", us);
+        if (us % 1000 == 0) return trim_zeros(us / 1e6) + "s";
+        return fmt::format("{}us", us);  // exact rather than rounded
     }
     int64_t s = us / 1000000;
     std::string out;

@@ -20,17 +20,18 @@ struct Rational {
     friend bool operator==(const Rational&, const Rational&) = default;
 };
 
-// Durations: a number with a unit (h, m/min, s, ms, us), or several ("1h30m").
-// A bare number means seconds. nullopt when not a duration.
+// Durations: a number with a unit (h, m/min, s, ms, us), or several, largest
+// first ("1h30m"). A bare number means seconds. nullopt when not a duration.
 std::optional<Micros> parse_duration(std::string_view text);
 // Bitrates in bits per second: "3000k", "3.5M", "128kbps", "2Mb/s"; a bare
 // number means bits per second. nullopt when not a bitrate.
 std::optional<int64_t> parse_bitrate(std::string_view text);
-// Frame rates: "25", "29.97" (read as 30000/1001), "30000/1001".
+// Frame rates: "25", "29.97" (read as 30000/1001), "30000/1001"; always
+// returned in lowest terms ("60/2" is 30/1, "12.5" is 25/2).
 std::optional<Rational> parse_frame_rate(std::string_view text);
 
-std::string format_duration(Micros d);  // "6s", "500ms", "1h30m"
-std::string format_bitrate(int64_t bps);  // "3000k", "3.5M"
+std::string format_duration(Micros d);      // "6s", "500ms", "1.5s", "1h30m"; exact
+std::string format_bitrate(int64_t bps);    // "3M", "3500k", "128k"; exact
 std::string format_frame_rate(Rational r);  // "30", "29.97"
 
 }  // namespace onair::core

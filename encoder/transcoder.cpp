@@ -1,0 +1,209 @@
+#include "encoder/transcoder.hpp"
+
+#include <fmt/format.h>
+
+extern "C" {
+#include <libavutil/imgutils.h>
+}
+
+#include "core/log.hpp"
+
+namespace onair::encoder {
+namespace {
+constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+
+int64_t ms_to_ticks(std::chrono::milliseconds ms) { return ms.count() * (core::kMediaClock / 1000); }
+}  // namespace
+
+core::Result<std::unique_ptr<Transcoder>> Transcoder::create(TranscoderSettings settings,
+                                                             core::MediaClock& clock,
+                                                             core::PipelineStatus& status,
+                                                             core::FillLog& fill_log,
+                                                             std::string component,
+                                                             TranscoderOutput output) {
+    auto t = std::make_unique<Transcoder>(Key{}, std::move(settings), clock, status, fill_log,
+                                          std::move(component), std::move(output));
+    auto audio = AudioEncoder::open(t->settings_.audio, t->output_.audio);
+    if (!audio) return std::unexpected(audio.error());
+    t->audio_ = std::move(*audio);
+    return t;
+}
+
+Transcoder::Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock,
+                       core::PipelineStatus& status, core::FillLog& fill_log, std::string component,
+                       TranscoderOutput output)
+    : settings_(std::move(settings)),
+      clock_(clock),
+      status_(status),
+      fill_log_(fill_log),
+      component_(std::move(component)),
+      output_(std::move(output)),
+      ladder_(settings_.ladder, settings_.encoder, component_, output_.video) {}
+
+core::Result<> Transcoder::handle(core::MediaEvent& event, int64_t now) {
+    if (auto* streams = std::get_if<core::StreamsOpened>(&event)) return open_streams(*streams);
+    if (auto* raw = std::get_if<core::RawFrame>(&event)) {
+        if (raw->kind == core::MediaKind::video) return on_video(raw->frame.get(), raw->time_base, now);
+        input_has_audio_ = true;
+        return on_audio(raw->frame.get(), raw->time_base, now);
+    }
+    auto& media = std::get<core::MediaPacket>(event);
+    auto& decoder = media.kind == core::MediaKind::video ? video_decoder_ : audio_decoder_;
+    if (!decoder) return {};
+    frame_error_ = {};
+    AVRational time_base = decoder->time_base();
+    int64_t errors_before = decoder->errors();
+    decoder->decode(media.packet.get(), [&](AVFrame* frame) {
+        if (!frame_error_) return;
+        frame_error_ = media.kind == core::MediaKind::video ? on_video(frame, time_base, now)
+                                                            : on_audio(frame, time_base, now);
+    });
+    status_.decode_errors.fetch_add(decoder->errors() - errors_before);
+    return frame_error_;
+}
+
+core::Result<> Transcoder::open_streams(const core::StreamsOpened& streams) {
+    // A new connection: the source's clock may have restarted.
+    clock_.reset();
+    video_decoder_.reset();
+    audio_decoder_.reset();
+    input_has_audio_ = false;
+    if (streams.video_frame_rate.num > 0 && streams.video_frame_rate.den > 0) {
+        source_rate_ = streams.video_frame_rate;
+        frame_ticks_ = av_rescale_q(1, av_inv_q(source_rate_), kMediaTimeBase);
+    }
+    if (streams.video) {
+        auto d = Decoder::open(*streams.video, streams.video_time_base);
+        if (!d) {
+            log::error(component_, "video: {}", d.error().message);
+        } else {
+            video_decoder_.emplace(std::move(*d));
+        }
+    }
+    if (streams.audio) {
+        auto d = Decoder::open(*streams.audio, streams.audio_time_base);
+        if (!d) {
+            log::error(component_, "audio: {}", d.error().message);
+        } else {
+            audio_decoder_.emplace(std::move(*d));
+            input_has_audio_ = true;
+        }
+    }
+    return {};
+}
+
+core::Result<> Transcoder::on_video(AVFrame* frame, AVRational time_base, int64_t now) {
+    int64_t pts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
+                                                                 : frame->pts;
+    if (pts == AV_NOPTS_VALUE) return {};
+    int64_t jumps_before = clock_.relocks();
+    int64_t media = clock_.to_media(av_rescale_q(pts, time_base, kMediaTimeBase), now);
+    if (clock_.relocks() != jumps_before) {
+        status_.timeline_jumps.fetch_add(1);
+        log::warn(component_, "source timestamps jumped: following the new timeline");
+    }
+    status_.frames_in.fetch_add(1);
+    // Any real picture pauses the fill; the next tick resumes it if this was
+    // a straggler from a connection that is gone.
+    last_arrival_ = now;
+    // At or before what was already sent (overlap with fill): late, dropped.
+    if (last_video_media_ != core::kNoMediaTime && media <= last_video_media_) return {};
+    arrival_lag_ = now - media;
+    if (filling_) {
+        filling_ = false;
+        status_.filling = false;
+        log::info(component_, "input back: real pictures again after {:.1f} s of fill",
+                  core::ticks_to_seconds(media - fill_started_));
+    }
+    if (!last_frame_) last_frame_ = core::make_frame();
+    av_frame_unref(last_frame_.get());
+    if (int rc = av_frame_ref(last_frame_.get(), frame); rc < 0) return core::av_fail("frame", rc);
+    last_frame_->pts = media;
+    last_video_media_ = media;
+    if (auto ok = ladder_.push(last_frame_.get(), source_rate_); !ok) return ok;
+    return keep_audio_alongside(media);
+}
+
+core::Result<> Transcoder::on_audio(AVFrame* frame, AVRational time_base, int64_t now) {
+    int64_t pts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
+                                                                 : frame->pts;
+    if (pts == AV_NOPTS_VALUE) return {};
+    int64_t media = clock_.to_media(av_rescale_q(pts, time_base, kMediaTimeBase), now);
+    if (filling_) return {};  // silence is running; real audio resumes with the pictures
+    return audio_->push(frame, media);
+}
+
+// Sources without audio (or whose audio stalls) still get a track of silence.
+core::Result<> Transcoder::keep_audio_alongside(int64_t media) {
+    if (input_has_audio_ && !filling_) {
+        int64_t position = audio_->position();
+        // Real audio that has fallen more than 2 s behind the pictures is gone.
+        if (position != core::kNoMediaTime && media - position < 2 * core::kMediaClock) return {};
+        if (position == core::kNoMediaTime && media - last_video_media_ < 2 * core::kMediaClock)
+            return {};
+    }
+    return audio_->push_silence_until(media);
+}
+
+core::Result<> Transcoder::tick(int64_t now) {
+    if (last_video_media_ == core::kNoMediaTime || !last_frame_) return {};
+    if (now - last_arrival_ < ms_to_ticks(settings_.fill.start_after)) return {};
+    return emit_fill(now);
+}
+
+core::Result<> Transcoder::emit_fill(int64_t now) {
+    if (!filling_) {
+        filling_ = true;
+        status_.filling = true;
+        fill_started_ = last_video_media_ + frame_ticks_;
+        log::warn(component_, "no pictures for {} ms: repeating the last one, then black, with silence",
+                  settings_.fill.start_after.count());
+    }
+    // Keep media time running as it did for the real frames.
+    int64_t due = now - arrival_lag_;
+    while (last_video_media_ + frame_ticks_ <= due) {
+        int64_t media = last_video_media_ + frame_ticks_;
+        bool repeat = media - fill_started_ < ms_to_ticks(settings_.fill.repeat_last);
+        AVFrame* picture = repeat ? last_frame_.get() : black_frame();
+        if (!picture) return core::fail("out of memory");
+        picture->pts = media;
+        if (auto ok = ladder_.push(picture, source_rate_); !ok) return ok;
+        fill_log_.add(media, media + frame_ticks_);
+        status_.fill_frames.fetch_add(1);
+        last_video_media_ = media;
+        if (auto ok = audio_->push_silence_until(media + frame_ticks_); !ok) return ok;
+    }
+    return {};
+}
+
+AVFrame* Transcoder::black_frame() {
+    const AVFrame& like = *last_frame_;
+    if (black_ && black_->width == like.width && black_->height == like.height &&
+        black_->format == like.format)
+        return black_.get();
+    black_ = core::make_frame();
+    black_->width = like.width;
+    black_->height = like.height;
+    black_->format = like.format;
+    black_->sample_aspect_ratio = like.sample_aspect_ratio;
+    black_->color_range = like.color_range;
+    black_->colorspace = like.colorspace;
+    if (av_frame_get_buffer(black_.get(), 0) < 0) return nullptr;
+    ptrdiff_t linesizes[4];
+    for (int i = 0; i < 4; ++i) linesizes[i] = black_->linesize[i];
+    av_image_fill_black(black_->data, linesizes, AVPixelFormat(like.format), like.color_range,
+                        like.width, like.height);
+    return black_.get();
+}
+
+core::Result<> Transcoder::flush() {
+    if (video_decoder_) {
+        video_decoder_->decode(nullptr, [&](AVFrame* f) {
+            if (frame_error_) frame_error_ = on_video(f, video_decoder_->time_base(), last_arrival_);
+        });
+    }
+    if (auto ok = ladder_.flush(); !ok) return ok;
+    return audio_->flush();
+}
+
+}  // namespace onair::encoder

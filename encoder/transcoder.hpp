@@ -1,0 +1,97 @@
+#pragma once
+// One pipeline's media work between its input and its segmenters: decodes the
+// input once, stamps every frame with the channel's media time (MediaClock),
+// and feeds the video ladder and the audio encoder. When the input goes
+// quiet it keeps the output going — the last picture repeated for a while,
+// then black, with silence — paced by the wall clock, and logs those
+// intervals in the FillLog so segments holding them can be marked as slate.
+// Owned and called by the pipeline's thread only.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/fill_log.hpp"
+#include "core/media_event.hpp"
+#include "core/media_time.hpp"
+#include "core/status.hpp"
+#include "encoder/audio_encoder.hpp"
+#include "encoder/decoder.hpp"
+#include "encoder/video_ladder.hpp"
+
+namespace onair::encoder {
+
+struct FillPolicy {
+    std::chrono::milliseconds start_after{1000};  // no input this long: start filling
+    std::chrono::milliseconds repeat_last{1000};  // repeat the last picture, then black
+};
+
+struct TranscoderSettings {
+    std::vector<core::Rung> ladder;
+    core::EncoderConfig encoder;
+    core::AudioConfig audio;
+    FillPolicy fill;
+};
+
+struct TranscoderOutput {
+    std::function<void(const EncodedVideo&)> video;
+    std::function<void(AVPacket* packet, const AVCodecParameters& params)> audio;
+};
+
+class Transcoder {
+public:
+    static core::Result<std::unique_ptr<Transcoder>> create(TranscoderSettings settings,
+                                                            core::MediaClock& clock,
+                                                            core::PipelineStatus& status,
+                                                            core::FillLog& fill_log,
+                                                            std::string component,
+                                                            TranscoderOutput output);
+    // An event from the input; `now` is UTC media time at its arrival.
+    core::Result<> handle(core::MediaEvent& event, int64_t now);
+    // Called regularly (every ~100 ms) whether or not input arrived.
+    core::Result<> tick(int64_t now);
+    // End of the run: drain everything into packets.
+    core::Result<> flush();
+
+    struct Key {
+        explicit Key() = default;
+    };
+    Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock,
+               core::PipelineStatus& status, core::FillLog& fill_log, std::string component,
+               TranscoderOutput output);
+
+private:
+    core::Result<> open_streams(const core::StreamsOpened& streams);
+    core::Result<> on_video(AVFrame* frame, AVRational time_base, int64_t now);
+    core::Result<> on_audio(AVFrame* frame, AVRational time_base, int64_t now);
+    core::Result<> emit_fill(int64_t now);
+    core::Result<> keep_audio_alongside(int64_t media);
+    AVFrame* black_frame();
+
+    TranscoderSettings settings_;
+    core::MediaClock& clock_;
+    core::PipelineStatus& status_;
+    core::FillLog& fill_log_;
+    std::string component_;
+    TranscoderOutput output_;
+    VideoLadder ladder_;
+    std::unique_ptr<AudioEncoder> audio_;
+
+    std::optional<Decoder> video_decoder_, audio_decoder_;
+    AVRational source_rate_{0, 1};
+    bool input_has_audio_ = false;
+    core::Result<> frame_error_;  // first error raised inside a decoder callback
+
+    int64_t last_video_media_ = core::kNoMediaTime;  // of the last frame sent to the ladder
+    int64_t last_arrival_ = 0;                        // UTC media time the last real frame came
+    int64_t arrival_lag_ = 0;                         // now - media time of real frames
+    int64_t frame_ticks_ = core::kMediaClock / 25;    // source frame duration
+    bool filling_ = false;
+    int64_t fill_started_ = 0;
+    core::FramePtr last_frame_;  // last real picture, for repeats
+    core::FramePtr black_;
+};
+
+}  // namespace onair::encoder

@@ -1,0 +1,222 @@
+#include "encoder/video_ladder.hpp"
+
+#include <fmt/format.h>
+
+extern "C" {
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include "core/log.hpp"
+
+namespace onair::encoder {
+
+namespace {
+constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+
+core::Rational usable_rate(AVRational r) {
+    if (r.num > 0 && r.den > 0 && av_q2d(r) >= 1 && av_q2d(r) <= 240) return {r.num, r.den};
+    return {25, 1};
+}
+}  // namespace
+
+struct VideoLadder::RungEncoder {
+    core::CodecContextPtr context;
+    core::CodecParametersPtr params;
+    core::Rational fps;
+    int64_t last_pts = INT64_MIN;  // in the encoder's time base
+    int64_t last_gop = INT64_MIN;
+};
+
+VideoLadder::VideoLadder(std::vector<core::Rung> rungs, core::EncoderConfig encoder,
+                         std::string component, PacketSink sink)
+    : rungs_(std::move(rungs)),
+      config_(std::move(encoder)),
+      component_(std::move(component)),
+      sink_(std::move(sink)),
+      gop_grid_{core::micros_to_ticks(config_.gop)},
+      filtered_(core::make_frame()),
+      packet_(core::make_packet()) {}
+
+VideoLadder::~VideoLadder() = default;
+
+core::Result<> VideoLadder::open_encoders(const AVFrame& first, AVRational source_rate) {
+    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
+    if (!codec) return core::fail("this FFmpeg has no libx264 encoder");
+    for (const auto& rung : rungs_) {
+        auto enc = std::make_unique<RungEncoder>();
+        enc->fps = rung.fps ? *rung.fps : usable_rate(source_rate);
+        AVCodecContext* c = avcodec_alloc_context3(codec);
+        if (!c) return core::fail("out of memory");
+        enc->context.reset(c);
+        c->width = rung.width;
+        c->height = rung.height;
+        c->pix_fmt = AV_PIX_FMT_YUV420P;
+        c->sample_aspect_ratio = AVRational{1, 1};
+        c->time_base = AVRational{enc->fps.den, enc->fps.num};
+        c->framerate = AVRational{enc->fps.num, enc->fps.den};
+        c->bit_rate = rung.bitrate;
+        c->rc_max_rate = rung.max_bitrate;
+        c->rc_buffer_size = int(std::min<int64_t>(rung.bufsize, INT32_MAX));
+        // GOP length in frames; IDRs are forced on media-time GOP boundaries,
+        // this only stops x264 from adding its own in between.
+        int gop_frames = std::max(1, int(std::lround(double(gop_grid_.length) / core::kMediaClock *
+                                                     enc->fps.value())));
+        c->gop_size = gop_frames;
+        c->keyint_min = gop_frames;
+        c->thread_count = 0;
+        c->color_range = first.color_range;
+        c->colorspace = first.colorspace;
+        c->color_primaries = first.color_primaries;
+        c->color_trc = first.color_trc;
+        core::Options options;
+        options.set("preset", config_.preset);
+        options.set("profile", core::to_string(rung.profile));
+        options.set("forced-idr", int64_t{1});
+        options.set("x264-params", "scenecut=0");
+        int rc = avcodec_open2(c, codec, options.address());
+        if (rc < 0) return core::av_fail(fmt::format("open x264 for {}", rung.name), rc);
+        enc->params.reset(avcodec_parameters_alloc());
+        if (!enc->params) return core::fail("out of memory");
+        avcodec_parameters_from_context(enc->params.get(), c);
+        log::info(component_, "rung {}: {}x{} {} fps, {} kb/s (max {}), {} {}, GOP {} frames",
+                  rung.name, rung.width, rung.height, core::format_frame_rate(enc->fps),
+                  rung.bitrate / 1000, rung.max_bitrate / 1000, config_.preset,
+                  core::to_string(rung.profile), gop_frames);
+        encoders_.push_back(std::move(enc));
+    }
+    return {};
+}
+
+core::Result<> VideoLadder::build_graph(const AVFrame& frame, const GraphKey& key) {
+    graph_.reset(avfilter_graph_alloc());
+    if (!graph_) return core::fail("out of memory");
+    sinks_.clear();
+
+    GraphSource source{frame.width, frame.height,
+                       {key.sar_num > 0 ? key.sar_num : 1, key.sar_den > 0 ? key.sar_den : 1},
+                       key.interlaced};
+    std::vector<GraphRung> graph_rungs;
+    for (size_t i = 0; i < rungs_.size(); ++i)
+        graph_rungs.push_back({rungs_[i].width, rungs_[i].height, encoders_[i]->fps});
+    std::string description = ladder_filter_description(source, graph_rungs);
+
+    std::string args = fmt::format("video_size={}x{}:pix_fmt={}:time_base=1/{}:pixel_aspect={}/{}",
+                                   frame.width, frame.height, frame.format, core::kMediaClock,
+                                   source.sample_aspect.num, source.sample_aspect.den);
+    int rc = avfilter_graph_create_filter(&source_, avfilter_get_by_name("buffer"), "in",
+                                          args.c_str(), nullptr, graph_.get());
+    if (rc < 0) return core::av_fail("ladder graph source", rc);
+
+    // Parse the description between our source and one sink per rung.
+    AVFilterInOut* outputs = avfilter_inout_alloc();  // the source feeds the graph's [in]
+    outputs->name = av_strdup("in");
+    outputs->filter_ctx = source_;
+    outputs->pad_idx = 0;
+    outputs->next = nullptr;
+    AVFilterInOut* inputs = nullptr;  // the graph's [outN] feed our sinks
+    for (size_t i = rungs_.size(); i-- > 0;) {
+        AVFilterContext* sink = nullptr;
+        rc = avfilter_graph_create_filter(&sink, avfilter_get_by_name("buffersink"),
+                                          fmt::format("sink{}", i).c_str(), nullptr, nullptr,
+                                          graph_.get());
+        if (rc < 0) {
+            avfilter_inout_free(&outputs);
+            avfilter_inout_free(&inputs);
+            return core::av_fail("ladder graph sink", rc);
+        }
+        sinks_.insert(sinks_.begin(), sink);
+        AVFilterInOut* in = avfilter_inout_alloc();
+        in->name = av_strdup(fmt::format("out{}", i).c_str());
+        in->filter_ctx = sink;
+        in->pad_idx = 0;
+        in->next = inputs;
+        inputs = in;
+    }
+    rc = avfilter_graph_parse_ptr(graph_.get(), description.c_str(), &inputs, &outputs, nullptr);
+    avfilter_inout_free(&inputs);
+    avfilter_inout_free(&outputs);
+    if (rc < 0) return core::av_fail("ladder graph '" + description + "'", rc);
+    rc = avfilter_graph_config(graph_.get(), nullptr);
+    if (rc < 0) return core::av_fail("ladder graph config", rc);
+    graph_key_ = key;
+    log::info(component_, "filter graph for {}x{} {}{}: {}", frame.width, frame.height,
+              av_get_pix_fmt_name(AVPixelFormat(frame.format)), key.interlaced ? " interlaced" : "",
+              description);
+    return {};
+}
+
+core::Result<> VideoLadder::push(AVFrame* frame, AVRational source_rate) {
+    if (encoders_.empty()) {
+        if (auto ok = open_encoders(*frame, source_rate); !ok) return ok;
+    }
+    GraphKey key{frame->width,
+                 frame->height,
+                 frame->format,
+                 frame->sample_aspect_ratio.num,
+                 frame->sample_aspect_ratio.den,
+                 bool(frame->interlaced_frame) || (graph_key_ && graph_key_->interlaced)};
+    if (!graph_key_ || !(*graph_key_ == key)) {
+        if (auto ok = build_graph(*frame, key); !ok) return ok;
+    }
+    int rc = av_buffersrc_add_frame_flags(source_, frame, AV_BUFFERSRC_FLAG_KEEP_REF);
+    if (rc < 0) return core::av_fail("ladder graph input", rc);
+    return pull_frames();
+}
+
+core::Result<> VideoLadder::pull_frames() {
+    for (size_t i = 0; i < sinks_.size(); ++i) {
+        for (;;) {
+            int rc = av_buffersink_get_frame(sinks_[i], filtered_.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) break;
+            if (rc < 0) return core::av_fail("ladder graph output", rc);
+            filtered_->pts = av_rescale_q(filtered_->pts, av_buffersink_get_time_base(sinks_[i]),
+                                          encoders_[i]->context->time_base);
+            auto ok = encode(i, filtered_.get());
+            av_frame_unref(filtered_.get());
+            if (!ok) return ok;
+        }
+    }
+    return {};
+}
+
+core::Result<> VideoLadder::encode(size_t index, AVFrame* frame) {
+    RungEncoder& enc = *encoders_[index];
+    if (frame) {
+        // Never feed x264 a timestamp twice (a graph rebuild may repeat one).
+        if (frame->pts <= enc.last_pts) return {};
+        enc.last_pts = frame->pts;
+        int64_t media = av_rescale_q(frame->pts, enc.context->time_base, kMediaTimeBase);
+        int64_t gop = gop_grid_.index_of(media);
+        frame->pict_type = gop != enc.last_gop ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+        enc.last_gop = gop;
+    }
+    int rc = avcodec_send_frame(enc.context.get(), frame);
+    if (rc < 0 && rc != AVERROR_EOF) return core::av_fail("x264", rc);
+    for (;;) {
+        rc = avcodec_receive_packet(enc.context.get(), packet_.get());
+        if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) break;
+        if (rc < 0) return core::av_fail("x264", rc);
+        av_packet_rescale_ts(packet_.get(), enc.context->time_base, kMediaTimeBase);
+        sink_(EncodedVideo{index, packet_.get(), enc.params.get(), enc.fps});
+        av_packet_unref(packet_.get());
+    }
+    return {};
+}
+
+core::Result<> VideoLadder::flush() {
+    if (graph_) {
+        int rc = av_buffersrc_add_frame_flags(source_, nullptr, 0);
+        if (rc >= 0) {
+            if (auto ok = pull_frames(); !ok) return ok;
+        }
+    }
+    for (size_t i = 0; i < encoders_.size(); ++i) {
+        if (auto ok = encode(i, nullptr); !ok) return ok;
+    }
+    return {};
+}
+
+}  // namespace onair::encoder

@@ -1,0 +1,312 @@
+#include "ingest/network_input.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <cstring>
+
+#include "core/log.hpp"
+#include "core/media_time.hpp"
+
+namespace onair::ingest {
+namespace {
+
+constexpr int kIoBufferSize = 64 * 1024;
+constexpr auto kTick = std::chrono::milliseconds(100);
+
+int64_t utc_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool is_tick(int code) {
+    return code == AVERROR_EXIT || code == AVERROR(EAGAIN) || code == AVERROR(ETIMEDOUT) ||
+           code == AVERROR(EINTR);
+}
+
+}  // namespace
+
+NetworkInput::NetworkInput(core::InputSpec spec, core::InputStatus& status, std::string component,
+                           InputTimeouts timeouts)
+    : spec_(std::move(spec)),
+      status_(status),
+      component_(std::move(component)),
+      timeouts_(timeouts),
+      datagram_(kIoBufferSize) {}
+
+NetworkInput::~NetworkInput() { stop(); }
+
+void NetworkInput::start(EventQueue& out) {
+    thread_ = std::jthread([this, &out](std::stop_token stop) { run(stop, out); });
+}
+
+void NetworkInput::stop() {
+    if (thread_.joinable()) {
+        thread_.request_stop();
+        thread_.join();
+    }
+}
+
+int NetworkInput::interrupt_callback(void* opaque) {
+    auto* self = static_cast<NetworkInput*>(opaque);
+    return self->stop_.stop_requested() || Clock::now() >= self->interrupt_at_;
+}
+
+void NetworkInput::run(std::stop_token stop, EventQueue& out) {
+    stop_ = stop;
+    auto backoff = timeouts_.backoff_first;
+    bool first = true;
+    while (!stop.stop_requested()) {
+        if (!first) status_.state = core::InputState::reconnecting;
+        first = false;
+        bool flowed = session(stop, out);
+        if (stop.stop_requested()) break;
+        if (flowed) {
+            backoff = timeouts_.backoff_first;
+            continue;  // reopen at once: a listener must be ready for the next caller
+        }
+        // Wait before retrying, waking at once on stop.
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        cv.wait_for(lock, stop, backoff, [] { return false; });
+        backoff = std::min(backoff * 2, timeouts_.backoff_max);
+    }
+    status_.state = core::InputState::stopped;
+}
+
+bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
+    auto target = protocol_target(spec_);
+    bool listener = spec_.kind != core::InputKind::srt || spec_.srt_mode == core::SrtMode::listener;
+    status_.state = core::InputState::waiting;
+    status_.set_note(listener ? "waiting for a sender" : "connecting");
+
+    // Open the protocol. A listener waits for its caller as long as it takes;
+    // only stop interrupts it. Callers give up per libsrt's connect timeout.
+    interrupt_at_ = Clock::time_point::max();
+    AVIOInterruptCB interrupt{&NetworkInput::interrupt_callback, this};
+    AVIOContext* raw_protocol = nullptr;
+    int rc = avio_open2(&raw_protocol, target.url.c_str(), AVIO_FLAG_READ, &interrupt,
+                        target.options.address());
+    if (rc < 0) {
+        if (!stop.stop_requested()) {
+            status_.set_note("open failed: " + core::av_error_text(rc));
+            log::warn(component_, "cannot open {}: {}", spec_.describe(), core::av_error_text(rc));
+        }
+        return false;
+    }
+    protocol_.reset(raw_protocol);
+    inspector_.reset();
+    rtp_.reset();
+    leftover_.clear();
+    leftover_pos_ = 0;
+    got_data_ = false;
+    stalled_ = false;
+    link_failed_ = false;
+    last_data_ = Clock::now();
+    window_start_ = last_data_;
+    window_bytes_ = 0;
+    if (spec_.kind == core::InputKind::srt) {
+        status_.connects.fetch_add(1);
+        status_.state = core::InputState::connected;
+        status_.set_note("");
+        log::info(component_, "connected: {}", spec_.describe());
+    } else {
+        log::info(component_, "listening: {}", spec_.describe());
+    }
+
+    // The demuxer reads through us.
+    auto* io_buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
+    core::CustomIoPtr io(avio_alloc_context(io_buffer, kIoBufferSize, 0, this,
+                                            &NetworkInput::read_callback, nullptr, nullptr));
+    if (!io) {
+        av_free(io_buffer);
+        return false;
+    }
+    AVFormatContext* raw_format = avformat_alloc_context();
+    raw_format->pb = io.get();
+    raw_format->flags |= AVFMT_FLAG_CUSTOM_IO;
+    raw_format->interrupt_callback = interrupt;
+    const AVInputFormat* mpegts = av_find_input_format("mpegts");
+    rc = avformat_open_input(&raw_format, nullptr, mpegts, nullptr);  // frees raw_format on error
+    if (rc < 0) {
+        protocol_.reset();
+        return got_data_;
+    }
+    core::InputFormatPtr format(raw_format);
+    rc = avformat_find_stream_info(format.get(), nullptr);
+    int video = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    int audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, video, nullptr, 0);
+    if (rc < 0 || (video < 0 && audio < 0)) {
+        if (!stop.stop_requested()) {
+            std::string why = rc < 0 ? core::av_error_text(rc) : "no audio or video stream found";
+            status_.set_note("unusable input: " + why);
+            log::warn(component_, "unusable input: {}", why);
+        }
+        format.reset();
+        protocol_.reset();
+        return false;  // retry after a back-off, not in a tight loop
+    }
+    for (unsigned i = 0; i < format->nb_streams; ++i)
+        if (int(i) != video && int(i) != audio) format->streams[i]->discard = AVDISCARD_ALL;
+
+    core::StreamsOpened opened;
+    if (video >= 0) {
+        AVStream* st = format->streams[video];
+        opened.video = core::copy_parameters(st->codecpar);
+        opened.video_time_base = st->time_base;
+        opened.video_frame_rate = av_guess_frame_rate(format.get(), st, nullptr);
+        log::info(component_, "video: {} {}x{} {}/{} fps", avcodec_get_name(st->codecpar->codec_id),
+                  st->codecpar->width, st->codecpar->height, opened.video_frame_rate.num,
+                  opened.video_frame_rate.den);
+    }
+    if (audio >= 0) {
+        AVStream* st = format->streams[audio];
+        opened.audio = core::copy_parameters(st->codecpar);
+        opened.audio_time_base = st->time_base;
+        log::info(component_, "audio: {} {} Hz, {} channels",
+                  avcodec_get_name(st->codecpar->codec_id), st->codecpar->sample_rate,
+                  st->codecpar->ch_layout.nb_channels);
+    }
+    if (!out.push(std::move(opened), stop)) return true;
+
+    auto packet = core::make_packet();
+    while (!stop.stop_requested()) {
+        rc = av_read_frame(format.get(), packet.get());
+        if (rc < 0) {
+            if (!stop.stop_requested()) {
+                std::string why = rc == AVERROR(ETIMEDOUT)
+                                      ? fmt::format("no data for {} ms", timeouts_.lost_after.count())
+                                      : core::av_error_text(rc);
+                status_.set_note("input lost: " + why);
+                log::warn(component_, "input lost ({}); reopening", why);
+            }
+            break;
+        }
+        core::MediaKind kind;
+        if (link_failed_) {
+            // What the demuxer flushes once the link is gone: partial and late.
+            av_packet_unref(packet.get());
+            continue;
+        }
+        if (packet->stream_index == video) {
+            kind = core::MediaKind::video;
+        } else if (packet->stream_index == audio) {
+            kind = core::MediaKind::audio;
+        } else {
+            av_packet_unref(packet.get());
+            continue;
+        }
+        auto item = core::make_packet();
+        av_packet_move_ref(item.get(), packet.get());
+        if (!out.push(core::MediaPacket{kind, std::move(item)}, stop)) break;
+    }
+    format.reset();
+    protocol_.reset();
+    return true;
+}
+
+int NetworkInput::read_callback(void* opaque, uint8_t* buffer, int size) {
+    return static_cast<NetworkInput*>(opaque)->read_bytes(buffer, size);
+}
+
+int NetworkInput::read_bytes(uint8_t* buffer, int size) {
+    // Bytes left from a datagram larger than the demuxer asked for.
+    if (leftover_pos_ < leftover_.size()) {
+        int n = std::min<int>(size, int(leftover_.size() - leftover_pos_));
+        std::memcpy(buffer, leftover_.data() + leftover_pos_, size_t(n));
+        leftover_pos_ += size_t(n);
+        return n;
+    }
+    for (;;) {
+        if (stop_.stop_requested()) return AVERROR_EXIT;
+        interrupt_at_ = Clock::now() + kTick;  // wake up regularly to watch for stalls
+        int rc = avio_read_partial(protocol_.get(), datagram_.data(), int(datagram_.size()));
+        interrupt_at_ = Clock::time_point::max();
+        auto now = Clock::now();
+        if (rc > 0) {
+            std::span<const uint8_t> payload(datagram_.data(), size_t(rc));
+            if (spec_.kind == core::InputKind::rtp) {
+                auto extracted = rtp_.extract(
+                    payload,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+                status_.rtp_lost = rtp_.lost();
+                if (!extracted) {
+                    rtp_garbage_bytes_ += rc;
+                    status_.garbage_bytes = inspector_.counts().garbage_bytes + rtp_garbage_bytes_;
+                    continue;
+                }
+                payload = *extracted;
+            }
+            inspector_.feed(payload);
+            const auto& counts = inspector_.counts();
+            status_.ts_packets = counts.packets;
+            status_.continuity_errors = counts.continuity_errors;
+            status_.garbage_bytes = counts.garbage_bytes + rtp_garbage_bytes_;
+            status_.bytes.fetch_add(int64_t(payload.size()));
+            status_.last_packet_utc_ms = utc_ms_now();
+            window_bytes_ += int64_t(payload.size());
+            update_bitrate(now);
+            last_data_ = now;
+            if (!got_data_ || stalled_) {
+                if (spec_.kind != core::InputKind::srt && !got_data_) status_.connects.fetch_add(1);
+                if (stalled_) log::info(component_, "input resumed");
+                status_.state = core::InputState::connected;
+                status_.set_note("");
+                got_data_ = true;
+                stalled_ = false;
+            }
+            int n = std::min<int>(size, int(payload.size()));
+            std::memcpy(buffer, payload.data(), size_t(n));
+            if (size_t(n) < payload.size()) {
+                leftover_.assign(payload.begin() + n, payload.end());
+                leftover_pos_ = 0;
+            }
+            return n;
+        }
+        if (!is_tick(rc)) {  // end of stream or a broken connection
+            link_failed_ = true;
+            return rc;
+        }
+        // A quiet tick: the protocol context flagged an error; clear it and keep going.
+        protocol_->eof_reached = 0;
+        protocol_->error = 0;
+        update_bitrate(now);
+        auto idle = now - last_data_;
+        if (got_data_ && !stalled_ && idle >= timeouts_.stalled_after) {
+            stalled_ = true;
+            status_.state = core::InputState::stalled;
+            status_.set_note("no data");
+            log::warn(component_, "input stalled: no data for {} ms",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(idle).count());
+        }
+        if (got_data_ && idle >= timeouts_.lost_after) {
+            link_failed_ = true;
+            return AVERROR(ETIMEDOUT);
+        }
+    }
+}
+
+void NetworkInput::update_bitrate(Clock::time_point now) {
+    auto elapsed = now - window_start_;
+    if (elapsed >= std::chrono::seconds(1)) {
+        // One line for what libav would say about damaged input many times over.
+        int64_t garbage = status_.garbage_bytes.load(), errors = status_.continuity_errors.load();
+        if ((garbage > reported_garbage_ || errors > reported_errors_) &&
+            now - last_damage_report_ >= std::chrono::seconds(10)) {
+            log::warn(component_, "damaged input: {} bytes that are not MPEG-TS, {} continuity "
+                                  "errors since the last report",
+                      garbage - reported_garbage_, errors - reported_errors_);
+            reported_garbage_ = garbage;
+            reported_errors_ = errors;
+            last_damage_report_ = now;
+        }
+        double seconds = std::chrono::duration<double>(elapsed).count();
+        status_.bitrate = int64_t(double(window_bytes_) * 8 / seconds);
+        window_bytes_ = 0;
+        window_start_ = now;
+    }
+}
+
+}  // namespace onair::ingest

@@ -1,0 +1,165 @@
+#include "packager/segmenter.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "packager/codec_string.hpp"
+#include "packager/ts_muxer.hpp"
+
+namespace onair::packager {
+namespace {
+constexpr size_t kMaxWaitingAudio = 512;
+// Audio that has not caught up this long after the video cut is not coming.
+constexpr int64_t kAudioPatience = 3 * core::kMediaClock;
+
+core::PacketPtr copy_packet(const AVPacket& packet) {
+    auto copy = core::make_packet();
+    if (av_packet_ref(copy.get(), &packet) < 0) return nullptr;
+    return copy;
+}
+}  // namespace
+
+Segmenter::Segmenter(SegmenterSettings settings, core::SegmentSink& sink,
+                     const core::FillLog& fill_log, std::string component)
+    : settings_(std::move(settings)), sink_(sink), fill_log_(fill_log), component_(std::move(component)) {}
+
+void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps) {
+    if (packet.pts == AV_NOPTS_VALUE) return;
+    if (!video_params_) {
+        video_params_ = core::copy_parameters(&params);
+        fps_ = fps;
+        frame_ticks_ = fps.valid() ? core::kMediaClock * fps.den / fps.num : core::kMediaClock / 25;
+    }
+    // The muxer refuses decode times that do not increase; drop, don't fail.
+    if (packet.dts != AV_NOPTS_VALUE && last_video_dts_ != core::kNoMediaTime &&
+        packet.dts <= last_video_dts_)
+        return;
+    if (packet.dts != AV_NOPTS_VALUE) last_video_dts_ = packet.dts;
+    const bool key = packet.flags & AV_PKT_FLAG_KEY;
+    const int64_t index = settings_.grid.index_of(packet.pts);
+    if (!joined_) {
+        if (first_index_ == core::kNoMediaTime) first_index_ = index;
+        if (!key || index <= first_index_) return;  // before the first boundary
+        joined_ = true;
+        log::info(component_, "first boundary at segment {}", index);
+    }
+    if (key && (pending_.empty() || index > pending_.back().sequence)) {
+        if (codecs_.empty()) {
+            if (auto avc = avc_codec_string({packet.data, size_t(packet.size)})) codecs_ = *avc;
+        }
+        open_segment(index, packet.pts);
+    }
+    auto copy = copy_packet(packet);
+    if (!copy) return;
+    copy->stream_index = 0;
+    pending_.back().video.push_back(std::move(copy));
+    newest_video_ = std::max(newest_video_, packet.pts);
+    emit_ready();
+}
+
+void Segmenter::audio(const AVPacket& packet, const AVCodecParameters& params) {
+    if (packet.pts == AV_NOPTS_VALUE) return;
+    if (!audio_params_) audio_params_ = core::copy_parameters(&params);
+    if (newest_audio_ != core::kNoMediaTime && packet.pts <= newest_audio_) return;
+    auto copy = copy_packet(packet);
+    if (!copy) return;
+    copy->stream_index = 1;
+    newest_audio_ = std::max(newest_audio_, packet.pts);
+    place_audio(std::move(copy));
+    emit_ready();
+}
+
+void Segmenter::open_segment(int64_t sequence, int64_t start) {
+    if (!pending_.empty()) pending_.back().end = start;
+    Pending next;
+    next.sequence = sequence;
+    next.start = start;
+    pending_.push_back(std::move(next));
+    // Audio held back may belong to the segment just closed or to this one.
+    std::deque<core::PacketPtr> held;
+    held.swap(waiting_audio_);
+    for (auto& packet : held) place_audio(std::move(packet));
+}
+
+void Segmenter::place_audio(core::PacketPtr packet) {
+    if (pending_.empty()) {
+        // Nothing open yet: keep the newest until the first segment starts.
+        waiting_audio_.push_back(std::move(packet));
+        if (waiting_audio_.size() > kMaxWaitingAudio) waiting_audio_.pop_front();
+        return;
+    }
+    const int64_t pts = packet->pts;
+    if (pts < pending_.front().start) return;  // before anything we will emit
+    for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+        if (pts < it->start) continue;
+        int64_t end = it->end != core::kNoMediaTime ? it->end : it->grid_end(settings_.grid);
+        if (pts < end) {
+            it->audio.push_back(std::move(packet));
+        } else if (it == pending_.rbegin()) {
+            // Past the open segment's boundary: wait for the next cut.
+            waiting_audio_.push_back(std::move(packet));
+            if (waiting_audio_.size() > kMaxWaitingAudio) waiting_audio_.pop_front();
+        }
+        return;
+    }
+}
+
+void Segmenter::emit_ready() {
+    while (pending_.size() >= 2) {
+        Pending& front = pending_.front();
+        bool audio_done = !audio_params_ || newest_audio_ >= front.end ||
+                          newest_video_ - front.end > kAudioPatience;
+        if (!audio_done) return;
+        emit(front);
+        pending_.pop_front();
+    }
+}
+
+void Segmenter::emit(Pending& segment) {
+    if (segment.video.empty()) return;
+    // Interleave by decode time, video first on ties.
+    std::vector<const AVPacket*> packets;
+    packets.reserve(segment.video.size() + segment.audio.size());
+    size_t v = 0, a = 0;
+    while (v < segment.video.size() || a < segment.audio.size()) {
+        bool take_video = a == segment.audio.size() ||
+                          (v < segment.video.size() && segment.video[v]->dts <= segment.audio[a]->dts);
+        packets.push_back(take_video ? segment.video[v++].get() : segment.audio[a++].get());
+    }
+    auto bytes = mux_transport_stream(
+        {video_params_.get(), segment.audio.empty() ? nullptr : audio_params_.get(), packets});
+    if (!bytes) {
+        log::error(component_, "segment {}: {}", segment.sequence, bytes.error().message);
+        return;
+    }
+    core::Segment out;
+    out.rendition = settings_.rendition;
+    out.pipeline = settings_.pipeline;
+    out.sequence = segment.sequence;
+    out.start = segment.start;
+    out.duration = segment.end - segment.start;
+    out.frames = int(segment.video.size());
+    out.slate = fill_log_.overlaps(segment.start, segment.end);
+    out.width = video_params_->width;
+    out.height = video_params_->height;
+    out.frame_rate = fps_;
+    out.codecs = codecs_.empty() ? "avc1.640028" : codecs_;
+    if (!segment.audio.empty()) out.codecs += ",mp4a.40.2";
+    out.bytes = std::make_shared<const core::Bytes>(std::move(*bytes));
+    ++emitted_;
+    sink_.on_segment(std::move(out));
+}
+
+void Segmenter::flush() {
+    if (pending_.empty()) return;
+    Pending& last = pending_.back();
+    if (last.end == core::kNoMediaTime) {
+        int64_t newest = last.start;
+        for (auto& p : last.video) newest = std::max(newest, p->pts);
+        last.end = newest + frame_ticks_;
+    }
+    for (auto& segment : pending_) emit(segment);
+    pending_.clear();
+}
+
+}  // namespace onair::packager

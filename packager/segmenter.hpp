@@ -1,0 +1,73 @@
+#pragma once
+// Cuts one rendition of one pipeline into segments. Encoded video and audio
+// packets in (media time), finished segments out to a SegmentSink.
+// Segment N starts at the first video frame at or after N * length (an IDR,
+// which the encoder forced there) and ends where segment N+1 starts; audio
+// packets go to the segment their timestamp falls in. A segment is handed on
+// once the video has moved past it and the audio has too (audio runs ahead of
+// x264's lookahead, so it is held until the cut is known). Until it sees its
+// first boundary a segmenter drops what it gets: a pipeline that starts late
+// joins at the next boundary with the same numbering as its partner.
+// Used from the pipeline thread only.
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "core/fill_log.hpp"
+#include "core/libav.hpp"
+#include "core/media_time.hpp"
+#include "core/segment.hpp"
+
+namespace onair::packager {
+
+struct SegmenterSettings {
+    std::string rendition;
+    char pipeline = 'a';
+    core::SegmentGrid grid;
+};
+
+class Segmenter {
+public:
+    Segmenter(SegmenterSettings settings, core::SegmentSink& sink, const core::FillLog& fill_log,
+              std::string component);
+    void video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps);
+    void audio(const AVPacket& packet, const AVCodecParameters& params);
+    // End of the run: hands on what is left, the last segment ending after its last frame.
+    void flush();
+    int64_t segments_emitted() const { return emitted_; }
+
+private:
+    struct Pending {
+        int64_t sequence = 0;
+        int64_t start = 0;                   // pts of its first (IDR) frame
+        int64_t end = core::kNoMediaTime;    // start of the next segment, once known
+        std::vector<core::PacketPtr> video;  // decode order
+        std::vector<core::PacketPtr> audio;
+        int64_t grid_end(const core::SegmentGrid& g) const { return g.start_of(sequence + 1); }
+    };
+
+    void open_segment(int64_t sequence, int64_t start);
+    void place_audio(core::PacketPtr packet);
+    void emit_ready();
+    void emit(Pending& segment);
+
+    SegmenterSettings settings_;
+    core::SegmentSink& sink_;
+    const core::FillLog& fill_log_;
+    std::string component_;
+
+    bool joined_ = false;
+    int64_t first_index_ = core::kNoMediaTime;
+    std::deque<Pending> pending_;
+    std::deque<core::PacketPtr> waiting_audio_;  // past the open segment's grid end
+    int64_t newest_video_ = core::kNoMediaTime;
+    int64_t newest_audio_ = core::kNoMediaTime;
+    int64_t last_video_dts_ = core::kNoMediaTime;
+    int64_t frame_ticks_ = 0;
+    core::CodecParametersPtr video_params_, audio_params_;
+    core::Rational fps_;
+    std::string codecs_;
+    int64_t emitted_ = 0;
+};
+
+}  // namespace onair::packager

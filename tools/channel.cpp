@@ -1,0 +1,59 @@
+#include "tools/channel.hpp"
+
+#include "core/log.hpp"
+
+namespace onair::tools {
+namespace {
+
+// How far apart two pipelines' views of one source may be and still share
+// its anchor; also how far a first timestamp may be from the wall clock.
+constexpr int64_t kAnchorTolerance = 10 * core::kMediaClock;
+
+origin::HttpServerOptions server_options(const core::ChannelConfig& config) {
+    origin::HttpServerOptions options;
+    options.host = config.origin.host;
+    options.port = uint16_t(config.origin.port);
+    options.threads = config.origin.threads;
+    return options;
+}
+
+}  // namespace
+
+Channel::Channel(core::ChannelConfig config)
+    : config_(std::move(config)),
+      shared_anchor_(kAnchorTolerance),
+      store_(origin::StoreOptions::from_config(config_)),
+      routes_(store_, status_),
+      server_(server_options(config_), routes_.handler()) {
+    status_.channel = config_.channel;
+    for (const auto& input : config_.inputs) status_.add(input.id, input.input.describe());
+}
+
+Channel::~Channel() { stop(); }
+
+core::Result<> Channel::start() {
+    if (auto ok = server_.start(); !ok) return ok;
+    log::info("origin", "serving http://{}:{}/live/{}/master.m3u8",
+              config_.origin.host == "0.0.0.0" ? "127.0.0.1" : config_.origin.host, server_.port(),
+              config_.channel);
+    for (size_t i = 0; i < config_.inputs.size(); ++i) {
+        core::TimeAnchor* anchor = &shared_anchor_;
+        if (config_.timecode == core::TimecodeSource::systemclock) {
+            // Each pipeline maps its own arrival times: no shared timeline.
+            own_anchors_.push_back(std::make_unique<core::TimeAnchor>(kAnchorTolerance));
+            anchor = own_anchors_.back().get();
+        }
+        auto& pipeline = pipelines_.emplace_back(std::make_unique<Pipeline>(
+            config_, config_.inputs[i], *anchor, *status_.pipelines[i], store_));
+        pipeline->start();
+    }
+    return {};
+}
+
+void Channel::stop() {
+    for (auto& p : pipelines_) p->stop();
+    pipelines_.clear();
+    server_.stop();
+}
+
+}  // namespace onair::tools

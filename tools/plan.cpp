@@ -1,0 +1,63 @@
+#include "tools/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace onair::tools {
+namespace {
+
+class Lines {
+public:
+    template <class... Args>
+    void operator()(fmt::format_string<Args...> f, Args&&... args) {
+        text += fmt::format(f, std::forward<Args>(args)...);
+        text += '\n';
+    }
+    std::string text;
+};
+
+}  // namespace
+
+std::string render_plan(const core::ChannelConfig& c) {
+    using core::format_bitrate;
+    using core::format_duration;
+    Lines line;
+    line("channel {} ({}): valid", c.channel, c.file);
+    line("");
+    line("inputs");
+    for (const auto& input : c.inputs) line("  {}: {}", input.id, input.input.describe());
+    line("timecode: {}", c.timecode == core::TimecodeSource::pts
+                             ? "pts (the contribution's timestamps; pipelines share one anchor)"
+                             : "systemclock (arrival time; A/B align only as well as the paths' delays match)");
+    line("");
+    line("ladder: x264 {}, IDR every {} on every rung", c.encoder.preset, format_duration(c.encoder.gop));
+    for (const auto& r : c.ladder) {
+        line("  {:<8} {:>4}x{:<4}  {:>6} (max {}, buffer {})  {:<8}  {} fps", r.name, r.width,
+             r.height, format_bitrate(r.bitrate), format_bitrate(r.max_bitrate),
+             format_bitrate(r.bufsize), core::to_string(r.profile),
+             r.fps ? core::format_frame_rate(*r.fps) : std::string("source"));
+    }
+    line("audio: AAC-LC {}, {} channel{}, {} Hz (encoded once, muxed into every rendition)",
+         format_bitrate(c.audio.bitrate), c.audio.channels, c.audio.channels == 1 ? "" : "s",
+         c.audio.sample_rate);
+    line("");
+    auto gops = c.hls.segment.count() / std::max<int64_t>(1, c.encoder.gop.count());
+    auto window_segments = std::max<int64_t>(3, c.hls.window.count() / c.hls.segment.count());
+    line("segments: MPEG-TS of {} ({} GOP{}), cut on media time, numbered media time / {}",
+         format_duration(c.hls.segment), gops, gops == 1 ? "" : "s", format_duration(c.hls.segment));
+    line("playlist: {} window ({} segments), target duration {} s; segments stay downloadable {} after",
+         format_duration(c.hls.window), window_segments,
+         int(std::lround(double(c.hls.segment.count()) / 1e6)), format_duration(c.hls.window));
+    line("");
+    std::string host = c.origin.host == "0.0.0.0" || c.origin.host == "::" ? "127.0.0.1" : c.origin.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    std::string base = fmt::format("http://{}:{}", host, c.origin.port);
+    line("urls");
+    line("  {:<8} {}/live/{}/master.m3u8", "master", base, c.channel);
+    for (const auto& r : c.ladder) line("  {:<8} {}/live/{}/{}/index.m3u8", r.name, base, c.channel, r.name);
+    line("  {:<8} {}/healthz", "health", base);
+    return line.text;
+}
+
+}  // namespace onair::tools
