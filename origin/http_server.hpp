@@ -1,0 +1,64 @@
+#pragma once
+// The origin's HTTP/1.1 server (Boost.Beast, asynchronous).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+#include "origin/http_message.hpp"
+
+namespace onair::origin {
+
+struct HttpServerOptions {
+    std::string host = "127.0.0.1";  // IP address or name to bind
+    uint16_t port = 8080;            // 0: an ephemeral port (see HttpServer::port())
+    int threads = 2;
+    // A request's header (body) must arrive within read_timeout of the
+    // connection opening (of the header's end); a response must be written
+    // within write_timeout; a keep-alive connection may wait idle_timeout for
+    // its next request.
+    std::chrono::milliseconds read_timeout{15000};
+    std::chrono::milliseconds write_timeout{30000};
+    std::chrono::milliseconds idle_timeout{30000};
+    // stop() lets responses in flight finish for at most this long.
+    std::chrono::milliseconds stop_grace{1000};
+    uint32_t header_limit = 8 * 1024;
+    uint64_t body_limit = 64 * 1024;
+};
+
+// Listens on one TCP endpoint and answers each request through `handler`.
+// In: connections; out: the handler's responses. One session per connection
+// on its own strand; requests on a connection are answered in order, one at a
+// time (pipelined requests wait in the read buffer). An oversized header
+// gets 431, an oversized body 413, a malformed request 400, then the
+// connection closes. `threads` threads run one io_context, started by
+// start() and joined by stop() (or the destructor). The server owns its
+// threads, sockets and sessions; the handler's captures must outlive it.
+// start() and stop() are called from one controlling thread, never from a
+// handler (stop() joins the threads). Not restartable after stop().
+class HttpServer {
+  public:
+    HttpServer(HttpServerOptions options, Handler handler);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds and starts serving. Errors read "HOST:PORT: what went wrong".
+    [[nodiscard]] core::Result<> start();
+    // Stops accepting, closes idle connections, gives responses in flight up
+    // to stop_grace, then stops the threads and joins them. Idempotent.
+    void stop();
+    // The bound port (useful with port 0); 0 before start().
+    uint16_t port() const;
+    // Connections open now.
+    int connections() const;
+
+  private:
+    friend class Session;
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace onair::origin

@@ -1,0 +1,103 @@
+#include "origin/playlist.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+
+#include "core/media_time.hpp"
+
+namespace onair::origin {
+
+namespace {
+
+constexpr int64_t kTicksPerMs = core::kMediaClock / 1000;
+
+const char* type_name(PlaylistType type) {
+    switch (type) {
+        case PlaylistType::event:
+            return "EVENT";
+        case PlaylistType::vod:
+            return "VOD";
+        case PlaylistType::none:
+            break;
+    }
+    return "";
+}
+
+}  // namespace
+
+int64_t extinf_ms(int64_t duration_ticks) {
+    return core::floor_div(duration_ticks + kTicksPerMs / 2, kTicksPerMs);
+}
+
+std::string format_extinf(int64_t duration_ticks) {
+    int64_t ms = std::max<int64_t>(0, extinf_ms(duration_ticks));
+    return fmt::format("{}.{:03}", ms / 1000, ms % 1000);
+}
+
+int rounded_seconds(int64_t duration_ticks) {
+    int64_t ms = std::max<int64_t>(0, extinf_ms(duration_ticks));
+    return int((ms + 500) / 1000);
+}
+
+std::string format_program_date_time(int64_t utc_ms) {
+    using namespace std::chrono;
+    sys_time<milliseconds> t{milliseconds(utc_ms)};
+    auto day = floor<days>(t);
+    year_month_day ymd{day};
+    hh_mm_ss<milliseconds> hms{t - day};
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", int(ymd.year()),
+                       unsigned(ymd.month()), unsigned(ymd.day()), hms.hours().count(),
+                       hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+}
+
+std::string segment_uri(int64_t sequence) {
+    return fmt::format("{}.ts", sequence);
+}
+
+std::string render_media_playlist(const MediaPlaylist& playlist) {
+    std::string out;
+    out.reserve(128 + playlist.segments.size() * 96);
+    auto it = std::back_inserter(out);
+    fmt::format_to(it, "#EXTM3U\n#EXT-X-VERSION:3\n");
+    fmt::format_to(it, "#EXT-X-TARGETDURATION:{}\n", playlist.target_duration);
+    fmt::format_to(it, "#EXT-X-MEDIA-SEQUENCE:{}\n", playlist.media_sequence);
+    if (playlist.discontinuity_sequence != 0)
+        fmt::format_to(it, "#EXT-X-DISCONTINUITY-SEQUENCE:{}\n", playlist.discontinuity_sequence);
+    if (playlist.type != PlaylistType::none)
+        fmt::format_to(it, "#EXT-X-PLAYLIST-TYPE:{}\n", type_name(playlist.type));
+    out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
+    for (const auto& s : playlist.segments) {
+        if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+        fmt::format_to(it, "#EXT-X-PROGRAM-DATE-TIME:{}\n", format_program_date_time(s.utc_ms));
+        fmt::format_to(it, "#EXTINF:{},\n{}\n", format_extinf(s.duration), s.uri);
+    }
+    if (playlist.end_list) out += "#EXT-X-ENDLIST\n";
+    return out;
+}
+
+std::string render_master_playlist(const std::vector<Variant>& variants) {
+    std::string out = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+    auto it = std::back_inserter(out);
+    for (const auto& v : variants) {
+        fmt::format_to(it, "#EXT-X-STREAM-INF:BANDWIDTH={}", v.bandwidth);
+        if (v.average_bandwidth > 0)
+            fmt::format_to(it, ",AVERAGE-BANDWIDTH={}", v.average_bandwidth);
+        if (!v.codecs.empty()) fmt::format_to(it, ",CODECS=\"{}\"", v.codecs);
+        if (v.width > 0 && v.height > 0) fmt::format_to(it, ",RESOLUTION={}x{}", v.width, v.height);
+        if (v.frame_rate.valid()) fmt::format_to(it, ",FRAME-RATE={:.3f}", v.frame_rate.value());
+        fmt::format_to(it, "\n{}\n", v.uri);
+    }
+    return out;
+}
+
+TargetDuration::TargetDuration(int64_t configured_ticks)
+    : seconds_(std::max(1, rounded_seconds(configured_ticks))) {}
+
+void TargetDuration::observe(int64_t duration_ticks) {
+    seconds_ = std::max(seconds_, rounded_seconds(duration_ticks));
+}
+
+}  // namespace onair::origin

@@ -1,0 +1,72 @@
+#pragma once
+// HLS playlist rendering (RFC 8216), pure: structs describing a media or a
+// master playlist go in, the text comes out. No I/O, no clock, no locks; the
+// store decides what is listed, this decides only how it is written.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/units.hpp"
+
+namespace onair::origin {
+
+// One listed media segment.
+struct MediaEntry {
+    int64_t sequence = 0;
+    int64_t utc_ms = 0;          // EXT-X-PROGRAM-DATE-TIME
+    int64_t duration = 0;        // 90 kHz ticks
+    bool discontinuity = false;  // EXT-X-DISCONTINUITY before this segment
+    std::string uri;             // relative, e.g. "1234.ts"
+};
+
+enum class PlaylistType { none, event, vod };
+
+struct MediaPlaylist {
+    int target_duration = 0;  // seconds
+    int64_t media_sequence = 0;
+    int64_t discontinuity_sequence = 0;  // written only when non-zero
+    PlaylistType type = PlaylistType::none;
+    bool end_list = false;
+    std::vector<MediaEntry> segments;
+};
+
+// One EXT-X-STREAM-INF entry. Attributes with a zero/empty value are left out.
+struct Variant {
+    std::string uri;  // relative, e.g. "720p/index.m3u8"
+    int64_t bandwidth = 0;
+    int64_t average_bandwidth = 0;
+    std::string codecs;
+    int width = 0;
+    int height = 0;
+    core::Rational frame_rate;
+};
+
+std::string render_media_playlist(const MediaPlaylist& playlist);
+std::string render_master_playlist(const std::vector<Variant>& variants);
+
+// The URI of segment `sequence` in a media playlist: "<SEQ>.ts".
+std::string segment_uri(int64_t sequence);
+
+// EXTINF as written: milliseconds, rounded half up from 90 kHz ticks.
+int64_t extinf_ms(int64_t duration_ticks);
+// "6.000", "5.967"
+std::string format_extinf(int64_t duration_ticks);
+// What a client gets rounding EXTINF (as written) to the nearest integer.
+int rounded_seconds(int64_t duration_ticks);
+// "2026-11-22T04:48:00.123Z"
+std::string format_program_date_time(int64_t utc_ms);
+
+// EXT-X-TARGETDURATION of one live rendition: the configured segment length
+// rounded, raised to the rounded EXTINF of any segment observed. Never goes
+// down, so it stays constant over the playlist's life once segments run true.
+class TargetDuration {
+  public:
+    explicit TargetDuration(int64_t configured_ticks);
+    void observe(int64_t duration_ticks);
+    int seconds() const { return seconds_; }
+
+  private:
+    int seconds_ = 0;
+};
+
+}  // namespace onair::origin

@@ -1,0 +1,67 @@
+#pragma once
+// The origin's request handler: a small table of path patterns, each with
+// its methods and a function that answers it.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+#include "origin/http_message.hpp"
+#include "origin/segment_store.hpp"
+
+namespace onair::origin {
+
+// Answers
+//   GET|HEAD /live/CHANNEL/master.m3u8
+//   GET|HEAD /live/CHANNEL/RENDITION/index.m3u8
+//   GET|HEAD /live/CHANNEL/RENDITION/SEQ.ts
+//   GET|HEAD /healthz
+// and OPTIONS (CORS preflight) on each. Everything comes from the store and
+// the channel's status; nothing is read from the file system. Paths are
+// decoded per segment and refused (400) if any segment could walk out of its
+// place ("." "..", '/', '\\' or NUL after decoding, empty) or the path is
+// longer than kMaxPath. In: a parsed request, on any server thread
+// (concurrently). Out: a complete response. Does not own the store or the
+// status; both must outlive it.
+class Routes {
+  public:
+    using NowMs = std::function<int64_t()>;  // UTC now in ms (injectable for tests)
+    static constexpr std::size_t kMaxPath = 1024;
+
+    Routes(SegmentStore& store, const core::ChannelStatus& status, NowMs now_ms = {});
+
+    Response operator()(const Request& request) const;
+    // This object as a server's handler; it must outlive the server.
+    Handler handler() const {
+        return [this](const Request& request) { return (*this)(request); };
+    }
+
+  private:
+    struct Call {
+        const Request& request;
+        std::vector<std::string> params;  // the pattern's {placeholders}, in order
+    };
+    using Answer = Response (Routes::*)(const Call&) const;
+    struct Route {
+        std::vector<std::string_view> pattern;  // literal segments or "{name}"
+        std::vector<boost::beast::http::verb> methods;
+        std::string_view allow;  // the Allow header: methods + OPTIONS
+        Answer answer;
+    };
+
+    Response route(const Request& request) const;  // HEAD answered as GET
+    Response master(const Call& call) const;
+    Response media_playlist(const Call& call) const;
+    Response segment(const Call& call) const;
+    Response healthz(const Call& call) const;
+    bool known_channel(std::string_view channel) const;
+
+    SegmentStore& store_;
+    const core::ChannelStatus& status_;
+    NowMs now_ms_;
+    std::vector<Route> routes_;
+};
+
+}  // namespace onair::origin

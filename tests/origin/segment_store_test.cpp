@@ -1,0 +1,397 @@
+// The segment store: what players see in the playlists it renders and what
+// they can download, as segments arrive.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "core/config.hpp"
+#include "fakes.hpp"
+#include "origin/segment_store.hpp"
+
+using namespace onair;
+using namespace onair::origin;
+using namespace onair::origin::testing;
+
+namespace {
+
+void feed(SegmentStore& store, std::string rendition, int64_t from, int64_t to,
+          char pipeline = 'a') {
+    for (int64_t s = from; s <= to; ++s) store.on_segment(segment(rendition, s, pipeline));
+}
+
+std::vector<std::string> seq_uris(std::initializer_list<int64_t> sequences) {
+    std::vector<std::string> out;
+    for (auto s : sequences) out.push_back(std::to_string(s) + ".ts");
+    return out;
+}
+
+int count_lines(std::string_view text, std::string_view prefix) {
+    int n = 0;
+    for (auto& line : lines(text))
+        if (line.starts_with(prefix)) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("copy choice: real content before slate, then the preferred pipeline", "[store]") {
+    const CopyInfo none{}, real{true, false}, slate{true, true};
+    CHECK(choose_copy(none, none) == 0);
+    CHECK(choose_copy(real, none) == 'a');
+    CHECK(choose_copy(none, real) == 'b');
+    CHECK(choose_copy(slate, none) == 'a');
+    CHECK(choose_copy(none, slate) == 'b');
+    CHECK(choose_copy(real, real) == 'a');
+    CHECK(choose_copy(real, real, 'b') == 'b');
+    CHECK(choose_copy(slate, real) == 'b');
+    CHECK(choose_copy(real, slate) == 'a');
+    CHECK(choose_copy(real, slate, 'b') == 'a');
+    CHECK(choose_copy(slate, slate) == 'a');
+    CHECK(choose_copy(slate, slate, 'b') == 'b');
+}
+
+TEST_CASE("store options come from the channel: ladder order, window of at least 3", "[store]") {
+    core::ChannelConfig config;
+    config.channel = "demo";
+    config.ladder.resize(3);
+    config.ladder[0].name = "720p";
+    config.ladder[1].name = "480p";
+    config.ladder[2].name = "360p";
+    config.hls.segment = std::chrono::seconds(6);
+    config.hls.window = std::chrono::seconds(60);
+    auto o = StoreOptions::from_config(config);
+    CHECK(o.channel == "demo");
+    CHECK(o.renditions == std::vector<std::string>{"720p", "480p", "360p"});
+    CHECK(o.segment_length == 6 * kSecond);
+    CHECK(o.window_segments == 10);
+    CHECK(o.retained_segments() == 22);
+    config.hls.window = std::chrono::seconds(12);
+    CHECK(StoreOptions::from_config(config).window_segments == 3);
+}
+
+TEST_CASE("an empty store is not ready", "[store]") {
+    SegmentStore store(options());
+    CHECK_FALSE(store.media_playlist("720p"));
+    CHECK_FALSE(store.master_playlist());
+    CHECK_FALSE(store.segment("720p", 0));
+    CHECK(store.has_rendition("720p"));
+    CHECK_FALSE(store.has_rendition("1080p"));
+    CHECK_FALSE(store.newest_sequence("720p"));
+}
+
+TEST_CASE("the playlist window slides, MEDIA-SEQUENCE is the first listed", "[store]") {
+    SegmentStore store(options(5));
+    feed(store, "720p", 100, 101);
+    auto p = store.media_playlist("720p");
+    REQUIRE(p);
+    CHECK(uris(*p) == seq_uris({100, 101}));
+    CHECK(tag_value(*p, "#EXT-X-MEDIA-SEQUENCE") == "100");
+
+    feed(store, "720p", 102, 107);
+    p = store.media_playlist("720p");
+    CHECK(uris(*p) == seq_uris({103, 104, 105, 106, 107}));
+    CHECK(tag_value(*p, "#EXT-X-MEDIA-SEQUENCE") == "103");
+    CHECK(tag_value(*p, "#EXT-X-TARGETDURATION") == "6");
+    CHECK(count_lines(*p, "#EXT-X-DISCONTINUITY") == 0);
+
+    feed(store, "720p", 108, 108);
+    p = store.media_playlist("720p");
+    CHECK(uris(*p) == seq_uris({104, 105, 106, 107, 108}));
+    CHECK(tag_value(*p, "#EXT-X-MEDIA-SEQUENCE") == "104");
+    CHECK(store.newest_sequence("720p") == 108);
+    // The other rendition is independent.
+    CHECK_FALSE(store.media_playlist("480p"));
+}
+
+TEST_CASE("every listed segment has a PROGRAM-DATE-TIME from its start", "[store]") {
+    SegmentStore store(options(5));
+    feed(store, "720p", 0, 6);
+    auto p = store.media_playlist("720p");
+    REQUIRE(p);
+    auto l = lines(*p);
+    int pdts = 0;
+    for (std::size_t i = 0; i < l.size(); ++i) {
+        if (l[i].empty() || l[i][0] == '#') continue;
+        // URI, preceded by EXTINF, preceded by PDT.
+        REQUIRE(i >= 2);
+        CHECK(l[i - 1] == "#EXTINF:6.000,");
+        CHECK(l[i - 2].starts_with("#EXT-X-PROGRAM-DATE-TIME:"));
+        ++pdts;
+    }
+    CHECK(pdts == 5);
+    // Segment 2 starts 12 s after the base time.
+    CHECK(l.at(5) == "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:12.000Z");
+    CHECK(l.at(7) == "2.ts");
+}
+
+TEST_CASE("a gap gets a DISCONTINUITY, its sliding out counts in DISCONTINUITY-SEQUENCE",
+          "[store]") {
+    SegmentStore store(options(5));
+    feed(store, "720p", 0, 4);
+    CHECK(store.media_playlist("720p"));
+    feed(store, "720p", 7, 8);  // 5 and 6 never came
+    auto p = store.media_playlist("720p");
+    REQUIRE(p);
+    auto l = lines(*p);
+    const std::vector<std::string> tail = {
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:24.000Z",
+        "#EXTINF:6.000,",
+        "4.ts",
+        "#EXT-X-DISCONTINUITY",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:42.000Z",
+        "#EXTINF:6.000,",
+        "7.ts",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:48.000Z",
+        "#EXTINF:6.000,",
+        "8.ts",
+    };
+    CHECK(std::vector<std::string>(l.end() - 10, l.end()) == tail);
+    CHECK(tag_value(*p, "#EXT-X-MEDIA-SEQUENCE") == "2");
+    CHECK(count_lines(*p, "#EXT-X-DISCONTINUITY-SEQUENCE") == 0);
+
+    feed(store, "720p", 9, 11);  // window 7..11: the gap is now before the first segment
+    p = store.media_playlist("720p");
+    CHECK(uris(*p) == seq_uris({7, 8, 9, 10, 11}));
+    CHECK(count_lines(*p, "#EXT-X-DISCONTINUITY") == 1);  // still on 7, which is listed
+    CHECK(lines(*p).at(5) == "#EXT-X-DISCONTINUITY");
+    CHECK(count_lines(*p, "#EXT-X-DISCONTINUITY-SEQUENCE") == 0);
+
+    feed(store, "720p", 12, 12);  // 7 and its discontinuity slide out
+    p = store.media_playlist("720p");
+    CHECK(uris(*p) == seq_uris({8, 9, 10, 11, 12}));
+    CHECK(tag_value(*p, "#EXT-X-DISCONTINUITY-SEQUENCE") == "1");
+    CHECK(count_lines(*p, "#EXT-X-DISCONTINUITY") == 1);  // only the -SEQUENCE tag
+}
+
+TEST_CASE("discontinuities that slide out unseen are still counted", "[store]") {
+    SegmentStore store(options(3));
+    feed(store, "720p", 0, 2);
+    store.on_segment(segment("720p", 5));
+    store.on_segment(segment("720p", 9));
+    feed(store, "720p", 10, 13);  // 5 and 9 both had a gap before them and both left
+    auto p = store.media_playlist("720p");
+    REQUIRE(p);
+    CHECK(uris(*p) == seq_uris({11, 12, 13}));
+    CHECK(tag_value(*p, "#EXT-X-DISCONTINUITY-SEQUENCE") == "2");
+}
+
+TEST_CASE("a late segment fills a gap only while the gap has not been listed", "[store]") {
+    SECTION("not listed yet: the gap closes, no discontinuity") {
+        SegmentStore store(options(5));
+        feed(store, "720p", 0, 1);
+        feed(store, "720p", 3, 3);
+        feed(store, "720p", 2, 2);
+        auto p = store.media_playlist("720p");
+        CHECK(uris(*p) == seq_uris({0, 1, 2, 3}));
+        CHECK(count_lines(*p, "#EXT-X-DISCONTINUITY") == 0);
+    }
+    SECTION("listed: the playlist's past is not rewritten, the segment is downloadable") {
+        SegmentStore store(options(5));
+        feed(store, "720p", 0, 1);
+        feed(store, "720p", 3, 3);
+        auto before = store.media_playlist("720p");
+        feed(store, "720p", 2, 2);
+        auto after = store.media_playlist("720p");
+        CHECK(after == before);
+        CHECK(uris(*after) == seq_uris({0, 1, 3}));
+        CHECK(count_lines(*after, "#EXT-X-DISCONTINUITY") == 1);
+        CHECK(store.segment("720p", 2));
+        feed(store, "720p", 4, 4);
+        CHECK(uris(*store.media_playlist("720p")) == seq_uris({0, 1, 3, 4}));
+    }
+}
+
+TEST_CASE("target duration rises with a long segment and never comes down", "[store]") {
+    SegmentStore store(options(3));
+    feed(store, "720p", 0, 1);
+    CHECK(tag_value(*store.media_playlist("720p"), "#EXT-X-TARGETDURATION") == "6");
+    FakeSegment f;
+    f.sequence = 2;
+    f.duration = 6 * kSecond + 4 * kSecond / 10;  // 6.4: still 6
+    store.on_segment(f.make());
+    CHECK(tag_value(*store.media_playlist("720p"), "#EXT-X-TARGETDURATION") == "6");
+    f.sequence = 3;
+    f.duration = 6 * kSecond + kSecond / 2;  // 6.5: 7
+    store.on_segment(f.make());
+    auto p = *store.media_playlist("720p");
+    CHECK(tag_value(p, "#EXT-X-TARGETDURATION") == "7");
+    CHECK(count_lines(p, "#EXTINF:6.500,") == 1);
+    feed(store, "720p", 4, 10);  // the long one has left the playlist and the store
+    CHECK(tag_value(*store.media_playlist("720p"), "#EXT-X-TARGETDURATION") == "7");
+    // Per rendition.
+    feed(store, "480p", 0, 0);
+    CHECK(tag_value(*store.media_playlist("480p"), "#EXT-X-TARGETDURATION") == "6");
+}
+
+TEST_CASE("master: measured BANDWIDTH and AVERAGE-BANDWIDTH, attributes of the newest segment",
+          "[store]") {
+    SegmentStore store(options(3, {"720p", "480p", "360p"}));
+    // 480p first: the master still follows ladder order.
+    FakeSegment low;
+    low.rendition = "480p";
+    low.width = 854;
+    low.height = 480;
+    low.codecs = "avc1.64001e,mp4a.40.2";
+    low.size = 750000;  // 1 Mbit/s over 6 s
+    low.sequence = 0;
+    store.on_segment(low.make());
+
+    FakeSegment f;
+    const std::size_t sizes[] = {3000000, 1500000, 1500000, 2250000};  // 4, 2, 2, 3 Mbit/s
+    for (int s = 0; s < 4; ++s) {
+        f.sequence = s;
+        f.size = sizes[s];
+        if (s == 3) {  // the newest changes what the master says
+            f.width = 1920;
+            f.height = 1080;
+            f.frame_rate = {30000, 1001};
+            f.codecs = "avc1.640028,mp4a.40.2";
+        }
+        store.on_segment(f.make());
+    }
+    auto master = store.master_playlist();
+    REQUIRE(master);
+    const std::vector<std::string> expected = {
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        // Peak 4 Mbit/s (segment 0, gone from the window); average of 1..3.
+        "#EXT-X-STREAM-INF:BANDWIDTH=4000000,AVERAGE-BANDWIDTH=2333333,"
+        "CODECS=\"avc1.640028,mp4a.40.2\",RESOLUTION=1920x1080,FRAME-RATE=29.970",
+        "720p/index.m3u8",
+        "#EXT-X-STREAM-INF:BANDWIDTH=1000000,AVERAGE-BANDWIDTH=1000000,"
+        "CODECS=\"avc1.64001e,mp4a.40.2\",RESOLUTION=854x480,FRAME-RATE=30.000",
+        "480p/index.m3u8",
+    };
+    CHECK(lines(*master) == expected);  // 360p has no segment yet: left out
+
+    // Average is weighted by duration: a 3 s segment of 1.5 Mbit/s.
+    f.sequence = 4;
+    f.size = 562500;
+    f.duration = 3 * kSecond;
+    store.on_segment(f.make());
+    auto v = store.variants();
+    REQUIRE(v.size() == 2);
+    // (2 + 3) Mbit/s * 6 s + 1.5 Mbit/s * 3 s over 15 s.
+    CHECK(v[0].average_bandwidth == 2300000);
+    CHECK(v[0].bandwidth == 4000000);
+}
+
+TEST_CASE("a segment stays downloadable a window after leaving the playlist, then goes",
+          "[store]") {
+    SegmentStore store(options(5));  // keeps 2 x 5 + 2 = 12
+    feed(store, "720p", 0, 4);
+    CHECK(uris(*store.media_playlist("720p")).front() == "0.ts");
+    feed(store, "720p", 5, 5);
+    CHECK(uris(*store.media_playlist("720p")).front() == "1.ts");  // 0 left the playlist
+    feed(store, "720p", 6, 11);  // a whole window (and a bit) later
+    CHECK(store.segment("720p", 0));
+    CHECK(store.held("720p") == 12);
+    feed(store, "720p", 12, 12);
+    CHECK_FALSE(store.segment("720p", 0));
+    CHECK(store.segment("720p", 1));
+    CHECK(store.held("720p") == 12);
+    feed(store, "720p", 13, 40);
+    CHECK(store.held("720p") == 12);
+    CHECK_FALSE(store.segment("720p", 28));
+    CHECK(store.segment("720p", 29));
+    // Too old to be taken at all.
+    store.on_segment(segment("720p", 3));
+    CHECK_FALSE(store.segment("720p", 3));
+}
+
+TEST_CASE("the copy a sequence serves is frozen once served or listed", "[store]") {
+    auto first_byte = [](const core::SharedBytes& b) { return b ? int(b->at(0)) : -1; };
+    SegmentStore store(options(5));
+
+    SECTION("served: a later 'a' copy does not replace 'b'") {
+        store.on_segment(segment("720p", 0, 'b'));
+        CHECK(first_byte(store.segment("720p", 0)) == 'b');
+        store.on_segment(segment("720p", 0, 'a'));
+        CHECK(first_byte(store.segment("720p", 0)) == 'b');
+        CHECK(store.served_copy("720p", 0) == 'b');
+    }
+    SECTION("not served yet: 'a' is preferred when it arrives") {
+        store.on_segment(segment("720p", 0, 'b'));
+        store.on_segment(segment("720p", 0, 'a'));
+        CHECK(store.served_copy("720p", 0) == 'a');
+        CHECK(first_byte(store.segment("720p", 0)) == 'a');
+    }
+    SECTION("listed: the playlist froze the choice") {
+        store.on_segment(segment("720p", 0, 'b'));
+        REQUIRE(store.media_playlist("720p"));
+        store.on_segment(segment("720p", 0, 'a'));
+        CHECK(store.served_copy("720p", 0) == 'b');
+        CHECK(first_byte(store.segment("720p", 0)) == 'b');
+    }
+    SECTION("real content beats slate") {
+        FakeSegment f;
+        f.slate = true;
+        f.fill = 'a';
+        store.on_segment(f.make());
+        store.on_segment(segment("720p", 0, 'b'));
+        CHECK(first_byte(store.segment("720p", 0)) == 'b');
+    }
+    SECTION("the same pipeline's copy twice: the first stays") {
+        store.on_segment(segment("720p", 0, 'a'));
+        FakeSegment f;
+        f.fill = 'x';
+        store.on_segment(f.make());
+        CHECK(first_byte(store.segment("720p", 0)) == 'a');
+    }
+}
+
+TEST_CASE("segments the store cannot place are refused", "[store]") {
+    SegmentStore store(options(5));
+    store.on_segment(segment("1080p", 0));  // not in the ladder
+    auto s = segment("720p", 0);
+    s.bytes = nullptr;
+    store.on_segment(s);
+    s = segment("720p", 0);
+    s.pipeline = 'c';
+    store.on_segment(s);
+    s = segment("720p", 0);
+    s.duration = 0;
+    store.on_segment(s);
+    CHECK(store.refused() == 4);
+    CHECK(store.held("720p") == 0);
+    CHECK_FALSE(store.master_playlist());
+}
+
+TEST_CASE("pipelines write while players read", "[store]") {
+    SegmentStore store(options(5, {"720p", "480p", "360p"}));
+    std::atomic<bool> done{false};
+    std::atomic<int> problems{0};
+    auto writer = [&](char pipeline) {
+        for (int64_t s = 0; s < 400; ++s)
+            for (const char* r : {"720p", "480p", "360p"})
+                store.on_segment(segment(r, s, pipeline));
+    };
+    auto reader = [&] {
+        int64_t last_first = -1;
+        while (!done) {
+            auto p = store.media_playlist("480p");
+            if (!p) continue;
+            auto u = uris(*p);
+            int64_t first = std::stoll(tag_value(*p, "#EXT-X-MEDIA-SEQUENCE"));
+            // Contiguous, starting at MEDIA-SEQUENCE, which never goes back.
+            for (std::size_t i = 0; i < u.size(); ++i)
+                if (u[i] != std::to_string(first + int64_t(i)) + ".ts") ++problems;
+            if (first < last_first) ++problems;
+            last_first = first;
+            (void)store.segment("480p", first);
+            (void)store.master_playlist();
+        }
+    };
+    std::thread r1(reader), r2(reader);
+    std::thread a(writer, 'a'), b(writer, 'b');
+    a.join();
+    b.join();
+    done = true;
+    r1.join();
+    r2.join();
+    CHECK(problems == 0);
+    CHECK(store.newest_sequence("360p") == 399);
+    CHECK(uris(*store.media_playlist("720p")) == seq_uris({395, 396, 397, 398, 399}));
+}
