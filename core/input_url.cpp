@@ -413,7 +413,6 @@ std::string InputSpec::describe() const {
         case InputKind::rtp: {
             auto out = fmt::format("{} on {}", to_string(kind),
                                    host_port(host.empty() ? "0.0.0.0" : host, port));
-            if (kind == InputKind::rtp) out += fmt::format(" (RTCP {})", port + 1);
             if (!localaddr.empty()) out += fmt::format(", interface {}", localaddr);
             return out;
         }

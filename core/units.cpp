@@ -163,6 +163,7 @@ std::string format_duration(Micros d) {
         return fmt::format("{}us", us);  // exact rather than rounded
     }
     int64_t s = us / 1000000;
+    if (s < 120) return fmt::format("{}s", s);  // "60s" reads better than "1m" for a window
     std::string out;
     if (s >= 3600) out += fmt::format("{}h", s / 3600), s %= 3600;
     if (s >= 60) out += fmt::format("{}m", s / 60), s %= 60;
@@ -171,7 +172,8 @@ std::string format_duration(Micros d) {
 }
 
 std::string format_bitrate(int64_t bps) {
-    if (bps >= 1000000 && bps % 1000000 == 0) return fmt::format("{}M", bps / 1000000);
+    // Video people write "3000k" up to about 10 Mb/s, then "12M".
+    if (bps >= 10000000 && bps % 1000000 == 0) return fmt::format("{}M", bps / 1000000);
     if (bps >= 1000 && bps % 1000 == 0) return fmt::format("{}k", bps / 1000);
     if (bps >= 1000) return trim_zeros(bps / 1e3) + "k";
     return fmt::format("{}", bps);

@@ -33,9 +33,9 @@ std::string render_plan(const core::ChannelConfig& c) {
     line("");
     line("ladder: x264 {}, IDR every {} on every rung", c.encoder.preset, format_duration(c.encoder.gop));
     for (const auto& r : c.ladder) {
-        line("  {:<8} {:>4}x{:<4}  {:>6} (max {}, buffer {})  {:<8}  {} fps", r.name, r.width,
-             r.height, format_bitrate(r.bitrate), format_bitrate(r.max_bitrate),
-             format_bitrate(r.bufsize), core::to_string(r.profile),
+        line("  {:<8} {:>9}  {:>7} max {:<7} buffer {:<7} {:<8}  {} fps", r.name,
+             fmt::format("{}x{}", r.width, r.height), format_bitrate(r.bitrate),
+             format_bitrate(r.max_bitrate), format_bitrate(r.bufsize), core::to_string(r.profile),
              r.fps ? core::format_frame_rate(*r.fps) : std::string("source"));
     }
     line("audio: AAC-LC {}, {} channel{}, {} Hz (encoded once, muxed into every rendition)",

@@ -95,7 +95,8 @@ TEST_CASE("formatting is exact and reads back", "[units]") {
                    Micros(2'000'001), Micros(3723s)})
         CHECK(parse_duration(format_duration(d)) == d);
 
-    CHECK(format_bitrate(3'000'000) == "3M");
+    CHECK(format_bitrate(3'000'000) == "3000k");
+    CHECK(format_bitrate(12'000'000) == "12M");
     CHECK(format_bitrate(3'500'000) == "3500k");
     CHECK(format_bitrate(128'000) == "128k");
     CHECK(format_bitrate(16'000) == "16k");

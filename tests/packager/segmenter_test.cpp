@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <unistd.h>
 #include <fstream>
 #include <vector>
 
@@ -92,7 +94,10 @@ struct Probe {
 
 // Reads a segment back with libavformat's own demuxer.
 Probe demux(const core::Bytes& bytes) {
-    auto path = std::filesystem::temp_directory_path() / "onair_segmenter_test.ts";
+    // Unique per process: ctest runs test cases in parallel processes.
+    static int count = 0;
+    auto path = std::filesystem::temp_directory_path() /
+                ("onair_segmenter_test." + std::to_string(getpid()) + "." + std::to_string(count++) + ".ts");
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
                                                 std::streamsize(bytes.size()));
     AVFormatContext* raw = nullptr;

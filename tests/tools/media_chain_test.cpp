@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <string>
+#include <unistd.h>
 #include <fstream>
 #include <map>
 
@@ -120,7 +122,10 @@ struct Probe {
 };
 
 Probe demux(const core::Bytes& bytes) {
-    auto path = std::filesystem::temp_directory_path() / "onair_media_chain_test.ts";
+    // Unique per process: ctest runs test cases in parallel processes.
+    static int count = 0;
+    auto path = std::filesystem::temp_directory_path() /
+                ("onair_media_chain_test." + std::to_string(getpid()) + "." + std::to_string(count++) + ".ts");
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
                                                 std::streamsize(bytes.size()));
     AVFormatContext* raw = nullptr;
