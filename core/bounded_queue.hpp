@@ -17,14 +17,15 @@ namespace onair::core {
 
 template <class T>
 class BoundedQueue {
-public:
+  public:
     BoundedQueue(std::string name, size_t capacity) : name_(std::move(name)), capacity_(capacity) {}
 
     // False when the queue was closed or `stop` was requested before there was room.
     bool push(T item, std::stop_token stop = {}) {
         std::unique_lock lock(mutex_);
         std::stop_callback wake(stop, [this] { not_full_.notify_all(); });
-        not_full_.wait(lock, [&] { return closed_ || stop.stop_requested() || items_.size() < capacity_; });
+        not_full_.wait(
+            lock, [&] { return closed_ || stop.stop_requested() || items_.size() < capacity_; });
         if (closed_ || stop.stop_requested()) return false;
         items_.push_back(std::move(item));
         pushed_.fetch_add(1, std::memory_order_relaxed);
@@ -83,7 +84,7 @@ public:
     size_t high_water() const { return high_water_.load(std::memory_order_relaxed); }
     uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::string name_;
     size_t capacity_;
     mutable std::mutex mutex_;

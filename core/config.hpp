@@ -60,7 +60,7 @@ struct InputSpec {
     Rational rate{25, 1};
     int tone_hz = 1000;
 
-    bool listens() const;         // binds a local UDP port (srt listener, udp, rtp)
+    bool listens() const;          // binds a local UDP port (srt listener, udp, rtp)
     std::string describe() const;  // for the plan; hides the passphrase
 };
 
@@ -114,8 +114,8 @@ struct PipelineInput {
 };
 
 struct ChannelConfig {
-    std::string file;     // the path it was read from
-    std::string channel;  // [A-Za-z0-9_-]{1,64}
+    std::string file;                   // the path it was read from
+    std::string channel;                // [A-Za-z0-9_-]{1,64}
     std::vector<PipelineInput> inputs;  // 'a' first, then 'b' if given
     TimecodeSource timecode = TimecodeSource::pts;
     std::vector<Rung> ladder;
@@ -127,7 +127,8 @@ struct ChannelConfig {
     // (a port found in use at start-up).
     std::map<std::string, SourcePosition> positions;
 
-    Diagnostic diagnostic(const std::string& key, std::string message, std::string allowed = {}) const;
+    Diagnostic diagnostic(const std::string& key, std::string message,
+                          std::string allowed = {}) const;
 };
 
 using ConfigResult = std::expected<ChannelConfig, std::vector<Diagnostic>>;

@@ -10,7 +10,7 @@
 namespace onair::core {
 
 class FillLog {
-public:
+  public:
     // Adds [start, end); merges with the newest interval when they touch.
     void add(int64_t start, int64_t end) {
         if (!intervals_.empty() && start <= intervals_.back().second) {
@@ -28,7 +28,7 @@ public:
         return false;
     }
 
-private:
+  private:
     std::deque<std::pair<int64_t, int64_t>> intervals_;  // oldest first, disjoint
 };
 

@@ -75,7 +75,7 @@ using ProtocolIoPtr = std::unique_ptr<AVIOContext, ProtocolIoDeleter>;
 
 // A dictionary of libav options; owns the AVDictionary.
 class Options {
-public:
+  public:
     Options() = default;
     Options(Options&& other) noexcept : dict_(other.dict_) { other.dict_ = nullptr; }
     Options& operator=(Options&& other) noexcept {
@@ -99,7 +99,7 @@ public:
     // Keys libav did not consume, comma separated ("" if none).
     std::string leftover_keys() const;
 
-private:
+  private:
     AVDictionary* dict_ = nullptr;
 };
 

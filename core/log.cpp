@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 #include <utility>
-#include <algorithm>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -35,11 +35,21 @@ std::string utc_timestamp() {
 void json_escape_into(std::string& out, std::string_view text) {
     for (unsigned char c : text) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     out += fmt::format("\\u{:04x}", c);
@@ -80,7 +90,9 @@ void libav_callback(void* avcl, int level, const char* format, va_list args) {
     {
         auto& limit = g_libav_limit;
         std::lock_guard lock(limit.mutex);
-        double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        double now =
+            std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                .count();
         limit.tokens = std::min(RateLimiter::kBurst, limit.tokens + (now - limit.last_refill));
         limit.last_refill = now;
         if (limit.tokens < 1) {
@@ -107,14 +119,20 @@ void set_channel(std::string channel) {
     g_channel = std::move(channel);
 }
 
-bool enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+    return level >= g_level.load(std::memory_order_relaxed);
+}
 
 std::string_view level_name(Level level) {
     switch (level) {
-        case Level::debug: return "debug";
-        case Level::info: return "info";
-        case Level::warn: return "warn";
-        case Level::error: return "error";
+        case Level::debug:
+            return "debug";
+        case Level::info:
+            return "info";
+        case Level::warn:
+            return "warn";
+        case Level::error:
+            return "error";
     }
     return "info";
 }
@@ -156,6 +174,8 @@ void write(Level level, std::string_view component, std::string_view message) {
     }
 }
 
-void capture_libav() { av_log_set_callback(libav_callback); }
+void capture_libav() {
+    av_log_set_callback(libav_callback);
+}
 
 }  // namespace onair::log

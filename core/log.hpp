@@ -4,8 +4,8 @@
 // write(2), so lines from different threads never interleave.
 #include <fmt/format.h>
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace onair::log {
@@ -27,19 +27,23 @@ std::optional<Level> parse_level(std::string_view text);
 
 template <class... Args>
 void debug(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(Level::debug)) write(Level::debug, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(Level::debug))
+        write(Level::debug, component, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void info(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(Level::info)) write(Level::info, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(Level::info))
+        write(Level::info, component, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void warn(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(Level::warn)) write(Level::warn, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(Level::warn))
+        write(Level::warn, component, fmt::format(f, std::forward<Args>(args)...));
 }
 template <class... Args>
 void error(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(Level::error)) write(Level::error, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(Level::error))
+        write(Level::error, component, fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace onair::log

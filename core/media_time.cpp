@@ -6,7 +6,7 @@ namespace onair::core {
 
 int64_t unwrap_near(int64_t value, int64_t reference) {
     int64_t delta = (value - reference) & (kPtsWrap - 1);  // in [0, 2^33)
-    if (delta >= kPtsWrap / 2) delta -= kPtsWrap;           // in [-2^32, 2^32)
+    if (delta >= kPtsWrap / 2) delta -= kPtsWrap;          // in [-2^32, 2^32)
     return reference + delta;
 }
 

@@ -12,8 +12,8 @@
 
 namespace onair::core {
 
-inline constexpr int64_t kMediaClock = 90000;              // ticks per second
-inline constexpr int64_t kPtsWrap = int64_t{1} << 33;      // MPEG-TS PTS modulus
+inline constexpr int64_t kMediaClock = 90000;          // ticks per second
+inline constexpr int64_t kPtsWrap = int64_t{1} << 33;  // MPEG-TS PTS modulus
 inline constexpr int64_t kNoMediaTime = INT64_MIN;
 
 // Floor division that is right for negative numerators too.
@@ -27,10 +27,18 @@ int64_t unwrap_near(int64_t value, int64_t reference);
 
 // UTC now as media time (90 kHz ticks since the Unix epoch).
 int64_t utc_now_media();
-inline int64_t media_to_utc_ms(int64_t m) { return floor_div(m, kMediaClock / 1000); }
-inline int64_t utc_ms_to_media(int64_t ms) { return ms * (kMediaClock / 1000); }
-inline int64_t micros_to_ticks(std::chrono::microseconds d) { return d.count() * 9 / 100; }
-inline double ticks_to_seconds(int64_t t) { return double(t) / kMediaClock; }
+inline int64_t media_to_utc_ms(int64_t m) {
+    return floor_div(m, kMediaClock / 1000);
+}
+inline int64_t utc_ms_to_media(int64_t ms) {
+    return ms * (kMediaClock / 1000);
+}
+inline int64_t micros_to_ticks(std::chrono::microseconds d) {
+    return d.count() * 9 / 100;
+}
+inline double ticks_to_seconds(int64_t t) {
+    return double(t) / kMediaClock;
+}
 
 // Segment N covers media time [N*length, (N+1)*length).
 struct SegmentGrid {
@@ -45,7 +53,7 @@ struct SegmentGrid {
 // its partner through a timestamp jump still finds the offset it was using.
 // Thread-safe: both pipelines call it.
 class TimeAnchor {
-public:
+  public:
     explicit TimeAnchor(int64_t tolerance_ticks) : tolerance_(tolerance_ticks) {}
     // Offset for a timestamp `pts` (its low 33 bits) seen at UTC `now` by a
     // pipeline whose media time runs `lag` behind the wall clock: the newest
@@ -55,7 +63,7 @@ public:
     int64_t tolerance() const { return tolerance_; }
     size_t offsets() const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     int64_t tolerance_;
     std::vector<int64_t> offsets_;  // newest last
@@ -66,7 +74,7 @@ private:
 // (a restarted contribution encoder) by comparing against the wall clock and
 // re-locks on the anchor. Called from the pipeline thread only.
 class MediaClock {
-public:
+  public:
     // jump_ticks: how far the source may stray from its usual lag behind
     // the wall clock before it counts as a new timeline.
     MediaClock(TimeAnchor& anchor, int64_t jump_ticks) : anchor_(anchor), jump_(jump_ticks) {}
@@ -81,7 +89,7 @@ public:
     // Current estimate of how far media time runs behind the wall clock.
     int64_t lag() const { return lag_; }
 
-private:
+  private:
     TimeAnchor& anchor_;
     int64_t jump_;
     bool locked_ = false;

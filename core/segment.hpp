@@ -15,17 +15,17 @@ using Bytes = std::vector<uint8_t>;
 using SharedBytes = std::shared_ptr<const Bytes>;
 
 struct Segment {
-    std::string rendition;        // ladder rung name
-    char pipeline = 'a';          // 'a' or 'b'
-    int64_t sequence = 0;         // floor(start / segment length)
-    int64_t start = 0;            // media time of the first frame, 90 kHz since the epoch
-    int64_t duration = 0;         // 90 kHz ticks
-    int frames = 0;               // video frames
-    bool slate = false;           // holds input-loss fill rather than real content
+    std::string rendition;  // ladder rung name
+    char pipeline = 'a';    // 'a' or 'b'
+    int64_t sequence = 0;   // floor(start / segment length)
+    int64_t start = 0;      // media time of the first frame, 90 kHz since the epoch
+    int64_t duration = 0;   // 90 kHz ticks
+    int frames = 0;         // video frames
+    bool slate = false;     // holds input-loss fill rather than real content
     int width = 0, height = 0;
     Rational frame_rate;
-    std::string codecs;           // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"
-    SharedBytes bytes;            // the MPEG-TS segment
+    std::string codecs;  // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"
+    SharedBytes bytes;   // the MPEG-TS segment
 
     double duration_seconds() const { return double(duration) / 90000.0; }
     int64_t utc_ms() const { return start / 90; }  // PROGRAM-DATE-TIME
@@ -38,7 +38,7 @@ struct Segment {
 // Receives finished segments. Implementations are thread-safe: each
 // pipeline's thread calls on_segment.
 class SegmentSink {
-public:
+  public:
     virtual ~SegmentSink() = default;
     virtual void on_segment(Segment segment) = 0;
 };

@@ -4,12 +4,18 @@ namespace onair::core {
 
 const char* to_string(InputState state) {
     switch (state) {
-        case InputState::idle: return "idle";
-        case InputState::waiting: return "waiting";
-        case InputState::connected: return "connected";
-        case InputState::stalled: return "stalled";
-        case InputState::reconnecting: return "reconnecting";
-        case InputState::stopped: return "stopped";
+        case InputState::idle:
+            return "idle";
+        case InputState::waiting:
+            return "waiting";
+        case InputState::connected:
+            return "connected";
+        case InputState::stalled:
+            return "stalled";
+        case InputState::reconnecting:
+            return "reconnecting";
+        case InputState::stopped:
+            return "stopped";
     }
     return "idle";
 }

@@ -34,19 +34,19 @@ struct InputStatus {
         return note_;
     }
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::string note_;
 };
 
 struct PipelineStatus {
-    std::atomic<int64_t> frames_in{0};        // decoded video frames
-    std::atomic<int64_t> fill_frames{0};      // frames made up during input loss
-    std::atomic<int64_t> segments{0};         // segments produced (all renditions)
+    std::atomic<int64_t> frames_in{0};    // decoded video frames
+    std::atomic<int64_t> fill_frames{0};  // frames made up during input loss
+    std::atomic<int64_t> segments{0};     // segments produced (all renditions)
     std::atomic<int64_t> last_sequence{-1};
-    std::atomic<int64_t> timeline_jumps{0};   // source timestamp discontinuities
+    std::atomic<int64_t> timeline_jumps{0};  // source timestamp discontinuities
     std::atomic<int64_t> decode_errors{0};
-    std::atomic<bool> filling{false};         // emitting input-loss fill now
+    std::atomic<bool> filling{false};  // emitting input-loss fill now
 };
 
 // Everything known about one pipeline (its input and its encoder) at run time.

@@ -15,7 +15,7 @@ extern "C" {
 namespace onair::encoder {
 namespace {
 constexpr int kFrameSamples = 1024;  // AAC-LC frame
-constexpr int kMaxSilenceFill = 10;   // seconds of gap filled with silence
+constexpr int kMaxSilenceFill = 10;  // seconds of gap filled with silence
 constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
 }  // namespace
 
@@ -57,8 +57,9 @@ int64_t AudioEncoder::position() const {
 }
 
 core::Result<> AudioEncoder::ensure_resampler(const AVFrame& frame) {
-    InputFormat format{frame.format, frame.sample_rate, frame.ch_layout.nb_channels,
-                       frame.ch_layout.order == AV_CHANNEL_ORDER_NATIVE ? frame.ch_layout.u.mask : 0};
+    InputFormat format{
+        frame.format, frame.sample_rate, frame.ch_layout.nb_channels,
+        frame.ch_layout.order == AV_CHANNEL_ORDER_NATIVE ? frame.ch_layout.u.mask : 0};
     if (resampler_ && format == input_format_) return {};
     AVChannelLayout in_layout{};
     if (frame.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || frame.ch_layout.nb_channels == 0) {
@@ -158,7 +159,8 @@ core::Result<> AudioEncoder::drain() {
     // Align the first frame to the grid by dropping the samples before it.
     int64_t misalign = fifo_start_ % kFrameSamples;
     if (misalign != 0) {
-        int drop = int(std::min<int64_t>(kFrameSamples - misalign, av_audio_fifo_size(fifo_.get())));
+        int drop =
+            int(std::min<int64_t>(kFrameSamples - misalign, av_audio_fifo_size(fifo_.get())));
         av_audio_fifo_drain(fifo_.get(), drop);
         fifo_start_ += drop;
         if (fifo_start_ % kFrameSamples != 0) return {};  // not enough yet
@@ -171,7 +173,8 @@ core::Result<> AudioEncoder::drain() {
         frame_->nb_samples = kFrameSamples;
         int rc = av_frame_get_buffer(frame_.get(), 0);
         if (rc < 0) return core::av_fail("audio buffer", rc);
-        av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(frame_->extended_data), kFrameSamples);
+        av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(frame_->extended_data),
+                           kFrameSamples);
         frame_->pts = fifo_start_;
         fifo_start_ += kFrameSamples;
         if (auto ok = encode(frame_.get()); !ok) return ok;
@@ -193,6 +196,8 @@ core::Result<> AudioEncoder::encode(AVFrame* frame) {
     return {};
 }
 
-core::Result<> AudioEncoder::flush() { return encode(nullptr); }
+core::Result<> AudioEncoder::flush() {
+    return encode(nullptr);
+}
 
 }  // namespace onair::encoder

@@ -17,7 +17,7 @@
 namespace onair::encoder {
 
 class AudioEncoder {
-public:
+  public:
     // `packet` pts/dts in media time (1/90000).
     using PacketSink = std::function<void(AVPacket* packet, const AVCodecParameters& params)>;
 
@@ -37,7 +37,7 @@ public:
     };
     AudioEncoder(Key, PacketSink sink) : sink_(std::move(sink)) {}  // use open()
 
-private:
+  private:
     core::Result<> ensure_resampler(const AVFrame& frame);
     core::Result<> append(uint8_t** planes, int samples);
     core::Result<> append_silence(int64_t samples);

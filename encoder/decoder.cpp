@@ -6,7 +6,8 @@ namespace onair::encoder {
 
 core::Result<Decoder> Decoder::open(const AVCodecParameters& params, AVRational time_base) {
     const AVCodec* codec = avcodec_find_decoder(params.codec_id);
-    if (!codec) return core::fail(fmt::format("no decoder for {}", avcodec_get_name(params.codec_id)));
+    if (!codec)
+        return core::fail(fmt::format("no decoder for {}", avcodec_get_name(params.codec_id)));
     Decoder d;
     d.context_.reset(avcodec_alloc_context3(codec));
     if (!d.context_) return core::fail("out of memory");

@@ -10,7 +10,7 @@
 namespace onair::encoder {
 
 class Decoder {
-public:
+  public:
     using FrameSink = std::function<void(AVFrame*)>;
 
     static core::Result<Decoder> open(const AVCodecParameters& params, AVRational time_base);
@@ -19,7 +19,7 @@ public:
     AVRational time_base() const { return time_base_; }
     int64_t errors() const { return errors_; }
 
-private:
+  private:
     Decoder() = default;
     core::CodecContextPtr context_;
     core::FramePtr frame_;

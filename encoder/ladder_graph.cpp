@@ -14,9 +14,13 @@ double display_aspect(int w, int h, core::Rational sar) {
     return double(w) * s / double(h);
 }
 
-bool same_shape(double a, double b) { return std::fabs(a - b) / b < 0.01; }
+bool same_shape(double a, double b) {
+    return std::fabs(a - b) / b < 0.01;
+}
 
-int even(double v) { return std::max(2, int(std::lround(v / 2.0)) * 2); }
+int even(double v) {
+    return std::max(2, int(std::lround(v / 2.0)) * 2);
+}
 
 // Scale to the rung, fitting the source's display aspect inside it.
 std::string scale_chain(double source_dar, const GraphRung& rung) {
@@ -33,11 +37,14 @@ std::string scale_chain(double source_dar, const GraphRung& rung) {
                        rung.width, rung.height);
 }
 
-std::string fps_filter(core::Rational fps) { return fmt::format("fps=fps={}/{}", fps.num, fps.den); }
+std::string fps_filter(core::Rational fps) {
+    return fmt::format("fps=fps={}/{}", fps.num, fps.den);
+}
 
 }  // namespace
 
-std::string ladder_filter_description(const GraphSource& source, const std::vector<GraphRung>& rungs) {
+std::string ladder_filter_description(const GraphSource& source,
+                                      const std::vector<GraphRung>& rungs) {
     const size_t n = rungs.size();
     const double source_dar = display_aspect(source.width, source.height, source.sample_aspect);
     const bool common_fps = std::all_of(rungs.begin(), rungs.end(),
@@ -58,7 +65,8 @@ std::string ladder_filter_description(const GraphSource& source, const std::vect
         for (size_t j = k; j-- > 0;) {
             const GraphRung& bigger = rungs[order[j]];
             if (bigger.width >= r.width && bigger.height >= r.height &&
-                same_shape(double(bigger.width) / bigger.height, dar) && same_shape(source_dar, dar)) {
+                same_shape(double(bigger.width) / bigger.height, dar) &&
+                same_shape(source_dar, dar)) {
                 feed[order[k]] = order[j];
                 break;
             }
@@ -109,7 +117,9 @@ std::string ladder_filter_description(const GraphSource& source, const std::vect
             input = rung_labels[feed[i]].back();
             rung_labels[feed[i]].pop_back();
         }
-        double input_dar = feed[i] == kFromBase ? source_dar : double(rungs[feed[i]].width) / rungs[feed[i]].height;
+        double input_dar = feed[i] == kFromBase
+                               ? source_dar
+                               : double(rungs[feed[i]].width) / rungs[feed[i]].height;
         std::string chain = input;
         if (!common_fps) chain += fps_filter(rungs[i].fps) + ",";
         chain += scale_chain(input_dar, rungs[i]) + ",format=yuv420p";

@@ -28,6 +28,7 @@ struct GraphRung {
 };
 
 // Input pad label "in"; output labels "out0".."outN-1" in the rungs' order.
-std::string ladder_filter_description(const GraphSource& source, const std::vector<GraphRung>& rungs);
+std::string ladder_filter_description(const GraphSource& source,
+                                      const std::vector<GraphRung>& rungs);
 
 }  // namespace onair::encoder

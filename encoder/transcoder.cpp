@@ -12,15 +12,14 @@ namespace onair::encoder {
 namespace {
 constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
 
-int64_t ms_to_ticks(std::chrono::milliseconds ms) { return ms.count() * (core::kMediaClock / 1000); }
+int64_t ms_to_ticks(std::chrono::milliseconds ms) {
+    return ms.count() * (core::kMediaClock / 1000);
+}
 }  // namespace
 
-core::Result<std::unique_ptr<Transcoder>> Transcoder::create(TranscoderSettings settings,
-                                                             core::MediaClock& clock,
-                                                             core::PipelineStatus& status,
-                                                             core::FillLog& fill_log,
-                                                             std::string component,
-                                                             TranscoderOutput output) {
+core::Result<std::unique_ptr<Transcoder>> Transcoder::create(
+    TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
+    core::FillLog& fill_log, std::string component, TranscoderOutput output) {
     auto t = std::make_unique<Transcoder>(Key{}, std::move(settings), clock, status, fill_log,
                                           std::move(component), std::move(output));
     auto audio = AudioEncoder::open(t->settings_.audio, t->output_.audio);
@@ -43,7 +42,8 @@ Transcoder::Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock
 core::Result<> Transcoder::handle(core::MediaEvent& event, int64_t now) {
     if (auto* streams = std::get_if<core::StreamsOpened>(&event)) return open_streams(*streams);
     if (auto* raw = std::get_if<core::RawFrame>(&event)) {
-        if (raw->kind == core::MediaKind::video) return on_video(raw->frame.get(), raw->time_base, now);
+        if (raw->kind == core::MediaKind::video)
+            return on_video(raw->frame.get(), raw->time_base, now);
         input_has_audio_ = true;
         return on_audio(raw->frame.get(), raw->time_base, now);
     }
@@ -93,8 +93,8 @@ core::Result<> Transcoder::open_streams(const core::StreamsOpened& streams) {
 }
 
 core::Result<> Transcoder::on_video(AVFrame* frame, AVRational time_base, int64_t now) {
-    int64_t pts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
-                                                                 : frame->pts;
+    int64_t pts =
+        frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : frame->pts;
     if (pts == AV_NOPTS_VALUE) return {};
     int64_t jumps_before = clock_.relocks();
     int64_t media = clock_.to_media(av_rescale_q(pts, time_base, kMediaTimeBase), now);
@@ -125,8 +125,8 @@ core::Result<> Transcoder::on_video(AVFrame* frame, AVRational time_base, int64_
 }
 
 core::Result<> Transcoder::on_audio(AVFrame* frame, AVRational time_base, int64_t now) {
-    int64_t pts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
-                                                                 : frame->pts;
+    int64_t pts =
+        frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : frame->pts;
     if (pts == AV_NOPTS_VALUE) return {};
     int64_t media = clock_.to_media(av_rescale_q(pts, time_base, kMediaTimeBase), now);
     if (filling_) return {};  // silence is running; real audio resumes with the pictures
@@ -156,7 +156,8 @@ core::Result<> Transcoder::emit_fill(int64_t now) {
         filling_ = true;
         status_.filling = true;
         fill_started_ = last_video_media_ + frame_ticks_;
-        log::warn(component_, "no pictures for {} ms: repeating the last one, then black, with silence",
+        log::warn(component_,
+                  "no pictures for {} ms: repeating the last one, then black, with silence",
                   settings_.fill.start_after.count());
     }
     // Keep media time running as it did for the real frames.
@@ -199,7 +200,8 @@ AVFrame* Transcoder::black_frame() {
 core::Result<> Transcoder::flush() {
     if (video_decoder_) {
         video_decoder_->decode(nullptr, [&](AVFrame* f) {
-            if (frame_error_) frame_error_ = on_video(f, video_decoder_->time_base(), last_arrival_);
+            if (frame_error_)
+                frame_error_ = on_video(f, video_decoder_->time_base(), last_arrival_);
         });
     }
     if (auto ok = ladder_.flush(); !ok) return ok;

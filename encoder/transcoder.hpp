@@ -41,13 +41,10 @@ struct TranscoderOutput {
 };
 
 class Transcoder {
-public:
-    static core::Result<std::unique_ptr<Transcoder>> create(TranscoderSettings settings,
-                                                            core::MediaClock& clock,
-                                                            core::PipelineStatus& status,
-                                                            core::FillLog& fill_log,
-                                                            std::string component,
-                                                            TranscoderOutput output);
+  public:
+    static core::Result<std::unique_ptr<Transcoder>> create(
+        TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
+        core::FillLog& fill_log, std::string component, TranscoderOutput output);
     // An event from the input; `now` is UTC media time at its arrival.
     core::Result<> handle(core::MediaEvent& event, int64_t now);
     // Called regularly (every ~100 ms) whether or not input arrived.
@@ -62,7 +59,7 @@ public:
                core::PipelineStatus& status, core::FillLog& fill_log, std::string component,
                TranscoderOutput output);
 
-private:
+  private:
     core::Result<> open_streams(const core::StreamsOpened& streams);
     core::Result<> on_video(AVFrame* frame, AVRational time_base, int64_t now);
     core::Result<> on_audio(AVFrame* frame, AVRational time_base, int64_t now);
@@ -85,9 +82,9 @@ private:
     core::Result<> frame_error_;  // first error raised inside a decoder callback
 
     int64_t last_video_media_ = core::kNoMediaTime;  // of the last frame sent to the ladder
-    int64_t last_arrival_ = 0;                        // UTC media time the last real frame came
-    int64_t arrival_lag_ = 0;                         // now - media time of real frames
-    int64_t frame_ticks_ = core::kMediaClock / 25;    // source frame duration
+    int64_t last_arrival_ = 0;                       // UTC media time the last real frame came
+    int64_t arrival_lag_ = 0;                        // now - media time of real frames
+    int64_t frame_ticks_ = core::kMediaClock / 25;   // source frame duration
     bool filling_ = false;
     int64_t fill_started_ = 0;
     core::FramePtr last_frame_;  // last real picture, for repeats

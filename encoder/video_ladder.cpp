@@ -62,8 +62,8 @@ core::Result<> VideoLadder::open_encoders(const AVFrame& first, AVRational sourc
         c->rc_buffer_size = int(std::min<int64_t>(rung.bufsize, INT32_MAX));
         // GOP length in frames; IDRs are forced on media-time GOP boundaries,
         // this only stops x264 from adding its own in between.
-        int gop_frames = std::max(1, int(std::lround(double(gop_grid_.length) / core::kMediaClock *
-                                                     enc->fps.value())));
+        int gop_frames = std::max(
+            1, int(std::lround(double(gop_grid_.length) / core::kMediaClock * enc->fps.value())));
         c->gop_size = gop_frames;
         c->keyint_min = gop_frames;
         c->thread_count = 0;
@@ -95,7 +95,8 @@ core::Result<> VideoLadder::build_graph(const AVFrame& frame, const GraphKey& ke
     if (!graph_) return core::fail("out of memory");
     sinks_.clear();
 
-    GraphSource source{frame.width, frame.height,
+    GraphSource source{frame.width,
+                       frame.height,
                        {key.sar_num > 0 ? key.sar_num : 1, key.sar_den > 0 ? key.sar_den : 1},
                        key.interlaced};
     std::vector<GraphRung> graph_rungs;

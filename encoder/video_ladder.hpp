@@ -28,7 +28,7 @@ struct EncodedVideo {
 };
 
 class VideoLadder {
-public:
+  public:
     using PacketSink = std::function<void(const EncodedVideo&)>;
 
     VideoLadder(std::vector<core::Rung> rungs, core::EncoderConfig encoder, std::string component,
@@ -44,7 +44,7 @@ public:
     // Drains the graph and the encoders (end of the run).
     core::Result<> flush();
 
-private:
+  private:
     struct RungEncoder;
     struct GraphKey {
         int width, height, format, sar_num, sar_den;

@@ -16,7 +16,7 @@ namespace onair::ingest {
 using EventQueue = core::BoundedQueue<core::MediaEvent>;
 
 class Input {
-public:
+  public:
     virtual ~Input() = default;
     // Starts the thread; events go to `out` until stop().
     virtual void start(EventQueue& out) = 0;

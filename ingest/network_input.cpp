@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <mutex>
 #include <cstring>
+#include <mutex>
 
 #include "core/log.hpp"
 #include "core/media_time.hpp"
@@ -35,7 +35,9 @@ NetworkInput::NetworkInput(core::InputSpec spec, core::InputStatus& status, std:
       timeouts_(timeouts),
       datagram_(kIoBufferSize) {}
 
-NetworkInput::~NetworkInput() { stop(); }
+NetworkInput::~NetworkInput() {
+    stop();
+}
 
 void NetworkInput::start(EventQueue& out) {
     thread_ = std::jthread([this, &out](std::stop_token stop) { run(stop, out); });
@@ -56,11 +58,15 @@ int NetworkInput::interrupt_callback(void* opaque) {
 void NetworkInput::run(std::stop_token stop, EventQueue& out) {
     stop_ = stop;
     auto backoff = timeouts_.backoff_first;
-    bool first = true;
+    bool failed_before = false;
+    const bool caller =
+        spec_.kind == core::InputKind::srt && spec_.srt_mode == core::SrtMode::caller;
     while (!stop.stop_requested()) {
-        if (!first) status_.state = core::InputState::reconnecting;
-        first = false;
+        // A listener waits for its sender; a caller that has failed keeps calling.
+        status_.state =
+            caller && failed_before ? core::InputState::reconnecting : core::InputState::waiting;
         bool flowed = session(stop, out);
+        failed_before = true;
         if (stop.stop_requested()) break;
         if (flowed) {
             backoff = timeouts_.backoff_first;
@@ -79,8 +85,7 @@ void NetworkInput::run(std::stop_token stop, EventQueue& out) {
 bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
     auto target = protocol_target(spec_);
     bool listener = spec_.kind != core::InputKind::srt || spec_.srt_mode == core::SrtMode::listener;
-    status_.state = core::InputState::waiting;
-    status_.set_note(listener ? "waiting for a sender" : "connecting");
+    status_.set_note(listener ? "waiting for a sender" : "calling the sender");
 
     // Open the protocol. A listener waits for its caller as long as it takes;
     // only stop interrupts it. Callers give up per libsrt's connect timeout.
@@ -176,9 +181,10 @@ bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
         rc = av_read_frame(format.get(), packet.get());
         if (rc < 0) {
             if (!stop.stop_requested()) {
-                std::string why = rc == AVERROR(ETIMEDOUT)
-                                      ? fmt::format("no data for {} ms", timeouts_.lost_after.count())
-                                      : core::av_error_text(rc);
+                std::string why =
+                    rc == AVERROR(ETIMEDOUT)
+                        ? fmt::format("no data for {} ms", timeouts_.lost_after.count())
+                        : core::av_error_text(rc);
                 status_.set_note("input lost: " + why);
                 log::warn(component_, "input lost ({}); reopening", why);
             }
@@ -230,7 +236,8 @@ int NetworkInput::read_bytes(uint8_t* buffer, int size) {
             if (spec_.kind == core::InputKind::rtp) {
                 auto extracted = rtp_.extract(
                     payload,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch())
+                        .count());
                 status_.rtp_lost = rtp_.lost();
                 if (!extracted) {
                     rtp_garbage_bytes_ += rc;
@@ -295,8 +302,9 @@ void NetworkInput::update_bitrate(Clock::time_point now) {
         int64_t garbage = status_.garbage_bytes.load(), errors = status_.continuity_errors.load();
         if ((garbage > reported_garbage_ || errors > reported_errors_) &&
             now - last_damage_report_ >= std::chrono::seconds(10)) {
-            log::warn(component_, "damaged input: {} bytes that are not MPEG-TS, {} continuity "
-                                  "errors since the last report",
+            log::warn(component_,
+                      "damaged input: {} bytes that are not MPEG-TS, {} continuity "
+                      "errors since the last report",
                       garbage - reported_garbage_, errors - reported_errors_);
             reported_garbage_ = garbage;
             reported_errors_ = errors;

@@ -23,21 +23,21 @@
 namespace onair::ingest {
 
 struct InputTimeouts {
-    std::chrono::milliseconds stalled_after{1000};     // no data: report stalled
-    std::chrono::milliseconds lost_after{3000};        // no data: drop and reopen
-    std::chrono::milliseconds backoff_first{500};      // after a failed open
+    std::chrono::milliseconds stalled_after{1000};  // no data: report stalled
+    std::chrono::milliseconds lost_after{3000};     // no data: drop and reopen
+    std::chrono::milliseconds backoff_first{500};   // after a failed open
     std::chrono::milliseconds backoff_max{5000};
 };
 
 class NetworkInput final : public Input {
-public:
+  public:
     NetworkInput(core::InputSpec spec, core::InputStatus& status, std::string component,
                  InputTimeouts timeouts = {});
     ~NetworkInput() override;
     void start(EventQueue& out) override;
     void stop() override;
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
 
     void run(std::stop_token stop, EventQueue& out);

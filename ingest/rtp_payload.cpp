@@ -19,7 +19,7 @@ std::optional<std::span<const uint8_t>> RtpPayload::extract(std::span<const uint
     uint32_t ssrc = uint32_t(d[8]) << 24 | uint32_t(d[9]) << 16 | uint32_t(d[10]) << 8 | d[11];
     if (has_last_ && ssrc != ssrc_) {
         if (now_ms - last_seen_ms_ < kSenderQuietMs) return std::nullopt;  // not our sender
-        has_last_ = false;                                                  // a new sender
+        has_last_ = false;                                                 // a new sender
     }
     ssrc_ = ssrc;
     last_seen_ms_ = now_ms;

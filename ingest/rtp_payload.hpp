@@ -13,7 +13,7 @@
 namespace onair::ingest {
 
 class RtpPayload {
-public:
+  public:
     // The payload, or nullopt when the datagram is not RTP (counted by the
     // caller as garbage) or is RTCP.
     // `now_ms`: a monotonic clock, to tell when the followed sender went quiet.
@@ -25,7 +25,7 @@ public:
     static constexpr int kMpegTsPayloadType = 33;
     static constexpr int64_t kSenderQuietMs = 1000;
 
-private:
+  private:
     bool has_last_ = false;
     uint32_t ssrc_ = 0;
     int64_t last_seen_ms_ = 0;

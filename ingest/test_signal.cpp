@@ -64,8 +64,9 @@ core::Result<Generator> make_video(const core::InputSpec& spec, const std::strin
 
     std::string font = find_font();
     if (font.empty()) {
-        log::warn(component, "no DejaVu font found: test signal without burnt-in clock "
-                             "(apt-get install fonts-dejavu-core)");
+        log::warn(component,
+                  "no DejaVu font found: test signal without burnt-in clock "
+                  "(apt-get install fonts-dejavu-core)");
     } else {
         int size = std::max(16, spec.height / 14);
         auto clock = add_filter(
@@ -122,7 +123,9 @@ core::Result<Generator> make_audio(const core::InputSpec& spec) {
 TestSignal::TestSignal(core::InputSpec spec, core::InputStatus& status, std::string component)
     : spec_(std::move(spec)), status_(status), component_(std::move(component)) {}
 
-TestSignal::~TestSignal() { stop(); }
+TestSignal::~TestSignal() {
+    stop();
+}
 
 void TestSignal::start(EventQueue& out) {
     thread_ = std::jthread([this, &out](std::stop_token stop) { run(stop, out); });

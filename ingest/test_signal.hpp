@@ -14,13 +14,13 @@
 namespace onair::ingest {
 
 class TestSignal final : public Input {
-public:
+  public:
     TestSignal(core::InputSpec spec, core::InputStatus& status, std::string component);
     ~TestSignal() override;
     void start(EventQueue& out) override;
     void stop() override;
 
-private:
+  private:
     void run(std::stop_token stop, EventQueue& out);
 
     core::InputSpec spec_;

@@ -12,7 +12,7 @@
 namespace onair::ingest {
 
 class TsInspector {
-public:
+  public:
     struct Counts {
         int64_t packets = 0;
         int64_t continuity_errors = 0;
@@ -25,7 +25,7 @@ public:
     void reset();
     const Counts& counts() const { return counts_; }
 
-private:
+  private:
     void inspect_packet(const uint8_t* p);
 
     static constexpr size_t kPacketSize = 188;

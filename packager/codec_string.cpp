@@ -10,7 +10,8 @@ std::optional<std::string> avc_codec_string(std::span<const uint8_t> data) {
         if (data[i] != 0 || data[i + 1] != 0 || data[i + 2] != 1) continue;
         size_t nal = i + 3;
         if ((data[nal] & 0x1f) == 7 && nal + 3 < data.size())  // sequence parameter set
-            return fmt::format("avc1.{:02x}{:02x}{:02x}", data[nal + 1], data[nal + 2], data[nal + 3]);
+            return fmt::format("avc1.{:02x}{:02x}{:02x}", data[nal + 1], data[nal + 2],
+                               data[nal + 3]);
         i = nal;
     }
     return std::nullopt;

@@ -21,7 +21,10 @@ core::PacketPtr copy_packet(const AVPacket& packet) {
 
 Segmenter::Segmenter(SegmenterSettings settings, core::SegmentSink& sink,
                      const core::FillLog& fill_log, std::string component)
-    : settings_(std::move(settings)), sink_(sink), fill_log_(fill_log), component_(std::move(component)) {}
+    : settings_(std::move(settings)),
+      sink_(sink),
+      fill_log_(fill_log),
+      component_(std::move(component)) {}
 
 void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps) {
     if (packet.pts == AV_NOPTS_VALUE) return;
@@ -122,8 +125,9 @@ void Segmenter::emit(Pending& segment) {
     packets.reserve(segment.video.size() + segment.audio.size());
     size_t v = 0, a = 0;
     while (v < segment.video.size() || a < segment.audio.size()) {
-        bool take_video = a == segment.audio.size() ||
-                          (v < segment.video.size() && segment.video[v]->dts <= segment.audio[a]->dts);
+        bool take_video =
+            a == segment.audio.size() ||
+            (v < segment.video.size() && segment.video[v]->dts <= segment.audio[a]->dts);
         packets.push_back(take_video ? segment.video[v++].get() : segment.audio[a++].get());
     }
     auto bytes = mux_transport_stream(

@@ -27,7 +27,7 @@ struct SegmenterSettings {
 };
 
 class Segmenter {
-public:
+  public:
     Segmenter(SegmenterSettings settings, core::SegmentSink& sink, const core::FillLog& fill_log,
               std::string component);
     void video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps);
@@ -36,7 +36,7 @@ public:
     void flush();
     int64_t segments_emitted() const { return emitted_; }
 
-private:
+  private:
     struct Pending {
         int64_t sequence = 0;
         int64_t start = 0;                   // pts of its first (IDR) frame

@@ -29,7 +29,9 @@ Channel::Channel(core::ChannelConfig config)
     for (const auto& input : config_.inputs) status_.add(input.id, input.input.describe());
 }
 
-Channel::~Channel() { stop(); }
+Channel::~Channel() {
+    stop();
+}
 
 core::Result<> Channel::start() {
     if (auto ok = server_.start(); !ok) return ok;

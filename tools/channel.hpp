@@ -19,14 +19,14 @@
 namespace onair::tools {
 
 class Channel {
-public:
+  public:
     explicit Channel(core::ChannelConfig config);
     ~Channel();
     [[nodiscard]] core::Result<> start();
     void stop();
     uint16_t http_port() const { return server_.port(); }
 
-private:
+  private:
     core::ChannelConfig config_;
     core::ChannelStatus status_;
     core::TimeAnchor shared_anchor_;

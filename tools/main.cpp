@@ -1,13 +1,13 @@
 // onair: the command line. Parses arguments, loads the channel file and runs
 // the command; the one place a channel is wired together (via Channel).
+#include <pthread.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <pthread.h>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <fmt/format.h>
@@ -87,7 +87,8 @@ std::optional<int> parse(int argc, char** argv, Arguments& args) {
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         auto value = [&](std::string_view name) -> std::optional<std::string> {
-            if (auto eq = a.find('='); eq != std::string_view::npos) return std::string(a.substr(eq + 1));
+            if (auto eq = a.find('='); eq != std::string_view::npos)
+                return std::string(a.substr(eq + 1));
             if (i + 1 >= argc) return std::nullopt;
             (void)name;
             return std::string(argv[++i]);
@@ -103,14 +104,15 @@ std::optional<int> parse(int argc, char** argv, Arguments& args) {
             } else if (v == "json") {
                 args.log_format = log::Format::json;
             } else {
-                return usage_error(fmt::format("--log-format takes text or json, not '{}'", v.value_or("")));
+                return usage_error(
+                    fmt::format("--log-format takes text or json, not '{}'", v.value_or("")));
             }
         } else if (a.starts_with("--log-level")) {
             auto v = value("--log-level");
             auto level = v ? log::parse_level(*v) : std::nullopt;
             if (!level)
-                return usage_error(fmt::format("--log-level takes debug, info, warn or error, not '{}'",
-                                               v.value_or("")));
+                return usage_error(fmt::format(
+                    "--log-level takes debug, info, warn or error, not '{}'", v.value_or("")));
             args.log_level = *level;
         } else if (a.starts_with("-") && a != "-") {
             return usage_error(fmt::format("unknown option '{}'", a));

@@ -25,9 +25,9 @@ core::Result<std::unique_ptr<MediaChain>> MediaChain::create(const core::Channel
         [segmenters](AVPacket* packet, const AVCodecParameters& params) {
             for (auto& s : *segmenters) s->audio(*packet, params);
         }};
-    auto transcoder = encoder::Transcoder::create(
-        {config.ladder, config.encoder, config.audio, fill}, clock, status, chain->fill_log_,
-        component, std::move(output));
+    auto transcoder =
+        encoder::Transcoder::create({config.ladder, config.encoder, config.audio, fill}, clock,
+                                    status, chain->fill_log_, component, std::move(output));
     if (!transcoder) return std::unexpected(transcoder.error());
     chain->transcoder_ = std::move(*transcoder);
     return chain;

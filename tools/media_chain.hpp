@@ -18,20 +18,22 @@
 namespace onair::tools {
 
 class MediaChain {
-public:
+  public:
     static core::Result<std::unique_ptr<MediaChain>> create(const core::ChannelConfig& config,
                                                             char pipeline, core::MediaClock& clock,
                                                             core::PipelineStatus& status,
                                                             core::SegmentSink& sink,
                                                             encoder::FillPolicy fill = {});
-    core::Result<> handle(core::MediaEvent& event, int64_t now) { return transcoder_->handle(event, now); }
+    core::Result<> handle(core::MediaEvent& event, int64_t now) {
+        return transcoder_->handle(event, now);
+    }
     core::Result<> tick(int64_t now) { return transcoder_->tick(now); }
     // Drains the encoders and hands on the last segment of every rendition.
     core::Result<> finish();
 
     MediaChain() = default;  // use create()
 
-private:
+  private:
     core::FillLog fill_log_;
     std::vector<std::unique_ptr<packager::Segmenter>> segmenters_;
     std::unique_ptr<encoder::Transcoder> transcoder_;

@@ -13,7 +13,7 @@ constexpr size_t kQueueCapacity = 1024;                // packets: ~10 s of a ty
 
 // Counts what the pipeline hands on, then passes it to the channel's sink.
 class CountingSink final : public core::SegmentSink {
-public:
+  public:
     CountingSink(core::SegmentSink& next, core::PipelineStatus& status, std::string component)
         : next_(next), status_(status), component_(std::move(component)) {}
     void on_segment(core::Segment segment) override {
@@ -24,7 +24,7 @@ public:
         next_.on_segment(std::move(segment));
     }
 
-private:
+  private:
     core::SegmentSink& next_;
     core::PipelineStatus& status_;
     std::string component_;
@@ -44,7 +44,9 @@ Pipeline::Pipeline(const core::ChannelConfig& config, const core::PipelineInput&
       queue_(fmt::format("input.{}", input.id), kQueueCapacity),
       input_(ingest::make_input(input.input, status.input, fmt::format("ingest.{}", input.id))) {}
 
-Pipeline::~Pipeline() { stop(); }
+Pipeline::~Pipeline() {
+    stop();
+}
 
 void Pipeline::start() {
     worker_ = std::jthread([this](std::stop_token stop) { process(stop); });
@@ -65,7 +67,8 @@ void Pipeline::process(std::stop_token) {
         log::error(component_, "cannot start: {}", chain.error().message);
         // Keep draining so the input never blocks on a full queue.
         core::MediaEvent discarded;
-        while (!queue_.closed_and_empty()) queue_.pop_for(discarded, std::chrono::milliseconds(200));
+        while (!queue_.closed_and_empty())
+            queue_.pop_for(discarded, std::chrono::milliseconds(200));
         return;
     }
     int64_t errors = 0;

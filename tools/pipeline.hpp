@@ -20,16 +20,17 @@
 namespace onair::tools {
 
 class Pipeline {
-public:
+  public:
     Pipeline(const core::ChannelConfig& config, const core::PipelineInput& input,
-             core::TimeAnchor& anchor, core::PipelineRuntimeStatus& status, core::SegmentSink& sink);
+             core::TimeAnchor& anchor, core::PipelineRuntimeStatus& status,
+             core::SegmentSink& sink);
     ~Pipeline();
     // Consumer first, then the producer.
     void start();
     // Producer first; the consumer drains what is queued, flushes and ends.
     void stop();
 
-private:
+  private:
     void process(std::stop_token stop);
 
     const core::ChannelConfig& config_;

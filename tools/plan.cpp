@@ -8,7 +8,7 @@ namespace onair::tools {
 namespace {
 
 class Lines {
-public:
+  public:
     template <class... Args>
     void operator()(fmt::format_string<Args...> f, Args&&... args) {
         text += fmt::format(f, std::forward<Args>(args)...);
@@ -27,11 +27,13 @@ std::string render_plan(const core::ChannelConfig& c) {
     line("");
     line("inputs");
     for (const auto& input : c.inputs) line("  {}: {}", input.id, input.input.describe());
-    line("timecode: {}", c.timecode == core::TimecodeSource::pts
-                             ? "pts (the contribution's timestamps; pipelines share one anchor)"
-                             : "systemclock (arrival time; A/B align only as well as the paths' delays match)");
+    line("timecode: {}",
+         c.timecode == core::TimecodeSource::pts
+             ? "pts (the contribution's timestamps; pipelines share one anchor)"
+             : "systemclock (arrival time; A/B align only as well as the paths' delays match)");
     line("");
-    line("ladder: x264 {}, IDR every {} on every rung", c.encoder.preset, format_duration(c.encoder.gop));
+    line("ladder: x264 {}, IDR every {} on every rung", c.encoder.preset,
+         format_duration(c.encoder.gop));
     for (const auto& r : c.ladder) {
         line("  {:<8} {:>9}  {:>7} max {:<7} buffer {:<7} {:<8}  {} fps", r.name,
              fmt::format("{}x{}", r.width, r.height), format_bitrate(r.bitrate),
@@ -45,17 +47,22 @@ std::string render_plan(const core::ChannelConfig& c) {
     auto gops = c.hls.segment.count() / std::max<int64_t>(1, c.encoder.gop.count());
     auto window_segments = std::max<int64_t>(3, c.hls.window.count() / c.hls.segment.count());
     line("segments: MPEG-TS of {} ({} GOP{}), cut on media time, numbered media time / {}",
-         format_duration(c.hls.segment), gops, gops == 1 ? "" : "s", format_duration(c.hls.segment));
-    line("playlist: {} window ({} segments), target duration {} s; segments stay downloadable {} after",
-         format_duration(c.hls.window), window_segments,
-         int(std::lround(double(c.hls.segment.count()) / 1e6)), format_duration(c.hls.window));
+         format_duration(c.hls.segment), gops, gops == 1 ? "" : "s",
+         format_duration(c.hls.segment));
+    line(
+        "playlist: {} window ({} segments), target duration {} s; segments stay downloadable {} "
+        "after",
+        format_duration(c.hls.window), window_segments,
+        int(std::lround(double(c.hls.segment.count()) / 1e6)), format_duration(c.hls.window));
     line("");
-    std::string host = c.origin.host == "0.0.0.0" || c.origin.host == "::" ? "127.0.0.1" : c.origin.host;
+    std::string host =
+        c.origin.host == "0.0.0.0" || c.origin.host == "::" ? "127.0.0.1" : c.origin.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     std::string base = fmt::format("http://{}:{}", host, c.origin.port);
     line("urls");
     line("  {:<8} {}/live/{}/master.m3u8", "master", base, c.channel);
-    for (const auto& r : c.ladder) line("  {:<8} {}/live/{}/{}/index.m3u8", r.name, base, c.channel, r.name);
+    for (const auto& r : c.ladder)
+        line("  {:<8} {}/live/{}/{}/index.m3u8", r.name, base, c.channel, r.name);
     line("  {:<8} {}/healthz", "health", base);
     return line.text;
 }

@@ -39,7 +39,8 @@ TEST_CASE("a 4:3 source in a 16:9 rung is pillarboxed, keeping its display aspec
     std::vector<GraphRung> rungs{{1280, 720, {25, 1}}};
     CHECK(ladder_filter_description(source, rungs) ==
           "[in]fps=fps=25/1[b0];"
-          "[b0]scale=960:720:flags=bicubic,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[out0]");
+          "[b0]scale=960:720:flags=bicubic,pad=1280:720:(ow-iw)/2:(oh-ih)/"
+          "2,setsar=1,format=yuv420p[out0]");
 }
 
 TEST_CASE("anamorphic 16:9 (1440x1080, SAR 4:3) fills a 16:9 rung without bars") {
@@ -54,7 +55,8 @@ TEST_CASE("a 21:9 source in a 16:9 rung is letterboxed") {
     std::vector<GraphRung> rungs{{1280, 720, {25, 1}}};
     CHECK(ladder_filter_description(source, rungs) ==
           "[in]fps=fps=25/1[b0];"
-          "[b0]scale=1280:540:flags=bicubic,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[out0]");
+          "[b0]scale=1280:540:flags=bicubic,pad=1280:720:(ow-iw)/2:(oh-ih)/"
+          "2,setsar=1,format=yuv420p[out0]");
 }
 
 TEST_CASE("rungs with their own frame rates get their own fps filter and no cascade") {

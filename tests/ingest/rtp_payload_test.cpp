@@ -57,8 +57,8 @@ TEST_CASE("sequence gaps are losses; late or duplicate datagrams are not") {
 TEST_CASE("datagrams that are not RTP carrying MPEG-TS are refused") {
     RtpPayload r;
     std::vector<uint8_t> raw_ts(1316, 0x47);
-    CHECK_FALSE(r.extract(raw_ts, 0));                       // version bits 01
-    CHECK_FALSE(r.extract(rtp(1, 1, 96), 0));                // another payload type
+    CHECK_FALSE(r.extract(raw_ts, 0));                         // version bits 01
+    CHECK_FALSE(r.extract(rtp(1, 1, 96), 0));                  // another payload type
     CHECK_FALSE(r.extract(std::vector<uint8_t>(8, 0x80), 0));  // too short
     auto bad_padding = rtp(1);
     bad_padding[0] |= 0x20;
@@ -66,7 +66,9 @@ TEST_CASE("datagrams that are not RTP carrying MPEG-TS are refused") {
     CHECK_FALSE(r.extract(bad_padding, 0));
 }
 
-TEST_CASE("one sender at a time: strays are ignored, a new sender is followed once the old one is quiet") {
+TEST_CASE(
+    "one sender at a time: strays are ignored, a new sender is followed once the old one is "
+    "quiet") {
     RtpPayload r;
     CHECK(r.extract(rtp(100, 0xaaaa), 0));
     CHECK(r.extract(rtp(101, 0xaaaa), 10));

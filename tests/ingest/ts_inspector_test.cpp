@@ -18,13 +18,15 @@ std::vector<uint8_t> ts_packet(int pid, int cc, bool payload = true, bool discon
     if (discontinuity) adaptation = 3;
     p[3] = uint8_t(adaptation << 4 | (cc & 0x0f));
     if (adaptation & 2) {
-        p[4] = 1;                          // adaptation field length
-        p[5] = discontinuity ? 0x80 : 0;   // discontinuity indicator
+        p[4] = 1;                         // adaptation field length
+        p[5] = discontinuity ? 0x80 : 0;  // discontinuity indicator
     }
     return p;
 }
 
-void append(std::vector<uint8_t>& out, const std::vector<uint8_t>& p) { out.insert(out.end(), p.begin(), p.end()); }
+void append(std::vector<uint8_t>& out, const std::vector<uint8_t>& p) {
+    out.insert(out.end(), p.begin(), p.end());
+}
 
 }  // namespace
 
@@ -50,17 +52,17 @@ TEST_CASE("continuity counter jumps are counted per PID") {
     std::vector<uint8_t> stream;
     append(stream, ts_packet(0x100, 0));
     append(stream, ts_packet(0x100, 1));
-    append(stream, ts_packet(0x100, 5));   // lost 2..4: one error
-    append(stream, ts_packet(0x101, 9));   // first on its PID: fine
+    append(stream, ts_packet(0x100, 5));  // lost 2..4: one error
+    append(stream, ts_packet(0x101, 9));  // first on its PID: fine
     append(stream, ts_packet(0x100, 6));
-    append(stream, ts_packet(0x100, 6));   // one duplicate is allowed
+    append(stream, ts_packet(0x100, 6));         // one duplicate is allowed
     append(stream, ts_packet(0x100, 7, false));  // adaptation only: counter does not move
     append(stream, ts_packet(0x100, 7));
     append(stream, ts_packet(0x100, 8));
-    append(stream, ts_packet(0x100, 15));  // wraps? no: a jump, one error
-    append(stream, ts_packet(0x100, 0));   // 15 -> 0 wraps fine
+    append(stream, ts_packet(0x100, 15));             // wraps? no: a jump, one error
+    append(stream, ts_packet(0x100, 0));              // 15 -> 0 wraps fine
     append(stream, ts_packet(0x100, 4, true, true));  // discontinuity flagged: not an error
-    append(stream, ts_packet(0x1fff, 3));  // null packets are not checked
+    append(stream, ts_packet(0x1fff, 3));             // null packets are not checked
     append(stream, ts_packet(0x100, 5));
     inspector.feed(stream);
     CHECK(inspector.counts().continuity_errors == 2);

@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
-#include <string>
-#include <unistd.h>
 #include <fstream>
+#include <string>
 #include <vector>
 
 #include "core/libav.hpp"
@@ -17,9 +17,9 @@ namespace {
 
 const int kQuietLibav = (av_log_set_level(AV_LOG_FATAL), 0);  // fake H.264 makes the prober talk
 
-constexpr int64_t kFrame = 3600;                        // 25 fps in 90 kHz
-constexpr int64_t kAudioFrame = 1920;                   // 1024 samples at 48 kHz
-constexpr int64_t kSegment = 2 * core::kMediaClock;     // 2 s segments
+constexpr int64_t kFrame = 3600;                                // 25 fps in 90 kHz
+constexpr int64_t kAudioFrame = 1920;                           // 1024 samples at 48 kHz
+constexpr int64_t kSegment = 2 * core::kMediaClock;             // 2 s segments
 constexpr int64_t kBase = 1'795'000'000LL * core::kMediaClock;  // epoch-ish, on a boundary
 
 struct RecordingSink : core::SegmentSink {
@@ -81,7 +81,8 @@ void feed(packager::Segmenter& s, const FakeStreams& f, int64_t from, int64_t to
             s.audio(*audio_packet(audio), *f.audio);
             audio += kAudioFrame;
         }
-        bool key = core::floor_div(t, core::kMediaClock) != core::floor_div(t - kFrame, core::kMediaClock);
+        bool key =
+            core::floor_div(t, core::kMediaClock) != core::floor_div(t - kFrame, core::kMediaClock);
         s.video(*video_packet(t, key), *f.video, core::Rational{25, 1});
     }
 }
@@ -97,9 +98,10 @@ Probe demux(const core::Bytes& bytes) {
     // Unique per process: ctest runs test cases in parallel processes.
     static int count = 0;
     auto path = std::filesystem::temp_directory_path() /
-                ("onair_segmenter_test." + std::to_string(getpid()) + "." + std::to_string(count++) + ".ts");
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                std::streamsize(bytes.size()));
+                ("onair_segmenter_test." + std::to_string(getpid()) + "." +
+                 std::to_string(count++) + ".ts");
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     AVFormatContext* raw = nullptr;
     REQUIRE(avformat_open_input(&raw, path.c_str(), nullptr, nullptr) == 0);
     core::InputFormatPtr format(raw);
@@ -168,7 +170,8 @@ TEST_CASE("audio that lags the video still lands in its segment") {
     s.flush();
     REQUIRE(sink.segments.size() >= 2);
     for (const auto& seg : sink.segments) {
-        if (seg.sequence == sink.segments.back().sequence) break;  // the flushed tail is short of audio
+        if (seg.sequence == sink.segments.back().sequence)
+            break;  // the flushed tail is short of audio
         auto probe = demux(*seg.bytes);
         CHECK(probe.audio_packets >= 93);
     }

@@ -3,12 +3,12 @@
 // and B line up, and what input loss does.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
-#include <string>
-#include <unistd.h>
 #include <fstream>
 #include <map>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -62,20 +62,24 @@ struct RecordingSink : core::SegmentSink {
 // A source as a contribution encoder's decoder would hand it over: 25 fps
 // pictures and 1024-sample audio frames, timestamps in 90 kHz from `pts0`.
 class Source {
-public:
-    explicit Source(int64_t pts0) : pts0_(pts0) {}
+  public:
+    explicit Source(int64_t pts0, int64_t frame_ticks = kFrame, bool interlaced = false)
+        : pts0_(pts0), frame_ticks_(frame_ticks), interlaced_(interlaced) {}
     core::MediaEvent video(int n) const {
         auto f = core::make_frame();
+        f->interlaced_frame = interlaced_;
+        f->top_field_first = interlaced_;
         f->width = 320;
         f->height = 180;
         f->format = AV_PIX_FMT_YUV420P;
         REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
         for (int y = 0; y < f->height; ++y)
-            for (int x = 0; x < f->width; ++x) f->data[0][y * f->linesize[0] + x] = uint8_t(x + y + 3 * n);
+            for (int x = 0; x < f->width; ++x)
+                f->data[0][y * f->linesize[0] + x] = uint8_t(x + y + 3 * n);
         for (int p = 1; p < 3; ++p)
             for (int y = 0; y < f->height / 2; ++y)
                 std::fill_n(f->data[p] + y * f->linesize[p], f->width / 2, uint8_t(128));
-        f->pts = pts0_ + n * kFrame;
+        f->pts = pts0_ + n * frame_ticks_;
         return core::RawFrame{core::MediaKind::video, std::move(f), {1, 90000}};
     }
     core::MediaEvent audio(int n) const {
@@ -86,29 +90,32 @@ public:
         f->nb_samples = 1024;
         REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
         auto* s = reinterpret_cast<int16_t*>(f->data[0]);
-        for (int i = 0; i < 1024; ++i) s[i] = int16_t(8000 * std::sin(2 * M_PI * 1000 * (n * 1024 + i) / 48000.0));
+        for (int i = 0; i < 1024; ++i)
+            s[i] = int16_t(8000 * std::sin(2 * M_PI * 1000 * (n * 1024 + i) / 48000.0));
         f->pts = pts0_ + n * 1920;  // 1024 samples in 90 kHz
         return core::RawFrame{core::MediaKind::audio, std::move(f), {1, 90000}};
     }
     // Time of video frame n relative to the source's start, in ticks.
-    static int64_t video_time(int n) { return n * kFrame; }
+    int64_t video_time(int n) const { return n * frame_ticks_; }
     static int64_t audio_time(int n) { return n * 1920; }
 
-private:
+  private:
     int64_t pts0_;
+    int64_t frame_ticks_;
+    bool interlaced_;
 };
 
 // Feeds frames [from, to) in arrival order; `wall0` is the wall clock at frame 0.
 void feed(tools::MediaChain& chain, const Source& src, int from, int to, int64_t wall0) {
-    int a = int(Source::video_time(from) / 1920);
+    int a = int(src.video_time(from) / 1920);
     for (int v = from; v < to; ++v) {
-        while (Source::audio_time(a) <= Source::video_time(v)) {
+        while (Source::audio_time(a) <= src.video_time(v)) {
             auto e = src.audio(a);
             REQUIRE(chain.handle(e, wall0 + Source::audio_time(a)));
             ++a;
         }
         auto e = src.video(v);
-        int64_t now = wall0 + Source::video_time(v);
+        int64_t now = wall0 + src.video_time(v);
         REQUIRE(chain.handle(e, now));
         REQUIRE(chain.tick(now));
     }
@@ -125,9 +132,10 @@ Probe demux(const core::Bytes& bytes) {
     // Unique per process: ctest runs test cases in parallel processes.
     static int count = 0;
     auto path = std::filesystem::temp_directory_path() /
-                ("onair_media_chain_test." + std::to_string(getpid()) + "." + std::to_string(count++) + ".ts");
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                std::streamsize(bytes.size()));
+                ("onair_media_chain_test." + std::to_string(getpid()) + "." +
+                 std::to_string(count++) + ".ts");
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     AVFormatContext* raw = nullptr;
     REQUIRE(avformat_open_input(&raw, path.c_str(), nullptr, nullptr) == 0);
     core::InputFormatPtr format(raw);
@@ -255,7 +263,7 @@ TEST_CASE("input loss is filled on the wall clock, marked slate, and numbering c
     Source source(900'000);
     feed(**chain, source, 0, 125, kWallStart);  // 5 s of pictures
     // 6 s without input: the pipeline is ticked by its thread as time passes.
-    for (int64_t t = Source::video_time(125); t < Source::video_time(275); t += kFrame / 2)
+    for (int64_t t = source.video_time(125); t < source.video_time(275); t += kFrame / 2)
         REQUIRE((*chain)->tick(kWallStart + t));
     CHECK(status.filling);
     CHECK(status.fill_frames > 100);
@@ -280,4 +288,62 @@ TEST_CASE("input loss is filled on the wall clock, marked slate, and numbering c
     CHECK(slate <= 4);
     CHECK(!segments.begin()->second.slate);
     CHECK(!segments.rbegin()->second.slate);
+}
+
+TEST_CASE("each rung gets its own frame rate from a 50 fps source") {
+    auto config = small_channel();
+    config.ladder[0].fps = core::Rational{25, 1};  // 180p at 25, 90p at the source's 50
+    core::TimeAnchor anchor(10 * kSecond);
+    core::MediaClock clock(anchor, 2 * kSecond);
+    core::PipelineStatus status;
+    RecordingSink sink;
+    auto chain = tools::MediaChain::create(config, 'a', clock, status, sink);
+    REQUIRE(chain);
+    Source source(900'000, kFrame / 2);
+    // The input says 50 fps, as a demuxer would.
+    core::MediaEvent opened =
+        core::StreamsOpened{nullptr, nullptr, {1, 90000}, {1, 90000}, {50, 1}};
+    REQUIRE((*chain)->handle(opened, kWallStart));
+    feed(**chain, source, 0, 50 * 7, kWallStart);
+    REQUIRE((*chain)->finish());
+    for (const auto& [name, frames, rate] :
+         {std::tuple{"180p", 50, 25}, std::tuple{"90p", 100, 50}}) {
+        auto segments = sink.of(name);
+        INFO(name);
+        REQUIRE(segments.size() >= 2);
+        for (const auto& [sequence, s] : segments) {
+            if (sequence == segments.rbegin()->first) break;
+            INFO("segment " << sequence);
+            CHECK(s.duration == 2 * kSecond);
+            CHECK(s.frames == frames);
+            CHECK(s.frame_rate == core::Rational{rate, 1});
+            auto p = demux(*s.bytes);
+            CHECK(p.first_video_key);
+            CHECK(p.video_packets == frames);
+        }
+    }
+}
+
+TEST_CASE("an interlaced source is deinterlaced and keeps its frame count and timing") {
+    auto config = small_channel();
+    core::TimeAnchor anchor(10 * kSecond);
+    core::MediaClock clock(anchor, 2 * kSecond);
+    core::PipelineStatus status;
+    RecordingSink sink;
+    auto chain = tools::MediaChain::create(config, 'a', clock, status, sink);
+    REQUIRE(chain);
+    Source source(900'000, kFrame, /*interlaced=*/true);
+    feed(**chain, source, 0, 25 * 7, kWallStart);
+    REQUIRE((*chain)->finish());
+    auto segments = sink.of("180p");
+    REQUIRE(segments.size() >= 2);
+    for (const auto& [sequence, s] : segments) {
+        if (sequence == segments.rbegin()->first) break;
+        INFO("segment " << sequence);
+        CHECK(s.duration == 2 * kSecond);
+        CHECK(s.frames == 50);
+        auto p = demux(*s.bytes);
+        CHECK(p.first_video_key);
+        CHECK(p.width == 320);
+    }
 }
