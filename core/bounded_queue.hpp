@@ -27,11 +27,7 @@ class BoundedQueue {
         not_full_.wait(
             lock, [&] { return closed_ || stop.stop_requested() || items_.size() < capacity_; });
         if (closed_ || stop.stop_requested()) return false;
-        items_.push_back(std::move(item));
-        pushed_.fetch_add(1, std::memory_order_relaxed);
-        if (items_.size() > high_water_.load(std::memory_order_relaxed))
-            high_water_.store(items_.size(), std::memory_order_relaxed);
-        not_empty_.notify_one();
+        append_locked(std::move(item));
         return true;
     }
 
@@ -42,11 +38,7 @@ class BoundedQueue {
             dropped_.fetch_add(1, std::memory_order_relaxed);
             return false;
         }
-        items_.push_back(std::move(item));
-        pushed_.fetch_add(1, std::memory_order_relaxed);
-        if (items_.size() > high_water_.load(std::memory_order_relaxed))
-            high_water_.store(items_.size(), std::memory_order_relaxed);
-        not_empty_.notify_one();
+        append_locked(std::move(item));
         return true;
     }
 
@@ -85,6 +77,14 @@ class BoundedQueue {
     uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
   private:
+    void append_locked(T&& item) {
+        items_.push_back(std::move(item));
+        pushed_.fetch_add(1, std::memory_order_relaxed);
+        if (items_.size() > high_water_.load(std::memory_order_relaxed))
+            high_water_.store(items_.size(), std::memory_order_relaxed);
+        not_empty_.notify_one();
+    }
+
     std::string name_;
     size_t capacity_;
     mutable std::mutex mutex_;

@@ -12,10 +12,6 @@ using namespace onair::testing;
 
 namespace {
 
-std::string state_of(const boost::json::object& pipeline) {
-    return std::string(pipeline.at("input").at("state").as_string());
-}
-
 int64_t field(const boost::json::object& pipeline, const char* name) {
     return pipeline.at(name).to_number<int64_t>();
 }

@@ -135,4 +135,9 @@ SegmentCheck check_segment(Onair& onair, const RungSpec& rung, const MediaSegmen
 
 std::string join_lines(const std::vector<std::string>& lines);
 
+// The input's state ("connected", "stalled", ...) from a pipeline's /healthz object.
+inline std::string state_of(const boost::json::object& pipeline) {
+    return std::string(pipeline.at("input").at("state").as_string());
+}
+
 }  // namespace onair::testing

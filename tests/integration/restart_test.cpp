@@ -14,10 +14,6 @@ using namespace onair::testing;
 
 namespace {
 
-std::string state_of(const boost::json::object& pipeline) {
-    return std::string(pipeline.at("input").at("state").as_string());
-}
-
 int64_t number(const boost::json::value& v) {
     return v.to_number<int64_t>();
 }

@@ -10,6 +10,7 @@
 #include "core/libav.hpp"
 #include "core/media_time.hpp"
 #include "packager/segmenter.hpp"
+#include "tests/support/segment_demux.hpp"
 
 using namespace onair;
 
@@ -87,43 +88,6 @@ void feed(packager::Segmenter& s, const FakeStreams& f, int64_t from, int64_t to
     }
 }
 
-struct Probe {
-    int video_packets = 0, audio_packets = 0;
-    bool first_video_key = false;
-    int64_t first_video_pts = AV_NOPTS_VALUE;
-};
-
-// Reads a segment back with libavformat's own demuxer.
-Probe demux(const core::Bytes& bytes) {
-    // Unique per process: ctest runs test cases in parallel processes.
-    static int count = 0;
-    auto path = std::filesystem::temp_directory_path() /
-                ("onair_segmenter_test." + std::to_string(getpid()) + "." +
-                 std::to_string(count++) + ".ts");
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    AVFormatContext* raw = nullptr;
-    REQUIRE(avformat_open_input(&raw, path.c_str(), nullptr, nullptr) == 0);
-    core::InputFormatPtr format(raw);
-    REQUIRE(avformat_find_stream_info(format.get(), nullptr) >= 0);
-    Probe probe;
-    auto packet = core::make_packet();
-    while (av_read_frame(format.get(), packet.get()) >= 0) {
-        auto type = format->streams[packet->stream_index]->codecpar->codec_type;
-        if (type == AVMEDIA_TYPE_VIDEO) {
-            if (probe.video_packets++ == 0) {
-                probe.first_video_key = packet->flags & AV_PKT_FLAG_KEY;
-                probe.first_video_pts = packet->pts;
-            }
-        } else if (type == AVMEDIA_TYPE_AUDIO) {
-            ++probe.audio_packets;
-        }
-        av_packet_unref(packet.get());
-    }
-    std::filesystem::remove(path);
-    return probe;
-}
-
 }  // namespace
 
 TEST_CASE("segments start on the first boundary, follow media time, and carry their audio") {
@@ -151,7 +115,7 @@ TEST_CASE("segments start on the first boundary, follow media time, and carry th
         CHECK(seg.codecs == "avc1.64000d,mp4a.40.2");
         CHECK(seg.utc_ms() == seg.start / 90);
 
-        auto probe = demux(*seg.bytes);
+        auto probe = onair::testing::demux_segment(*seg.bytes);
         CHECK(probe.video_packets == 50);
         CHECK(probe.first_video_key);
         CHECK(probe.first_video_pts == (seg.start & (core::kPtsWrap - 1)));
@@ -172,7 +136,7 @@ TEST_CASE("audio that lags the video still lands in its segment") {
     for (const auto& seg : sink.segments) {
         if (seg.sequence == sink.segments.back().sequence)
             break;  // the flushed tail is short of audio
-        auto probe = demux(*seg.bytes);
+        auto probe = onair::testing::demux_segment(*seg.bytes);
         CHECK(probe.audio_packets >= 93);
     }
 }
@@ -205,7 +169,7 @@ TEST_CASE("timestamps across the 33-bit wrap make a normal segment") {
                            [&](const core::Segment& seg) { return seg.start == boundary; });
     REQUIRE(it != sink.segments.end());
     CHECK(it->duration == kSegment);
-    auto probe = demux(*it->bytes);
+    auto probe = onair::testing::demux_segment(*it->bytes);
     CHECK(probe.video_packets == 50);
     CHECK(probe.first_video_key);
 }

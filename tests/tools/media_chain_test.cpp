@@ -14,6 +14,7 @@
 
 #include "core/config.hpp"
 #include "core/media_time.hpp"
+#include "tests/support/segment_demux.hpp"
 #include "tools/media_chain.hpp"
 
 using namespace onair;
@@ -121,60 +122,30 @@ void feed(tools::MediaChain& chain, const Source& src, int from, int to, int64_t
     }
 }
 
-struct Probe {
-    int width = 0, height = 0, video_packets = 0, audio_packets = 0;
-    int profile = 0, level = 0;
-    bool first_video_key = false;
-    int64_t first_video_pts = 0, first_audio_pts = 0;
-};
-
-Probe demux(const core::Bytes& bytes) {
-    // Unique per process: ctest runs test cases in parallel processes.
-    static int count = 0;
-    auto path = std::filesystem::temp_directory_path() /
-                ("onair_media_chain_test." + std::to_string(getpid()) + "." +
-                 std::to_string(count++) + ".ts");
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    AVFormatContext* raw = nullptr;
-    REQUIRE(avformat_open_input(&raw, path.c_str(), nullptr, nullptr) == 0);
-    core::InputFormatPtr format(raw);
-    REQUIRE(avformat_find_stream_info(format.get(), nullptr) >= 0);
-    Probe p;
-    auto packet = core::make_packet();
-    while (av_read_frame(format.get(), packet.get()) >= 0) {
-        const AVCodecParameters* par = format->streams[packet->stream_index]->codecpar;
-        if (par->codec_type == AVMEDIA_TYPE_VIDEO) {
-            p.width = par->width;
-            p.height = par->height;
-            p.profile = par->profile;
-            p.level = par->level;
-            if (p.video_packets++ == 0) {
-                p.first_video_key = packet->flags & AV_PKT_FLAG_KEY;
-                p.first_video_pts = packet->pts;
-            }
-        } else if (par->codec_type == AVMEDIA_TYPE_AUDIO) {
-            if (p.audio_packets++ == 0) p.first_audio_pts = packet->pts;
-        }
-        av_packet_unref(packet.get());
+// One pipeline's media chain on a shared anchor, recording its segments.
+struct Chain {
+    explicit Chain(const core::ChannelConfig& config, core::TimeAnchor& anchor, char id = 'a')
+        : clock(anchor, 2 * kSecond) {
+        auto made = tools::MediaChain::create(config, id, clock, status, sink);
+        REQUIRE(made);
+        chain = std::move(*made);
     }
-    std::filesystem::remove(path);
-    return p;
-}
+    core::MediaClock clock;
+    core::PipelineStatus status;
+    RecordingSink sink;
+    std::unique_ptr<tools::MediaChain> chain;
+};
 
 }  // namespace
 
 TEST_CASE("every segment starts with an IDR at a boundary, at the rung's size, with audio") {
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
-    core::MediaClock clock(anchor, 2 * kSecond);
-    core::PipelineStatus status;
-    RecordingSink sink;
-    auto chain = tools::MediaChain::create(config, 'a', clock, status, sink);
-    REQUIRE(chain);
+    Chain c(config, anchor);
+    auto& [clock, status, sink, chain] = c;
     Source source(900'000);
-    feed(**chain, source, 0, 25 * 9, kWallStart);  // 9 s
-    REQUIRE((*chain)->finish());
+    feed(*chain, source, 0, 25 * 9, kWallStart);  // 9 s
+    REQUIRE(chain->finish());
 
     for (const auto& [name, width, height] :
          {std::tuple{"180p", 320, 180}, std::tuple{"90p", 160, 90}}) {
@@ -195,7 +166,7 @@ TEST_CASE("every segment starts with an IDR at a boundary, at the rung's size, w
             if (previous_end) CHECK(s.start == previous_end);
             previous_end = s.start + s.duration;
             CHECK_FALSE(s.slate);
-            auto p = demux(*s.bytes);
+            auto p = onair::testing::demux_segment(*s.bytes);
             CHECK(p.width == width);
             CHECK(p.height == height);
             CHECK(p.first_video_key);
@@ -214,19 +185,17 @@ TEST_CASE("every segment starts with an IDR at a boundary, at the rung's size, w
 TEST_CASE("pipelines A and B fed the same source agree on every segment both made") {
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
-    core::MediaClock clock_a(anchor, 2 * kSecond), clock_b(anchor, 2 * kSecond);
-    core::PipelineStatus status_a, status_b;
-    RecordingSink sink_a, sink_b;
-    auto a = tools::MediaChain::create(config, 'a', clock_a, status_a, sink_a);
-    auto b = tools::MediaChain::create(config, 'b', clock_b, status_b, sink_b);
-    REQUIRE(a);
-    REQUIRE(b);
+    Chain pipeline_a(config, anchor, 'a'), pipeline_b(config, anchor, 'b');
+    auto& a = pipeline_a.chain;
+    auto& b = pipeline_b.chain;
+    auto& sink_a = pipeline_a.sink;
+    auto& sink_b = pipeline_b.sink;
     Source source(123'456'789);
     // A runs 12 s; B joins 5.3 s in, through a path 60 ms slower.
-    feed(**a, source, 0, 300, kWallStart);
-    feed(**b, source, 132, 300, kWallStart + 6 * kSecond / 100);
-    REQUIRE((*a)->finish());
-    REQUIRE((*b)->finish());
+    feed(*a, source, 0, 300, kWallStart);
+    feed(*b, source, 132, 300, kWallStart + 6 * kSecond / 100);
+    REQUIRE(a->finish());
+    REQUIRE(b->finish());
 
     for (const char* name : {"180p", "90p"}) {
         auto from_a = sink_a.of(name), from_b = sink_b.of(name);
@@ -240,7 +209,8 @@ TEST_CASE("pipelines A and B fed the same source agree on every segment both mad
             CHECK(sa.duration == sb.duration);
             CHECK(sa.frames == sb.frames);
             CHECK(sa.utc_ms() == sb.utc_ms());
-            auto pa = demux(*sa.bytes), pb = demux(*sb.bytes);
+            auto pa = onair::testing::demux_segment(*sa.bytes),
+                 pb = onair::testing::demux_segment(*sb.bytes);
             CHECK(pb.first_video_key);
             CHECK(pa.first_video_pts == pb.first_video_pts);
             CHECK(pa.first_audio_pts == pb.first_audio_pts);
@@ -255,22 +225,19 @@ TEST_CASE("pipelines A and B fed the same source agree on every segment both mad
 TEST_CASE("input loss is filled on the wall clock, marked slate, and numbering carries on") {
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
-    core::MediaClock clock(anchor, 2 * kSecond);
-    core::PipelineStatus status;
-    RecordingSink sink;
-    auto chain = tools::MediaChain::create(config, 'a', clock, status, sink);
-    REQUIRE(chain);
+    Chain c(config, anchor);
+    auto& [clock, status, sink, chain] = c;
     Source source(900'000);
-    feed(**chain, source, 0, 125, kWallStart);  // 5 s of pictures
+    feed(*chain, source, 0, 125, kWallStart);  // 5 s of pictures
     // 6 s without input: the pipeline is ticked by its thread as time passes.
     for (int64_t t = source.video_time(125); t < source.video_time(275); t += kFrame / 2)
-        REQUIRE((*chain)->tick(kWallStart + t));
+        REQUIRE(chain->tick(kWallStart + t));
     CHECK(status.filling);
     CHECK(status.fill_frames > 100);
     // The same source comes back (its clock kept running).
-    feed(**chain, source, 275, 400, kWallStart);
+    feed(*chain, source, 275, 400, kWallStart);
     CHECK_FALSE(status.filling);
-    REQUIRE((*chain)->finish());
+    REQUIRE(chain->finish());
 
     auto segments = sink.of("180p");
     REQUIRE(segments.size() >= 6);
@@ -281,7 +248,7 @@ TEST_CASE("input loss is filled on the wall clock, marked slate, and numbering c
         CHECK(sequence == expected++);  // no hole in the numbering
         if (sequence != segments.rbegin()->first) CHECK(s.duration == 2 * kSecond);
         if (s.slate) ++slate;
-        CHECK(demux(*s.bytes).first_video_key);
+        CHECK(onair::testing::demux_segment(*s.bytes).first_video_key);
     }
     // 6 s of fill touch 3 or 4 two-second segments; the rest are real.
     CHECK(slate >= 3);
@@ -294,18 +261,15 @@ TEST_CASE("each rung gets its own frame rate from a 50 fps source") {
     auto config = small_channel();
     config.ladder[0].fps = core::Rational{25, 1};  // 180p at 25, 90p at the source's 50
     core::TimeAnchor anchor(10 * kSecond);
-    core::MediaClock clock(anchor, 2 * kSecond);
-    core::PipelineStatus status;
-    RecordingSink sink;
-    auto chain = tools::MediaChain::create(config, 'a', clock, status, sink);
-    REQUIRE(chain);
+    Chain c(config, anchor);
+    auto& [clock, status, sink, chain] = c;
     Source source(900'000, kFrame / 2);
     // The input says 50 fps, as a demuxer would.
     core::MediaEvent opened =
         core::StreamsOpened{nullptr, nullptr, {1, 90000}, {1, 90000}, {50, 1}};
-    REQUIRE((*chain)->handle(opened, kWallStart));
-    feed(**chain, source, 0, 50 * 7, kWallStart);
-    REQUIRE((*chain)->finish());
+    REQUIRE(chain->handle(opened, kWallStart));
+    feed(*chain, source, 0, 50 * 7, kWallStart);
+    REQUIRE(chain->finish());
     for (const auto& [name, frames, rate] :
          {std::tuple{"180p", 50, 25}, std::tuple{"90p", 100, 50}}) {
         auto segments = sink.of(name);
@@ -317,7 +281,7 @@ TEST_CASE("each rung gets its own frame rate from a 50 fps source") {
             CHECK(s.duration == 2 * kSecond);
             CHECK(s.frames == frames);
             CHECK(s.frame_rate == core::Rational{rate, 1});
-            auto p = demux(*s.bytes);
+            auto p = onair::testing::demux_segment(*s.bytes);
             CHECK(p.first_video_key);
             CHECK(p.video_packets == frames);
         }
@@ -327,14 +291,11 @@ TEST_CASE("each rung gets its own frame rate from a 50 fps source") {
 TEST_CASE("an interlaced source is deinterlaced and keeps its frame count and timing") {
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
-    core::MediaClock clock(anchor, 2 * kSecond);
-    core::PipelineStatus status;
-    RecordingSink sink;
-    auto chain = tools::MediaChain::create(config, 'a', clock, status, sink);
-    REQUIRE(chain);
+    Chain c(config, anchor);
+    auto& [clock, status, sink, chain] = c;
     Source source(900'000, kFrame, /*interlaced=*/true);
-    feed(**chain, source, 0, 25 * 7, kWallStart);
-    REQUIRE((*chain)->finish());
+    feed(*chain, source, 0, 25 * 7, kWallStart);
+    REQUIRE(chain->finish());
     auto segments = sink.of("180p");
     REQUIRE(segments.size() >= 2);
     for (const auto& [sequence, s] : segments) {
@@ -342,7 +303,7 @@ TEST_CASE("an interlaced source is deinterlaced and keeps its frame count and ti
         INFO("segment " << sequence);
         CHECK(s.duration == 2 * kSecond);
         CHECK(s.frames == 50);
-        auto p = demux(*s.bytes);
+        auto p = onair::testing::demux_segment(*s.bytes);
         CHECK(p.first_video_key);
         CHECK(p.width == 320);
     }
