@@ -15,6 +15,8 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <system_error>
 
@@ -28,15 +30,25 @@ namespace {
 using namespace std::chrono_literals;
 using namespace std::string_view_literals;
 
-constexpr std::array kTopKeys = {"channel"sv, "inputs"sv,  "timecode"sv, "ladder"sv,
-                                 "audio"sv,   "encoder"sv, "hls"sv,      "origin"sv};
+constexpr std::array kTopKeys = {"channel"sv,    "inputs"sv,  "timecode"sv, "ladder"sv,
+                                 "audio"sv,      "encoder"sv, "hls"sv,      "origin"sv,
+                                 "input_loss"sv, "failover"sv};
 constexpr std::array kInputKeys = {"a"sv, "b"sv};
 constexpr std::array kRungKeys = {"name"sv,        "width"sv,   "height"sv,  "bitrate"sv,
                                   "max_bitrate"sv, "bufsize"sv, "profile"sv, "fps"sv};
 constexpr std::array kAudioKeys = {"bitrate"sv, "channels"sv, "sample_rate"sv};
 constexpr std::array kEncoderKeys = {"preset"sv, "gop"sv};
 constexpr std::array kHlsKeys = {"segment"sv, "window"sv};
-constexpr std::array kOriginKeys = {"listen"sv, "threads"sv};
+constexpr std::array kOriginKeys = {"listen"sv, "threads"sv, "ingest_token_file"sv,
+                                    "api_token_file"sv};
+constexpr std::array kInputLossKeys = {"after"sv, "repeat_last"sv, "then"sv, "slate"sv};
+constexpr std::array kFailoverKeys = {"mode"sv,   "late_after"sv, "return_after"sv, "black"sv,
+                                      "freeze"sv, "silence"sv,    "webhook"sv};
+constexpr std::array kBlackKeys = {"threshold"sv, "pixel"sv, "duration"sv};
+constexpr std::array kFreezeKeys = {"threshold"sv, "duration"sv};
+constexpr std::array kSilenceKeys = {"threshold"sv, "duration"sv};
+constexpr std::array kLossFills = {"black"sv, "slate"sv};
+constexpr std::array kFailoverModes = {"primary-preferred"sv, "equal"sv};
 
 constexpr std::array kTimecodes = {"pts"sv, "systemclock"sv};
 constexpr std::array kProfiles = {"baseline"sv, "main"sv, "high"sv};
@@ -60,6 +72,11 @@ constexpr Micros kMinSegment = 1s, kMaxSegment = 60s;
 constexpr int64_t kMinWindowSegments = 3;  // RFC 8216 6.2.2: at least three target durations
 constexpr Micros kMaxWindow = 24h;
 constexpr int64_t kMaxThreads = 64;
+constexpr Micros kMaxLossWait = 60s;
+constexpr Micros kMinLateAfter = 100ms;
+constexpr Micros kMaxReturnAfter = 1h;
+constexpr Micros kMinCheckDuration = 100ms, kMaxCheckDuration = 10min;
+constexpr double kMinDb = -120, kMaxDb = 0;
 constexpr size_t kMaxFileBytes = 1 << 20;  // a channel file is a page; this is plenty
 
 constexpr auto kNameChars = "A-Z, a-z, 0-9, _ and -";
@@ -382,6 +399,79 @@ class Reader {
         return static_cast<size_t>(it - options.begin());
     }
 
+    // A share: 0.98 or 98%, within 0..1.
+    std::optional<double> ratio(const Field& f) {
+        constexpr auto allowed = "0..1, written 0.98 or 98%";
+        auto text = scalar(f, "a share such as 0.98 or 98%", allowed);
+        if (!text) return std::nullopt;
+        std::string_view t = *text;
+        bool percent = t.ends_with('%');
+        if (percent) t.remove_suffix(1);
+        double value = 0;
+        auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+        if (t.empty() || !is_number(t) || ec != std::errc() || ptr != t.data() + t.size()) {
+            error(f.value_at, f.path,
+                  fmt::format("expected a share such as 0.98 or 98%, got {}", describe(f.value)),
+                  allowed);
+            return std::nullopt;
+        }
+        if (percent) value /= 100;
+        if (value < 0 || value > 1) {
+            error(f.value_at, f.path, fmt::format("{} is out of range", *text), allowed);
+            return std::nullopt;
+        }
+        return value;
+    }
+
+    // A level in decibels: -50dB (or -50), within lo..hi.
+    std::optional<double> decibels(const Field& f, double lo, double hi) {
+        auto allowed = fmt::format("{}dB..{}dB", lo, hi);
+        auto text = scalar(f, "a level such as -50dB", allowed);
+        if (!text) return std::nullopt;
+        std::string_view t = *text;
+        if (t.size() > 2 && (t.ends_with("dB") || t.ends_with("db"))) t.remove_suffix(2);
+        double value = 0;
+        auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+        if (t.empty() || !is_number(t) || ec != std::errc() || ptr != t.data() + t.size()) {
+            error(f.value_at, f.path,
+                  fmt::format("expected a level such as -50dB, got {}", describe(f.value)),
+                  allowed);
+            return std::nullopt;
+        }
+        if (value < lo || value > hi) {
+            error(f.value_at, f.path, fmt::format("{} is out of range", *text), allowed);
+            return std::nullopt;
+        }
+        return value;
+    }
+
+    // A switchable check: `off`/`false` disables it, `on`/`true` enables it
+    // with its defaults, a map enables it and sets what it names. Returns the
+    // map's fields (empty for on), or nullopt when off or wrong.
+    std::optional<Fields> check(const Field& f, std::span<const std::string_view> keys,
+                                bool& enabled) {
+        auto allowed = fmt::format("off, on, or a map with {}", join(keys));
+        if (f.value.IsScalar()) {
+            const auto& v = f.value.Scalar();
+            if (v == "off" || v == "false") {
+                enabled = false;
+                return std::nullopt;
+            }
+            if (v == "on" || v == "true") {
+                enabled = true;
+                return Fields{};
+            }
+        }
+        if (!f.value.IsMap()) {
+            error(f.value_at, f.path,
+                  fmt::format("expected off, on or a map, got {}", describe(f.value)), allowed);
+            return std::nullopt;
+        }
+        auto out = fields(f, keys);
+        if (out) enabled = true;
+        return out;
+    }
+
     std::optional<std::string> name(const Field& f, size_t max_size, std::string_view what) {
         auto allowed = fmt::format("1..{} characters of {}", max_size, kNameChars);
         auto text = scalar(f, "a string", allowed);
@@ -480,6 +570,8 @@ class ChannelReader {
         if (auto* f = r_.find(*fields, "encoder")) read_encoder(*f);
         if (auto* f = r_.find(*fields, "hls")) read_hls(*f);
         if (auto* f = r_.find(*fields, "origin")) read_origin(*f);
+        if (auto* f = r_.find(*fields, "input_loss")) read_input_loss(*f);
+        if (auto* f = r_.find(*fields, "failover")) read_failover(*f);
         check_timing();
     }
 
@@ -708,6 +800,112 @@ class ChannelReader {
         if (auto* f = r_.find(*fields, "threads"))
             config_.origin.threads = static_cast<int>(
                 r_.integer_in(*f, 1, kMaxThreads).value_or(config_.origin.threads));
+        for (auto key : {"ingest_token_file"sv, "api_token_file"sv}) {
+            auto* f = r_.find(*fields, key);
+            if (!f) continue;
+            auto path = r_.scalar(*f, "a file path", "a readable file holding the token");
+            if (!path) continue;
+            if (::access(path->c_str(), R_OK) != 0) {
+                r_.error(f->value_at, f->path,
+                         fmt::format("cannot read \"{}\": {}", shortened(*path),
+                                     std::system_category().message(errno)),
+                         "a readable file holding the token");
+                continue;
+            }
+            (key == "ingest_token_file" ? config_.origin.ingest_token_file
+                                        : config_.origin.api_token_file) = *path;
+        }
+    }
+
+    void read_input_loss(const Field& parent) {
+        auto fields = r_.fields(parent, kInputLossKeys);
+        if (!fields) return;
+        auto& loss = config_.input_loss;
+        if (auto* f = r_.find(*fields, "after"))
+            loss.after = r_.duration(*f, 100ms, kMaxLossWait).value_or(loss.after);
+        if (auto* f = r_.find(*fields, "repeat_last"))
+            loss.repeat_last = r_.duration(*f, 0s, kMaxLossWait).value_or(loss.repeat_last);
+        const Field* then = r_.find(*fields, "then");
+        if (then) {
+            if (auto i = r_.choice(*then, kLossFills)) loss.then = static_cast<LossFill>(*i);
+        }
+        const Field* slate = r_.find(*fields, "slate");
+        if (slate) {
+            if (auto path = r_.scalar(*slate, "a file path", "a PNG or JPEG file")) {
+                loss.slate = *path;
+                if (::access(path->c_str(), R_OK) != 0)
+                    r_.error(slate->value_at, slate->path,
+                             fmt::format("cannot read \"{}\": {}", shortened(*path),
+                                         std::system_category().message(errno)),
+                             "a readable PNG or JPEG file");
+            }
+            if (!then) loss.then = LossFill::slate;  // an image given means: show it
+        }
+        if (loss.then == LossFill::slate && !slate && then)
+            r_.error(then->value_at, then->path, "then: slate needs input_loss.slate",
+                     "input_loss.slate: a PNG or JPEG file");
+    }
+
+    void read_failover(const Field& parent) {
+        auto fields = r_.fields(parent, kFailoverKeys);
+        if (!fields) return;
+        auto& fo = config_.failover;
+        if (auto* f = r_.find(*fields, "mode")) {
+            if (auto i = r_.choice(*f, kFailoverModes)) fo.mode = static_cast<FailoverMode>(*i);
+        }
+        if (auto* f = r_.find(*fields, "late_after")) {
+            late_at_ = *f;
+            late_ok_ = false;
+            if (auto d = r_.duration(*f, kMinLateAfter, kMaxSegment)) {
+                fo.late_after = *d;
+                late_ok_ = true;
+            }
+        }
+        if (auto* f = r_.find(*fields, "return_after"))
+            fo.return_after = r_.duration(*f, 0s, kMaxReturnAfter).value_or(fo.return_after);
+        if (auto* f = r_.find(*fields, "black")) {
+            if (auto sub = r_.check(*f, kBlackKeys, fo.black.enabled)) {
+                if (auto* g = r_.find(*sub, "threshold"))
+                    fo.black.picture = r_.ratio(*g).value_or(fo.black.picture);
+                if (auto* g = r_.find(*sub, "pixel"))
+                    fo.black.pixel = r_.ratio(*g).value_or(fo.black.pixel);
+                if (auto* g = r_.find(*sub, "duration"))
+                    fo.black.duration = r_.duration(*g, kMinCheckDuration, kMaxCheckDuration)
+                                            .value_or(fo.black.duration);
+            }
+        }
+        if (auto* f = r_.find(*fields, "freeze")) {
+            if (auto sub = r_.check(*f, kFreezeKeys, fo.freeze.enabled)) {
+                if (auto* g = r_.find(*sub, "threshold"))
+                    fo.freeze.noise_db =
+                        r_.decibels(*g, kMinDb, kMaxDb).value_or(fo.freeze.noise_db);
+                if (auto* g = r_.find(*sub, "duration"))
+                    fo.freeze.duration = r_.duration(*g, kMinCheckDuration, kMaxCheckDuration)
+                                             .value_or(fo.freeze.duration);
+            }
+        }
+        if (auto* f = r_.find(*fields, "silence")) {
+            if (auto sub = r_.check(*f, kSilenceKeys, fo.silence.enabled)) {
+                if (auto* g = r_.find(*sub, "threshold"))
+                    fo.silence.level_db =
+                        r_.decibels(*g, kMinDb, kMaxDb).value_or(fo.silence.level_db);
+                if (auto* g = r_.find(*sub, "duration"))
+                    fo.silence.duration = r_.duration(*g, kMinCheckDuration, kMaxCheckDuration)
+                                              .value_or(fo.silence.duration);
+            }
+        }
+        if (auto* f = r_.find(*fields, "webhook")) {
+            constexpr auto allowed = "http://HOST[:PORT]/PATH";
+            if (auto text = r_.scalar(*f, "a URL", allowed)) {
+                auto url = boost::urls::parse_absolute_uri(*text);
+                if (!url || url->scheme() != "http" || !url->has_authority() || url->host().empty())
+                    r_.error(f->value_at, f->path,
+                             fmt::format("\"{}\" is not an http:// URL", shortened(*text)),
+                             allowed);
+                else
+                    fo.webhook = *text;
+            }
+        }
     }
 
     // Rules between keys, checked only when the keys themselves are valid.
@@ -736,6 +934,13 @@ class ChannelReader {
                                  shown(segment_at_, segment), format_duration(gop)),
                      fmt::format("multiples of encoder.gop: {}...", multiples));
         }
+        if (segment_ok_ && late_ok_ && config_.failover.late_after >= segment) {
+            r_.error(
+                late_at_.value_at, "failover.late_after",
+                fmt::format("{} is not shorter than a segment ({})",
+                            format_duration(config_.failover.late_after), format_duration(segment)),
+                fmt::format("{}..less than hls.segment", format_duration(kMinLateAfter)));
+        }
         auto min_window = segment * kMinWindowSegments;
         if (segment_ok_ && window_ok_ && window < min_window) {
             r_.error(
@@ -749,9 +954,9 @@ class ChannelReader {
     Reader& r_;
     ChannelConfig& config_;
     // Defaults are valid; a key that was given counts only if it parsed.
-    bool gop_ok_ = true, segment_ok_ = true, window_ok_ = true;
+    bool gop_ok_ = true, segment_ok_ = true, window_ok_ = true, late_ok_ = false;
     // Where the timing keys were written; empty paths when left to defaults.
-    Field gop_at_, segment_at_, window_at_;
+    Field gop_at_, segment_at_, window_at_, late_at_;
 };
 
 ConfigResult parse_document(std::string_view yaml_text, const std::string& file) {
@@ -975,6 +1180,43 @@ const char* to_string(H264Profile profile) {
             return "high";
     }
     return "?";
+}
+
+const char* to_string(FailoverMode mode) {
+    return mode == FailoverMode::equal ? "equal" : "primary-preferred";
+}
+
+const char* to_string(LossFill fill) {
+    return fill == LossFill::slate ? "slate" : "black";
+}
+
+std::optional<std::string> read_token(const char* env, const std::string& file, std::string& why) {
+    auto trimmed = [](std::string text) {
+        auto end = text.find_first_of("\r\n");
+        if (end != std::string::npos) text.resize(end);
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+            text.pop_back();
+        return text;
+    };
+    if (const char* value = std::getenv(env); value && *value) return trimmed(value);
+    if (file.empty()) {
+        why = fmt::format("set {} (or name a token file in the channel file)", env);
+        return std::nullopt;
+    }
+    std::FILE* f = std::fopen(file.c_str(), "r");
+    if (!f) {
+        why = fmt::format("cannot read {}: {}", file, std::system_category().message(errno));
+        return std::nullopt;
+    }
+    char line[512] = {};
+    bool got = std::fgets(line, sizeof line, f) != nullptr;
+    std::fclose(f);
+    auto token = got ? trimmed(line) : std::string();
+    if (token.empty()) {
+        why = fmt::format("{} holds no token on its first line", file);
+        return std::nullopt;
+    }
+    return token;
 }
 
 const char* to_string(InputKind kind) {

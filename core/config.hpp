@@ -106,6 +106,54 @@ struct OriginConfig {
     std::string host = "127.0.0.1";
     int port = 8080;
     int threads = 2;
+    // Tokens (from the environment, else from these files): ingest pushes
+    // need ONAIR_INGEST_TOKEN, control calls need ONAIR_API_TOKEN.
+    std::string ingest_token_file;
+    std::string api_token_file;
+};
+
+// What a pipeline emits while its input is lost, so its output never stops:
+// after `after` without pictures, the last picture for `repeat_last`, then
+// black or a still image, with silence. Segments holding it are slate.
+enum class LossFill { black, slate };
+struct InputLossConfig {
+    Micros after = std::chrono::seconds(1);
+    Micros repeat_last = std::chrono::seconds(1);
+    LossFill then = LossFill::black;
+    std::string slate;  // PNG or JPEG path (then: slate), as written (relative to the cwd)
+};
+
+// Content checks whose failure makes the origin prefer the other pipeline.
+// Each is off unless given; a condition counts once it has lasted `duration`.
+struct BlackCheck {
+    bool enabled = false;
+    double picture = 0.98;  // share of the picture's pixels that must be black
+    double pixel = 0.10;    // luma at or below this share of the range is black
+    Micros duration = std::chrono::seconds(2);
+};
+struct FreezeCheck {
+    bool enabled = false;
+    double noise_db = -60;  // frames closer than this count as the same
+    Micros duration = std::chrono::seconds(4);
+};
+struct SilenceCheck {
+    bool enabled = false;
+    double level_db = -50;  // audio below this level is silence
+    Micros duration = std::chrono::seconds(4);
+};
+
+enum class FailoverMode { primary_preferred, equal };
+struct FailoverConfig {
+    FailoverMode mode = FailoverMode::primary_preferred;
+    // The active pipeline's segment N is late when it has not arrived this
+    // long after N is due (the moment the first copy of N arrived).
+    Micros late_after = std::chrono::seconds(1);
+    // primary-preferred: back to A once it has been healthy this long.
+    Micros return_after = std::chrono::seconds(10);
+    BlackCheck black;
+    FreezeCheck freeze;
+    SilenceCheck silence;
+    std::string webhook;  // http://HOST[:PORT]/PATH, POSTed a JSON event per switch; empty: none
 };
 
 struct PipelineInput {
@@ -123,6 +171,8 @@ struct ChannelConfig {
     EncoderConfig encoder;
     HlsConfig hls;
     OriginConfig origin;
+    InputLossConfig input_loss;
+    FailoverConfig failover;
     // Where each key path was written, for messages about it found later
     // (a port found in use at start-up).
     std::map<std::string, SourcePosition> positions;
@@ -144,6 +194,12 @@ std::vector<Diagnostic> check_ports_free(const ChannelConfig& config);
 const char* to_string(TimecodeSource source);
 const char* to_string(H264Profile profile);
 const char* to_string(InputKind kind);
+const char* to_string(FailoverMode mode);  // "primary-preferred", "equal"
+const char* to_string(LossFill fill);
+
+// A token from the environment variable `env`, else from the first line of
+// `file` (when not empty); nullopt with the reason in `why` when neither gives one.
+std::optional<std::string> read_token(const char* env, const std::string& file, std::string& why);
 
 // For "did you mean" hints: the candidate equal to `word` but for case, else
 // the nearest one at most two edits away (one for candidates of up to four

@@ -51,15 +51,19 @@ struct SegmentGrid {
 // so that pipelines fed the same timestamps share one (pts mode: the first
 // pipeline to lock creates it, the other finds it), and a pipeline that lags
 // its partner through a timestamp jump still finds the offset it was using.
-// Thread-safe: both pipelines call it.
+// Thread-safe: both pipelines call it. A pipeline in its own process uses a
+// subclass that asks the origin, so both processes share the origin's list.
 class TimeAnchor {
   public:
     explicit TimeAnchor(int64_t tolerance_ticks) : tolerance_(tolerance_ticks) {}
+    virtual ~TimeAnchor() = default;
+    TimeAnchor(const TimeAnchor&) = delete;
+    TimeAnchor& operator=(const TimeAnchor&) = delete;
     // Offset for a timestamp `pts` (its low 33 bits) seen at UTC `now` by a
     // pipeline whose media time runs `lag` behind the wall clock: the newest
     // known offset that puts it within `tolerance` of now - lag, or a new one
     // that maps it exactly there. Media time is unwrap_near(low33(pts) + offset, now).
-    int64_t lock(int64_t pts, int64_t now, int64_t lag, int64_t tolerance);
+    virtual int64_t lock(int64_t pts, int64_t now, int64_t lag, int64_t tolerance);
     int64_t tolerance() const { return tolerance_; }
     size_t offsets() const;
 

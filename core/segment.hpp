@@ -14,14 +14,25 @@ namespace onair::core {
 using Bytes = std::vector<uint8_t>;
 using SharedBytes = std::shared_ptr<const Bytes>;
 
+// Content checks that failed in a segment (each after its configured duration).
+struct ContentHealth {
+    bool black = false;
+    bool frozen = false;
+    bool silent = false;
+    bool healthy() const { return !black && !frozen && !silent; }
+    friend bool operator==(const ContentHealth&, const ContentHealth&) = default;
+};
+
 struct Segment {
-    std::string rendition;  // ladder rung name
-    char pipeline = 'a';    // 'a' or 'b'
-    int64_t sequence = 0;   // floor(start / segment length)
-    int64_t start = 0;      // media time of the first frame, 90 kHz since the epoch
-    int64_t duration = 0;   // 90 kHz ticks
-    int frames = 0;         // video frames
-    bool slate = false;     // holds input-loss fill rather than real content
+    std::string rendition;     // ladder rung name
+    char pipeline = 'a';       // 'a' or 'b'
+    int64_t sequence = 0;      // floor(start / segment length)
+    int64_t start = 0;         // media time of the first frame, 90 kHz since the epoch
+    int64_t duration = 0;      // 90 kHz ticks
+    int frames = 0;            // video frames
+    bool slate = false;        // holds input-loss fill rather than real content
+    ContentHealth health;      // black, frozen or silent content (when checked)
+    int64_t input_utc_ms = 0;  // when its last frame entered the pipeline's input; 0: unknown
     int width = 0, height = 0;
     Rational frame_rate;
     std::string codecs;  // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"

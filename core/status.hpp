@@ -47,6 +47,10 @@ struct PipelineStatus {
     std::atomic<int64_t> timeline_jumps{0};  // source timestamp discontinuities
     std::atomic<int64_t> decode_errors{0};
     std::atomic<bool> filling{false};  // emitting input-loss fill now
+    // Content checks failing now (each once its condition has lasted its duration).
+    std::atomic<bool> black{false};
+    std::atomic<bool> frozen{false};
+    std::atomic<bool> silent{false};
 };
 
 // Everything known about one pipeline (its input and its encoder) at run time.
