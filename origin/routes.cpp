@@ -200,6 +200,21 @@ Response Routes::segment(const Call& call) const {
     if (digits.size() > kMaxSequenceDigits) return bad_request("sequence number too long");
     int64_t sequence = 0;
     std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
+    // ?pipeline=a|b: that pipeline's own copy, for monitoring each encoder.
+    auto parsed = boost::urls::parse_origin_form(call.request.target());
+    if (parsed) {
+        auto params = parsed->params();
+        if (auto it = params.find("pipeline"); it != params.end()) {
+            std::string which = (*it).has_value ? std::string((*it).value) : std::string();
+            if (which != "a" && which != "b") return bad_request("pipeline must be a or b");
+            auto copy = store_.pipeline_copy(rendition, sequence, which[0]);
+            if (!copy)
+                return not_found(fmt::format("pipeline {} has no segment {} of rendition '{}'",
+                                             which, sequence, rendition));
+            return make_response(http::status::ok, kMimeTs, "no-store",
+                                 SharedBuffer::from_bytes(std::move(copy)));
+        }
+    }
     auto bytes = store_.segment(rendition, sequence);
     if (!bytes)
         return not_found(

@@ -237,6 +237,17 @@ core::SharedBytes SegmentStore::segment(std::string_view rendition, int64_t sequ
     return s ? s->bytes : nullptr;
 }
 
+core::SharedBytes SegmentStore::pipeline_copy(std::string_view rendition, int64_t sequence,
+                                              char pipeline) const {
+    std::lock_guard lock(mutex_);
+    const Rendition* r = find(rendition);
+    if (!r) return nullptr;
+    auto it = r->slots.find(sequence);
+    if (it == r->slots.end()) return nullptr;
+    const auto& copy = pipeline == 'a' ? it->second.a : pipeline == 'b' ? it->second.b : nullptr;
+    return copy ? copy->bytes : nullptr;
+}
+
 char SegmentStore::served_copy(std::string_view rendition, int64_t sequence) const {
     std::lock_guard lock(mutex_);
     const Rendition* r = find(rendition);

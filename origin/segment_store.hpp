@@ -71,6 +71,10 @@ class SegmentStore : public core::SegmentSink {
     std::vector<Variant> variants() const;
     // One segment's bytes; null when not held. Freezes its copy choice.
     core::SharedBytes segment(std::string_view rendition, int64_t sequence);
+    // One pipeline's own copy, listed or not (monitoring and alignment
+    // checks); null when that pipeline's copy is not held. Freezes nothing.
+    core::SharedBytes pipeline_copy(std::string_view rendition, int64_t sequence,
+                                    char pipeline) const;
     // The pipeline whose copy `sequence` serves now (0 when not held).
     char served_copy(std::string_view rendition, int64_t sequence) const;
 
