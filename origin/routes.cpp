@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 #include <charconv>
+
 #include <chrono>
+#include "origin/status_report.hpp"
 
 namespace onair::origin {
 
@@ -93,8 +95,15 @@ Routes::Routes(SegmentStore& store, const core::ChannelStatus& status, NowMs now
     : store_(store), status_(status), now_ms_(now_ms ? std::move(now_ms) : NowMs(system_now_ms)) {
     const std::vector<http::verb> read = {http::verb::get, http::verb::head};
     constexpr std::string_view read_allow = "GET, HEAD, OPTIONS";
+    const std::vector<http::verb> post = {http::verb::post};
     routes_ = {
         {{"healthz"}, read, read_allow, &Routes::healthz},
+        {{"metrics"}, read, read_allow, &Routes::metrics},
+        {{"api", "v1", "channels", "{channel}"}, read, read_allow, &Routes::channel_status},
+        {{"api", "v1", "channels", "{channel}", "switch"},
+         post,
+         "POST, OPTIONS",
+         &Routes::switch_pipeline},
         {{"live", "{channel}", "master.m3u8"}, read, read_allow, &Routes::master},
         {{"live", "{channel}", "{rendition}", "index.m3u8"},
          read,
@@ -221,6 +230,66 @@ Response Routes::segment(const Call& call) const {
             fmt::format("segment {} of rendition '{}' is not held", sequence, rendition));
     return make_response(http::status::ok, kMimeTs, kSegmentCache,
                          SharedBuffer::from_bytes(std::move(bytes)));
+}
+
+Response Routes::channel_status(const Call& call) const {
+    const std::string& channel = call.params[0];
+    if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
+    return make_response(http::status::ok, kMimeJson, "no-store",
+                         SharedBuffer::from_string(
+                             channel_status_json(status_, store_.failover_status(), now_ms_())));
+}
+
+Response Routes::metrics(const Call&) const {
+    return make_response(http::status::ok, kMimePrometheus, "no-store",
+                         SharedBuffer::from_string(
+                             prometheus_metrics(status_, store_.failover_status(), now_ms_())));
+}
+
+// Same length and every byte compared: the time taken tells nothing.
+static bool same_token(std::string_view a, std::string_view b) {
+    unsigned diff = a.size() == b.size() ? 0 : 1;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff |= unsigned(a[i]) ^ unsigned(i < b.size() ? b[i] : 0);
+    return diff == 0;
+}
+
+std::optional<Response> Routes::refuse_control(const Request& request) const {
+    if (api_token_.empty())
+        return make_error(http::status::forbidden, "forbidden",
+                          "control calls are off: set ONAIR_API_TOKEN (or origin.api_token_file)");
+    auto header = request[http::field::authorization];
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.empty() || !header.starts_with(kBearer) ||
+        !same_token(header.substr(kBearer.size()), api_token_)) {
+        auto response = make_error(http::status::unauthorized, "unauthorized",
+                                   header.empty() ? "an Authorization: Bearer token is required"
+                                                  : "the token is not valid");
+        response.set(http::field::www_authenticate, "Bearer");
+        return response;
+    }
+    return std::nullopt;
+}
+
+Response Routes::switch_pipeline(const Call& call) const {
+    const std::string& channel = call.params[0];
+    if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
+    if (auto refused = refuse_control(call.request)) return std::move(*refused);
+    boost::system::error_code ec;
+    auto body = boost::json::parse(call.request.body(), ec);
+    if (ec || !body.is_object())
+        return bad_request("the body must be a JSON object such as {\"to\": \"b\"}");
+    const auto* to = body.as_object().if_contains("to");
+    if (!to || !to->is_string() || (to->as_string() != "a" && to->as_string() != "b"))
+        return bad_request("\"to\" must be \"a\" or \"b\"");
+    const char pipeline = to->as_string()[0];
+    if (!status_.find(pipeline))
+        return bad_request(fmt::format("channel '{}' has no pipeline {}", channel, pipeline));
+    if (!store_.manual_switch(pipeline))
+        return bad_request(fmt::format("cannot switch to pipeline {}", pipeline));
+    return make_response(http::status::ok, kMimeJson, "no-store",
+                         SharedBuffer::from_string(
+                             channel_status_json(status_, store_.failover_status(), now_ms_())));
 }
 
 Response Routes::healthz(const Call&) const {
