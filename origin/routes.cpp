@@ -55,6 +55,18 @@ std::string_view segment_problem(std::string_view segment) {
     return {};
 }
 
+// The value of ?pipeline=, when the target has one.
+std::optional<std::string> pipeline_param(const Request& request) {
+    auto target = request.target();
+    auto parsed =
+        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
+    if (!parsed) return std::nullopt;
+    auto params = parsed->params();
+    auto it = params.find("pipeline");
+    if (it == params.end()) return std::nullopt;
+    return (*it).has_value ? std::string((*it).value) : std::string();
+}
+
 boost::json::object input_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
     const core::InputStatus& in = p.input;
     boost::json::object json;
@@ -187,6 +199,14 @@ Response Routes::media_playlist(const Call& call) const {
     if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
     if (!store_.has_rendition(rendition))
         return not_found(fmt::format("unknown rendition '{}'", rendition));
+    if (auto which = pipeline_param(call.request)) {
+        if (*which != "a" && *which != "b") return bad_request("pipeline must be a or b");
+        auto listing = store_.pipeline_listing(rendition, (*which)[0]);
+        if (!listing)
+            return not_found(
+                fmt::format("pipeline {} has no segment of rendition '{}'", *which, rendition));
+        return text(kMimePlaylist, kPlaylistCache, render_media_playlist(*listing));
+    }
     auto playlist = store_.media_playlist(rendition);
     if (!playlist) return not_ready(fmt::format("no segments yet for rendition '{}'", rendition));
     return text(kMimePlaylist, kPlaylistCache, std::move(*playlist));
@@ -210,19 +230,14 @@ Response Routes::segment(const Call& call) const {
     int64_t sequence = 0;
     std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
     // ?pipeline=a|b: that pipeline's own copy, for monitoring each encoder.
-    auto parsed = boost::urls::parse_origin_form(call.request.target());
-    if (parsed) {
-        auto params = parsed->params();
-        if (auto it = params.find("pipeline"); it != params.end()) {
-            std::string which = (*it).has_value ? std::string((*it).value) : std::string();
-            if (which != "a" && which != "b") return bad_request("pipeline must be a or b");
-            auto copy = store_.pipeline_copy(rendition, sequence, which[0]);
-            if (!copy)
-                return not_found(fmt::format("pipeline {} has no segment {} of rendition '{}'",
-                                             which, sequence, rendition));
-            return make_response(http::status::ok, kMimeTs, "no-store",
-                                 SharedBuffer::from_bytes(std::move(copy)));
-        }
+    if (auto which = pipeline_param(call.request)) {
+        if (*which != "a" && *which != "b") return bad_request("pipeline must be a or b");
+        auto copy = store_.pipeline_copy(rendition, sequence, (*which)[0]);
+        if (!copy)
+            return not_found(fmt::format("pipeline {} has no segment {} of rendition '{}'", *which,
+                                         sequence, rendition));
+        return make_response(http::status::ok, kMimeTs, "no-store",
+                             SharedBuffer::from_bytes(std::move(copy)));
     }
     auto bytes = store_.segment(rendition, sequence);
     if (!bytes)

@@ -249,6 +249,32 @@ std::optional<MediaPlaylist> SegmentStore::media_listing(std::string_view rendit
     return playlist;
 }
 
+std::optional<MediaPlaylist> SegmentStore::pipeline_listing(std::string_view rendition,
+                                                            char pipeline) const {
+    MediaPlaylist playlist;
+    {
+        std::lock_guard lock(mutex_);
+        const Rendition* r = find(rendition);
+        if (!r) return std::nullopt;
+        std::vector<const core::Segment*> copies;
+        for (auto it = r->slots.rbegin();
+             it != r->slots.rend() && int(copies.size()) < options_.window_segments; ++it)
+            if (const auto* c = it->second.copy(pipeline)) copies.push_back(c);
+        if (copies.empty()) return std::nullopt;
+        std::reverse(copies.begin(), copies.end());
+        playlist.target_duration = r->target.seconds();
+        playlist.media_sequence = copies.front()->sequence;
+        for (size_t i = 0; i < copies.size(); ++i) {
+            const core::Segment& c = *copies[i];
+            bool gap = i > 0 && c.sequence != copies[i - 1]->sequence + 1;
+            playlist.segments.push_back({c.sequence, c.utc_ms(), c.duration, gap, {}});
+        }
+    }
+    for (auto& entry : playlist.segments)
+        entry.uri = segment_uri(entry.sequence) + "?pipeline=" + std::string(1, pipeline);
+    return playlist;
+}
+
 std::optional<std::string> SegmentStore::media_playlist(std::string_view rendition) {
     auto listing = media_listing(rendition);
     if (!listing) return std::nullopt;

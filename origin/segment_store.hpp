@@ -92,6 +92,10 @@ class SegmentStore : public core::SegmentSink {
     // ladder order; nullopt while none has.
     std::optional<std::string> master_playlist();
     std::vector<Variant> variants();
+    // The newest window of one pipeline's own copies, whether served or not
+    // (monitoring each encoder; a discontinuity wherever its numbers skip).
+    // Freezes nothing; nullopt when that pipeline has no copy held.
+    std::optional<MediaPlaylist> pipeline_listing(std::string_view rendition, char pipeline) const;
     // One segment's bytes; null when not held. Freezes its copy choice.
     core::SharedBytes segment(std::string_view rendition, int64_t sequence);
     // One pipeline's own copy, listed or not (monitoring and alignment
