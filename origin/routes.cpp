@@ -67,30 +67,10 @@ std::optional<std::string> pipeline_param(const Request& request) {
     return (*it).has_value ? std::string((*it).value) : std::string();
 }
 
-boost::json::object input_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
-    const core::InputStatus& in = p.input;
-    boost::json::object json;
-    json["url"] = p.input_description;
-    json["state"] = core::to_string(in.state.load());
-    json["bitrate"] = in.bitrate.load();
-    json["bytes"] = in.bytes.load();
-    int64_t last = in.last_packet_utc_ms.load();
-    if (last > 0)
-        json["last_packet_age_ms"] = std::max<int64_t>(0, now_ms - last);
-    else
-        json["last_packet_age_ms"] = nullptr;
-    json["continuity_errors"] = in.continuity_errors.load();
-    json["garbage_bytes"] = in.garbage_bytes.load();
-    json["rtp_lost"] = in.rtp_lost.load();
-    json["connects"] = in.connects.load();
-    json["note"] = in.note();
-    return json;
-}
-
 boost::json::object pipeline_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
     const core::PipelineStatus& s = p.pipeline;
     boost::json::object json;
-    json["input"] = input_json(p, now_ms);
+    json["input"] = input_status_json(p, now_ms);
     json["segments"] = s.segments.load();
     json["last_sequence"] = s.last_sequence.load();
     json["filling"] = s.filling.load();

@@ -25,7 +25,9 @@ boost::json::value age_ms(int64_t since_ms, int64_t now_ms) {
     return std::max<int64_t>(0, now_ms - since_ms);
 }
 
-boost::json::object input_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
+}  // namespace
+
+boost::json::object input_status_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
     const core::InputStatus& in = p.input;
     const auto state = in.state.load();
     boost::json::object json;
@@ -42,6 +44,8 @@ boost::json::object input_json(const core::PipelineRuntimeStatus& p, int64_t now
     json["note"] = in.note();
     return json;
 }
+
+namespace {
 
 boost::json::object pipeline_json(const core::PipelineRuntimeStatus& p,
                                   const FailoverStatus& failover, int64_t now_ms) {
@@ -107,7 +111,7 @@ std::string channel_status_json(const core::ChannelStatus& status, const Failove
     boost::json::object inputs, pipelines;
     for (const auto& p : status.pipelines) {
         std::string id(1, p->id);
-        inputs[id] = input_json(*p, now_ms);
+        inputs[id] = input_status_json(*p, now_ms);
         pipelines[id] = pipeline_json(*p, failover, now_ms);
     }
     boost::json::object fo;

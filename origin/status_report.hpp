@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include <boost/json/object.hpp>
+
 #include "core/status.hpp"
 #include "origin/segment_store.hpp"
 
@@ -14,6 +16,9 @@ namespace onair::origin {
 // switches and latency.
 std::string channel_status_json(const core::ChannelStatus& status, const FailoverStatus& failover,
                                 int64_t now_ms);
+
+// One pipeline's input: state, bitrate, last packet age, damage counters.
+boost::json::object input_status_json(const core::PipelineRuntimeStatus& pipeline, int64_t now_ms);
 
 // GET /metrics: the same figures as Prometheus gauges and counters (text
 // exposition format 0.0.4).
