@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -148,4 +150,29 @@ TEST_CASE("with the json log format every line is one JSON object", "[integratio
         if (o.at("msg").as_string() == "stopped") saw_stop = true;
     }
     CHECK(saw_stop);
+}
+
+TEST_CASE("every sample channel file is valid as written", "[integration][cli]") {
+    TempDir dir("onair-samples");
+    int checked = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(ONAIR_SAMPLES_DIR)) {
+        if (entry.path().extension() != ".yaml") continue;
+        INFO(entry.path().string());
+        // Its ports may be taken on this machine: check a copy on free ones.
+        std::ifstream in(entry.path());
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        text = std::regex_replace(text, std::regex("127\\.0\\.0\\.1:8080"),
+                                  fmt::format("127.0.0.1:{}", free_tcp_port()));
+        for (const char* port : {":9001?", ":9002?"})
+            text = std::regex_replace(text, std::regex(std::string(port).replace(5, 1, "\\?")),
+                                      fmt::format(":{}?", free_udp_port()));
+        auto file = dir.write(entry.path().filename().string(), text);
+        auto result = onair_cli(dir, {"check", file.string()});
+        INFO(result.out << result.err);
+        REQUIRE(result.status);
+        CHECK(result.status->describe() == "exit 0");
+        CHECK_THAT(result.out, Catch::Contains("valid"));
+        ++checked;
+    }
+    CHECK(checked >= 2);
 }
