@@ -37,6 +37,9 @@ class Routes {
     Handler handler() const {
         return [this](const Request& request) { return (*this)(request); };
     }
+    // Requests under /ingest/ go to `ingest` (IngestRoutes) when set; set it
+    // before serving.
+    void set_ingest(Handler ingest) { ingest_ = std::move(ingest); }
 
   private:
     struct Call {
@@ -62,6 +65,7 @@ class Routes {
     const core::ChannelStatus& status_;
     NowMs now_ms_;
     std::vector<Route> routes_;
+    Handler ingest_;
 };
 
 }  // namespace onair::origin
