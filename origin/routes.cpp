@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 #include <charconv>
+
 #include <chrono>
+#include "origin/status_report.hpp"
 
 namespace onair::origin {
 
@@ -53,30 +55,22 @@ std::string_view segment_problem(std::string_view segment) {
     return {};
 }
 
-boost::json::object input_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
-    const core::InputStatus& in = p.input;
-    boost::json::object json;
-    json["url"] = p.input_description;
-    json["state"] = core::to_string(in.state.load());
-    json["bitrate"] = in.bitrate.load();
-    json["bytes"] = in.bytes.load();
-    int64_t last = in.last_packet_utc_ms.load();
-    if (last > 0)
-        json["last_packet_age_ms"] = std::max<int64_t>(0, now_ms - last);
-    else
-        json["last_packet_age_ms"] = nullptr;
-    json["continuity_errors"] = in.continuity_errors.load();
-    json["garbage_bytes"] = in.garbage_bytes.load();
-    json["rtp_lost"] = in.rtp_lost.load();
-    json["connects"] = in.connects.load();
-    json["note"] = in.note();
-    return json;
+// The value of ?pipeline=, when the target has one.
+std::optional<std::string> pipeline_param(const Request& request) {
+    auto target = request.target();
+    auto parsed =
+        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
+    if (!parsed) return std::nullopt;
+    auto params = parsed->params();
+    auto it = params.find("pipeline");
+    if (it == params.end()) return std::nullopt;
+    return (*it).has_value ? std::string((*it).value) : std::string();
 }
 
 boost::json::object pipeline_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
     const core::PipelineStatus& s = p.pipeline;
     boost::json::object json;
-    json["input"] = input_json(p, now_ms);
+    json["input"] = input_status_json(p, now_ms);
     json["segments"] = s.segments.load();
     json["last_sequence"] = s.last_sequence.load();
     json["filling"] = s.filling.load();
@@ -93,8 +87,15 @@ Routes::Routes(SegmentStore& store, const core::ChannelStatus& status, NowMs now
     : store_(store), status_(status), now_ms_(now_ms ? std::move(now_ms) : NowMs(system_now_ms)) {
     const std::vector<http::verb> read = {http::verb::get, http::verb::head};
     constexpr std::string_view read_allow = "GET, HEAD, OPTIONS";
+    const std::vector<http::verb> post = {http::verb::post};
     routes_ = {
         {{"healthz"}, read, read_allow, &Routes::healthz},
+        {{"metrics"}, read, read_allow, &Routes::metrics},
+        {{"api", "v1", "channels", "{channel}"}, read, read_allow, &Routes::channel_status},
+        {{"api", "v1", "channels", "{channel}", "switch"},
+         post,
+         "POST, OPTIONS",
+         &Routes::switch_pipeline},
         {{"live", "{channel}", "master.m3u8"}, read, read_allow, &Routes::master},
         {{"live", "{channel}", "{rendition}", "index.m3u8"},
          read,
@@ -179,6 +180,14 @@ Response Routes::media_playlist(const Call& call) const {
     if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
     if (!store_.has_rendition(rendition))
         return not_found(fmt::format("unknown rendition '{}'", rendition));
+    if (auto which = pipeline_param(call.request)) {
+        if (*which != "a" && *which != "b") return bad_request("pipeline must be a or b");
+        auto listing = store_.pipeline_listing(rendition, (*which)[0]);
+        if (!listing)
+            return not_found(
+                fmt::format("pipeline {} has no segment of rendition '{}'", *which, rendition));
+        return text(kMimePlaylist, kPlaylistCache, render_media_playlist(*listing));
+    }
     auto playlist = store_.media_playlist(rendition);
     if (!playlist) return not_ready(fmt::format("no segments yet for rendition '{}'", rendition));
     return text(kMimePlaylist, kPlaylistCache, std::move(*playlist));
@@ -202,19 +211,14 @@ Response Routes::segment(const Call& call) const {
     int64_t sequence = 0;
     std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
     // ?pipeline=a|b: that pipeline's own copy, for monitoring each encoder.
-    auto parsed = boost::urls::parse_origin_form(call.request.target());
-    if (parsed) {
-        auto params = parsed->params();
-        if (auto it = params.find("pipeline"); it != params.end()) {
-            std::string which = (*it).has_value ? std::string((*it).value) : std::string();
-            if (which != "a" && which != "b") return bad_request("pipeline must be a or b");
-            auto copy = store_.pipeline_copy(rendition, sequence, which[0]);
-            if (!copy)
-                return not_found(fmt::format("pipeline {} has no segment {} of rendition '{}'",
-                                             which, sequence, rendition));
-            return make_response(http::status::ok, kMimeTs, "no-store",
-                                 SharedBuffer::from_bytes(std::move(copy)));
-        }
+    if (auto which = pipeline_param(call.request)) {
+        if (*which != "a" && *which != "b") return bad_request("pipeline must be a or b");
+        auto copy = store_.pipeline_copy(rendition, sequence, (*which)[0]);
+        if (!copy)
+            return not_found(fmt::format("pipeline {} has no segment {} of rendition '{}'", *which,
+                                         sequence, rendition));
+        return make_response(http::status::ok, kMimeTs, "no-store",
+                             SharedBuffer::from_bytes(std::move(copy)));
     }
     auto bytes = store_.segment(rendition, sequence);
     if (!bytes)
@@ -222,6 +226,66 @@ Response Routes::segment(const Call& call) const {
             fmt::format("segment {} of rendition '{}' is not held", sequence, rendition));
     return make_response(http::status::ok, kMimeTs, kSegmentCache,
                          SharedBuffer::from_bytes(std::move(bytes)));
+}
+
+Response Routes::channel_status(const Call& call) const {
+    const std::string& channel = call.params[0];
+    if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
+    return make_response(http::status::ok, kMimeJson, "no-store",
+                         SharedBuffer::from_string(
+                             channel_status_json(status_, store_.failover_status(), now_ms_())));
+}
+
+Response Routes::metrics(const Call&) const {
+    return make_response(http::status::ok, kMimePrometheus, "no-store",
+                         SharedBuffer::from_string(
+                             prometheus_metrics(status_, store_.failover_status(), now_ms_())));
+}
+
+// Same length and every byte compared: the time taken tells nothing.
+static bool same_token(std::string_view a, std::string_view b) {
+    unsigned diff = a.size() == b.size() ? 0 : 1;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff |= unsigned(a[i]) ^ unsigned(i < b.size() ? b[i] : 0);
+    return diff == 0;
+}
+
+std::optional<Response> Routes::refuse_control(const Request& request) const {
+    if (api_token_.empty())
+        return make_error(http::status::forbidden, "forbidden",
+                          "control calls are off: set ONAIR_API_TOKEN (or origin.api_token_file)");
+    auto header = request[http::field::authorization];
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.empty() || !header.starts_with(kBearer) ||
+        !same_token(header.substr(kBearer.size()), api_token_)) {
+        auto response = make_error(http::status::unauthorized, "unauthorized",
+                                   header.empty() ? "an Authorization: Bearer token is required"
+                                                  : "the token is not valid");
+        response.set(http::field::www_authenticate, "Bearer");
+        return response;
+    }
+    return std::nullopt;
+}
+
+Response Routes::switch_pipeline(const Call& call) const {
+    const std::string& channel = call.params[0];
+    if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
+    if (auto refused = refuse_control(call.request)) return std::move(*refused);
+    boost::system::error_code ec;
+    auto body = boost::json::parse(call.request.body(), ec);
+    if (ec || !body.is_object())
+        return bad_request("the body must be a JSON object such as {\"to\": \"b\"}");
+    const auto* to = body.as_object().if_contains("to");
+    if (!to || !to->is_string() || (to->as_string() != "a" && to->as_string() != "b"))
+        return bad_request("\"to\" must be \"a\" or \"b\"");
+    const char pipeline = to->as_string()[0];
+    if (!status_.find(pipeline))
+        return bad_request(fmt::format("channel '{}' has no pipeline {}", channel, pipeline));
+    if (!store_.manual_switch(pipeline))
+        return bad_request(fmt::format("cannot switch to pipeline {}", pipeline));
+    return make_response(http::status::ok, kMimeJson, "no-store",
+                         SharedBuffer::from_string(
+                             channel_status_json(status_, store_.failover_status(), now_ms_())));
 }
 
 Response Routes::healthz(const Call&) const {

@@ -3,6 +3,7 @@
 // its methods and a function that answers it.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,9 @@ namespace onair::origin {
 //   GET|HEAD /live/CHANNEL/RENDITION/index.m3u8
 //   GET|HEAD /live/CHANNEL/RENDITION/SEQ.ts
 //   GET|HEAD /healthz
+//   GET|HEAD /api/v1/channels/CHANNEL          status: inputs, pipelines, failover
+//   POST     /api/v1/channels/CHANNEL/switch   {"to": "a"|"b"} (Bearer API token)
+//   GET|HEAD /metrics                          Prometheus text
 // and OPTIONS (CORS preflight) on each. Everything comes from the store and
 // the channel's status; nothing is read from the file system. Paths are
 // decoded per segment and refused (400) if any segment could walk out of its
@@ -31,6 +35,10 @@ class Routes {
     static constexpr std::size_t kMaxPath = 1024;
 
     Routes(SegmentStore& store, const core::ChannelStatus& status, NowMs now_ms = {});
+
+    // The token control calls (POST) must bring as "Authorization: Bearer";
+    // without one, control calls are refused (403). Set before serving.
+    void set_api_token(std::string token) { api_token_ = std::move(token); }
 
     Response operator()(const Request& request) const;
     // This object as a server's handler; it must outlive the server.
@@ -59,11 +67,17 @@ class Routes {
     Response media_playlist(const Call& call) const;
     Response segment(const Call& call) const;
     Response healthz(const Call& call) const;
+    Response channel_status(const Call& call) const;
+    Response switch_pipeline(const Call& call) const;
+    Response metrics(const Call& call) const;
+    // Why the request may not make control calls; empty when it may.
+    std::optional<Response> refuse_control(const Request& request) const;
     bool known_channel(std::string_view channel) const;
 
     SegmentStore& store_;
     const core::ChannelStatus& status_;
     NowMs now_ms_;
+    std::string api_token_;
     std::vector<Route> routes_;
     Handler ingest_;
 };

@@ -1,6 +1,7 @@
 #include "origin/segment_store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "core/log.hpp"
@@ -8,13 +9,16 @@
 
 namespace onair::origin {
 
-char choose_copy(CopyInfo a, CopyInfo b, char preferred) {
-    if (!a.present && !b.present) return 0;
-    if (!a.present) return 'b';
-    if (!b.present) return 'a';
-    if (a.slate != b.slate) return a.slate ? 'b' : 'a';
-    return preferred == 'b' ? 'b' : 'a';
+namespace {
+
+constexpr size_t kLatencySamples = 300;
+
+int64_t system_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+}  // namespace
 
 StoreOptions StoreOptions::from_config(const core::ChannelConfig& config) {
     StoreOptions options;
@@ -24,30 +28,23 @@ StoreOptions StoreOptions::from_config(const core::ChannelConfig& config) {
     int64_t segment_us = config.hls.segment.count();
     int64_t count = segment_us > 0 ? config.hls.window.count() / segment_us : 0;
     options.window_segments = int(std::clamp<int64_t>(count, 3, 100000));
+    options.failover = FailoverSettings::from_config(config.failover);
+    options.failover.has_b = config.inputs.size() > 1;
     return options;
 }
 
-const core::Segment* SegmentStore::Slot::pick() const {
-    char choice = frozen;
-    if (!choice) {
-        choice = choose_copy({a != nullptr, a && a->slate}, {b != nullptr, b && b->slate});
-    }
-    return choice == 'a' ? a.get() : choice == 'b' ? b.get() : nullptr;
-}
-
-const core::Segment* SegmentStore::Slot::freeze() {
-    const core::Segment* chosen = pick();
-    if (chosen && !frozen) frozen = chosen->pipeline;
-    return chosen;
-}
-
-SegmentStore::SegmentStore(StoreOptions options) : options_(std::move(options)) {
+SegmentStore::SegmentStore(StoreOptions options, SwitchHandler on_switch)
+    : options_(std::move(options)), on_switch_(std::move(on_switch)), failover_(options_.failover) {
     renditions_.reserve(options_.renditions.size());
     for (const auto& name : options_.renditions)
         renditions_.emplace_back(name, options_.segment_length);
 }
 
 SegmentStore::~SegmentStore() = default;
+
+int64_t SegmentStore::now() const {
+    return options_.now_ms ? options_.now_ms() : system_now_ms();
+}
 
 SegmentStore::Rendition* SegmentStore::find(std::string_view rendition) {
     for (auto& r : renditions_)
@@ -70,9 +67,14 @@ auto SegmentStore::window(R& rendition, int count) {
     std::vector<decltype(&*rendition.slots.begin())> out;
     for (auto it = rendition.slots.rbegin();
          it != rendition.slots.rend() && int(out.size()) < count; ++it)
-        if (!it->second.hidden) out.push_back(&*it);
+        if (it->second.listed) out.push_back(&*it);
     std::reverse(out.begin(), out.end());
     return out;
+}
+
+void SegmentStore::deliver(std::vector<SwitchEvent> events) const {
+    if (!on_switch_) return;
+    for (const auto& event : events) on_switch_(event);
 }
 
 void SegmentStore::on_segment(core::Segment segment) {
@@ -85,105 +87,191 @@ void SegmentStore::on_segment(core::Segment segment) {
         return;
     }
     auto shared = std::make_shared<const core::Segment>(std::move(segment));
-    std::lock_guard lock(mutex_);
-    Rendition* r = find(shared->rendition);
-    if (!r) {
-        ++refused_;
-        log::warn("origin", "refused segment {}/{}: rendition not in the ladder", shared->rendition,
-                  shared->sequence);
-        return;
+    std::vector<SwitchEvent> events;
+    {
+        std::lock_guard lock(mutex_);
+        Rendition* r = find(shared->rendition);
+        if (!r) {
+            ++refused_;
+            log::warn("origin", "refused segment {}/{}: rendition not in the ladder",
+                      shared->rendition, shared->sequence);
+            return;
+        }
+        const int64_t t = now();
+        insert(*r, std::move(shared), t);
+        publish(*r, t);
+        events = failover_.take_events();
     }
-    insert(*r, std::move(shared));
+    deliver(std::move(events));
 }
 
 // Caller holds mutex_.
-void SegmentStore::insert(Rendition& r, std::shared_ptr<const core::Segment> segment) {
+void SegmentStore::insert(Rendition& r, std::shared_ptr<const core::Segment> segment, int64_t now) {
     const int64_t seq = segment->sequence;
-    const int window_count = options_.window_segments;
-    const int keep = options_.retained_segments();
-
     auto it = r.slots.find(seq);
-    if (it != r.slots.end()) {
-        auto& copy = segment->pipeline == 'a' ? it->second.a : it->second.b;
-        if (copy) {
-            log::debug("origin", "duplicate segment {}/{} from pipeline '{}' ignored", r.name, seq,
-                       segment->pipeline);
+    if (it == r.slots.end()) {
+        // Older than everything retained: too late to matter.
+        auto kept = window(r, options_.retained_segments());
+        if (int(kept.size()) == options_.retained_segments() && seq < kept.front()->first) {
+            log::debug("origin", "segment {}/{} arrived after its retention; dropped", r.name, seq);
             return;
         }
-        r.target.observe(segment->duration);
-        r.peak_bitrate = std::max(r.peak_bitrate, segment->bitrate());
-        copy = std::move(segment);
+        Slot slot;
+        slot.first_arrival_ms = now;
+        // Its place in the playlist has passed: downloadable, never listed.
+        slot.hidden = r.listed_high != INT64_MIN && seq <= r.listed_high;
+        it = r.slots.emplace(seq, std::move(slot)).first;
+    }
+    auto& copy = segment->pipeline == 'a' ? it->second.a : it->second.b;
+    if (copy) {
+        log::debug("origin", "duplicate segment {}/{} from pipeline '{}' ignored", r.name, seq,
+                   segment->pipeline);
         return;
     }
-
-    // A new sequence. Older than everything retained: too late to matter.
-    auto current = window(r, keep);
-    if (int(current.size()) == keep && seq < current.front()->first) {
-        log::debug("origin", "segment {}/{} arrived after its retention; dropped", r.name, seq);
-        return;
-    }
-    auto listed = window(r, window_count);
-    Slot slot;
-    // Behind what players have been shown, or behind a full window: it can
-    // no longer be listed without rewriting the playlist's past.
-    slot.hidden =
-        seq < r.listed_high || (int(listed.size()) == window_count && seq < listed.front()->first);
     r.target.observe(segment->duration);
     r.peak_bitrate = std::max(r.peak_bitrate, segment->bitrate());
-    (segment->pipeline == 'a' ? slot.a : slot.b) = std::move(segment);
-    it = r.slots.emplace(seq, std::move(slot)).first;
+    failover_.on_arrival({segment->pipeline, seq, segment->slate, segment->health, now});
+    copy = std::move(segment);
+}
 
-    if (!it->second.hidden) {
-        // Discontinuity flags of itself and of its listable neighbour after.
-        auto prev = std::make_reverse_iterator(it);
-        while (prev != r.slots.rend() && prev->second.hidden) ++prev;
-        it->second.discontinuity = prev != r.slots.rend() && prev->first != seq - 1;
-        auto next = std::next(it);
-        while (next != r.slots.end() && next->second.hidden) ++next;
-        if (next != r.slots.end() && !next->second.listed)
-            next->second.discontinuity = next->first != seq + 1;
+// Caller holds mutex_.
+void SegmentStore::publish(Rendition& r, int64_t now) {
+    const int64_t grace = options_.failover.late_after_ms;
+    bool changed = false;
+    for (auto it = r.slots.upper_bound(r.listed_high); it != r.slots.end(); ++it) {
+        auto& [seq, slot] = *it;
+        if (slot.hidden) continue;
+        const bool first = r.listed_high == INT64_MIN;
+        const bool contiguous = first || seq == r.listed_high + 1;
+        // A hole: give the other pipeline its chance to fill it first.
+        if (!contiguous && now < slot.first_arrival_ms + grace) break;
+        char choice = slot.served ? slot.served : failover_.decide(seq, now);
+        if (!choice) break;
+        const core::Segment* chosen = slot.copy(choice);
+        if (!chosen) {
+            // This rendition's copy from the chosen pipeline is missing: the
+            // other's, once the chosen one has had its time.
+            const char other = choice == 'a' ? 'b' : 'a';
+            if (!slot.copy(other) || now < slot.first_arrival_ms + grace) break;
+            chosen = slot.copy(other);
+        }
+        slot.served = chosen->pipeline;
+        slot.listed = true;
+        slot.discontinuity = !contiguous;
+        r.listed_high = seq;
+        record_latency(*chosen, now);
+        changed = true;
     }
+    if (changed) retire_and_trim(r);
+}
 
+void SegmentStore::publish_all(int64_t now) {
+    failover_.tick(now);
+    for (auto& r : renditions_) publish(r, now);
+}
+
+// Caller holds mutex_.
+void SegmentStore::retire_and_trim(Rendition& r) {
     // Slots that left the window: count their discontinuities once.
-    listed = window(r, window_count);
+    auto listed = window(r, options_.window_segments);
+    if (listed.empty()) return;
     const int64_t window_start = listed.front()->first;
-    for (auto& [s, slot_ref] : r.slots) {
+    for (auto& [s, slot] : r.slots) {
         if (s >= window_start) break;
-        if (slot_ref.hidden || slot_ref.retired) continue;
-        slot_ref.retired = true;
-        if (slot_ref.discontinuity) ++r.discontinuity_sequence;
+        if (!slot.listed || slot.retired) continue;
+        slot.retired = true;
+        if (slot.discontinuity) ++r.discontinuity_sequence;
     }
-
-    // Retention: keep the newest `keep` listable slots and anything newer.
+    // Retention: the newest `keep` listed slots and anything newer.
+    const int keep = options_.retained_segments();
     auto kept = window(r, keep);
-    if (int(kept.size()) == keep) {
-        const int64_t oldest = kept.front()->first;
-        r.slots.erase(r.slots.begin(), r.slots.lower_bound(oldest));
+    if (int(kept.size()) == keep)
+        r.slots.erase(r.slots.begin(), r.slots.lower_bound(kept.front()->first));
+}
+
+// Caller holds mutex_.
+void SegmentStore::record_latency(const core::Segment& s, int64_t now) {
+    if (s.input_utc_ms <= 0) return;
+    latencies_ms_.push_back(std::max<int64_t>(0, now - s.input_utc_ms));
+    while (latencies_ms_.size() > kLatencySamples) latencies_ms_.pop_front();
+}
+
+void SegmentStore::tick() {
+    std::vector<SwitchEvent> events;
+    {
+        std::lock_guard lock(mutex_);
+        publish_all(now());
+        events = failover_.take_events();
     }
+    deliver(std::move(events));
+}
+
+bool SegmentStore::manual_switch(char to) {
+    std::vector<SwitchEvent> events;
+    bool ok = false;
+    {
+        std::lock_guard lock(mutex_);
+        ok = failover_.manual_switch(to, now());
+        events = failover_.take_events();
+    }
+    deliver(std::move(events));
+    return ok;
 }
 
 std::optional<MediaPlaylist> SegmentStore::media_listing(std::string_view rendition) {
     MediaPlaylist playlist;
+    std::vector<SwitchEvent> events;
     {
         std::lock_guard lock(mutex_);
         Rendition* r = find(rendition);
         if (!r) return std::nullopt;
+        publish_all(now());
+        events = failover_.take_events();
         auto listed = window(*r, options_.window_segments);
-        if (listed.empty()) return std::nullopt;
-        playlist.target_duration = r->target.seconds();
-        playlist.media_sequence = listed.front()->first;
-        playlist.discontinuity_sequence = r->discontinuity_sequence;
-        playlist.segments.reserve(listed.size());
-        for (auto* entry : listed) {
-            Slot& slot = entry->second;
-            const core::Segment* s = slot.freeze();
-            slot.listed = true;
-            r->listed_high = std::max(r->listed_high, entry->first);
-            playlist.segments.push_back(
-                {entry->first, s->utc_ms(), s->duration, slot.discontinuity, {}});
+        if (listed.empty()) {
+            playlist.segments.clear();
+        } else {
+            playlist.target_duration = r->target.seconds();
+            playlist.media_sequence = listed.front()->first;
+            playlist.discontinuity_sequence = r->discontinuity_sequence;
+            playlist.segments.reserve(listed.size());
+            for (auto* entry : listed) {
+                const Slot& slot = entry->second;
+                const core::Segment* s = slot.copy(slot.served);
+                playlist.segments.push_back(
+                    {entry->first, s->utc_ms(), s->duration, slot.discontinuity, {}});
+            }
         }
     }
+    deliver(std::move(events));
+    if (playlist.segments.empty()) return std::nullopt;
     for (auto& entry : playlist.segments) entry.uri = segment_uri(entry.sequence);
+    return playlist;
+}
+
+std::optional<MediaPlaylist> SegmentStore::pipeline_listing(std::string_view rendition,
+                                                            char pipeline) const {
+    MediaPlaylist playlist;
+    {
+        std::lock_guard lock(mutex_);
+        const Rendition* r = find(rendition);
+        if (!r) return std::nullopt;
+        std::vector<const core::Segment*> copies;
+        for (auto it = r->slots.rbegin();
+             it != r->slots.rend() && int(copies.size()) < options_.window_segments; ++it)
+            if (const auto* c = it->second.copy(pipeline)) copies.push_back(c);
+        if (copies.empty()) return std::nullopt;
+        std::reverse(copies.begin(), copies.end());
+        playlist.target_duration = r->target.seconds();
+        playlist.media_sequence = copies.front()->sequence;
+        for (size_t i = 0; i < copies.size(); ++i) {
+            const core::Segment& c = *copies[i];
+            bool gap = i > 0 && c.sequence != copies[i - 1]->sequence + 1;
+            playlist.segments.push_back({c.sequence, c.utc_ms(), c.duration, gap, {}});
+        }
+    }
+    for (auto& entry : playlist.segments)
+        entry.uri = segment_uri(entry.sequence) + "?pipeline=" + std::string(1, pipeline);
     return playlist;
 }
 
@@ -193,35 +281,42 @@ std::optional<std::string> SegmentStore::media_playlist(std::string_view renditi
     return render_media_playlist(*listing);
 }
 
-std::vector<Variant> SegmentStore::variants() const {
+std::vector<Variant> SegmentStore::variants() {
     std::vector<Variant> out;
-    std::lock_guard lock(mutex_);
-    for (const auto& r : renditions_) {
-        auto listed = window(r, options_.window_segments);
-        if (listed.empty()) continue;
-        double bits = 0;
-        int64_t ticks = 0;
-        for (auto* entry : listed) {
-            const core::Segment* s = entry->second.pick();
-            bits += double(s->bytes->size()) * 8;
-            ticks += s->duration;
+    std::vector<SwitchEvent> events;
+    {
+        std::lock_guard lock(mutex_);
+        publish_all(now());
+        events = failover_.take_events();
+        for (const auto& r : renditions_) {
+            auto listed = window(r, options_.window_segments);
+            if (listed.empty()) continue;
+            double bits = 0;
+            int64_t ticks = 0;
+            for (auto* entry : listed) {
+                const core::Segment* s = entry->second.copy(entry->second.served);
+                bits += double(s->bytes->size()) * 8;
+                ticks += s->duration;
+            }
+            const Slot& newest_slot = listed.back()->second;
+            const core::Segment* newest = newest_slot.copy(newest_slot.served);
+            Variant v;
+            v.uri = r.name + "/index.m3u8";
+            v.bandwidth = r.peak_bitrate;
+            v.average_bandwidth =
+                ticks > 0 ? int64_t(std::llround(bits * core::kMediaClock / ticks)) : 0;
+            v.codecs = newest->codecs;
+            v.width = newest->width;
+            v.height = newest->height;
+            v.frame_rate = newest->frame_rate;
+            out.push_back(std::move(v));
         }
-        const core::Segment* newest = listed.back()->second.pick();
-        Variant v;
-        v.uri = r.name + "/index.m3u8";
-        v.bandwidth = r.peak_bitrate;
-        v.average_bandwidth =
-            ticks > 0 ? int64_t(std::llround(bits * core::kMediaClock / ticks)) : 0;
-        v.codecs = newest->codecs;
-        v.width = newest->width;
-        v.height = newest->height;
-        v.frame_rate = newest->frame_rate;
-        out.push_back(std::move(v));
     }
+    deliver(std::move(events));
     return out;
 }
 
-std::optional<std::string> SegmentStore::master_playlist() const {
+std::optional<std::string> SegmentStore::master_playlist() {
     auto list = variants();
     if (list.empty()) return std::nullopt;
     return render_master_playlist(list);
@@ -233,7 +328,13 @@ core::SharedBytes SegmentStore::segment(std::string_view rendition, int64_t sequ
     if (!r) return nullptr;
     auto it = r->slots.find(sequence);
     if (it == r->slots.end()) return nullptr;
-    const core::Segment* s = it->second.freeze();
+    Slot& slot = it->second;
+    if (!slot.served) {
+        // Not listed yet (or never will be): the active pipeline's copy if held.
+        char active = failover_.active();
+        slot.served = slot.copy(active) ? active : (slot.a ? 'a' : 'b');
+    }
+    const core::Segment* s = slot.copy(slot.served);
     return s ? s->bytes : nullptr;
 }
 
@@ -244,7 +345,7 @@ core::SharedBytes SegmentStore::pipeline_copy(std::string_view rendition, int64_
     if (!r) return nullptr;
     auto it = r->slots.find(sequence);
     if (it == r->slots.end()) return nullptr;
-    const auto& copy = pipeline == 'a' ? it->second.a : pipeline == 'b' ? it->second.b : nullptr;
+    const core::Segment* copy = it->second.copy(pipeline);
     return copy ? copy->bytes : nullptr;
 }
 
@@ -254,8 +355,34 @@ char SegmentStore::served_copy(std::string_view rendition, int64_t sequence) con
     if (!r) return 0;
     auto it = r->slots.find(sequence);
     if (it == r->slots.end()) return 0;
-    const core::Segment* s = it->second.pick();
-    return s ? s->pipeline : 0;
+    return it->second.served;
+}
+
+FailoverStatus SegmentStore::failover_status() const {
+    FailoverStatus out;
+    std::lock_guard lock(mutex_);
+    out.mode = options_.failover.mode;
+    out.active = failover_.active();
+    out.manual_hold = failover_.manual_hold();
+    out.switches = failover_.switches();
+    out.last_switch = failover_.last_switch();
+    out.a = failover_.view('a');
+    out.b = failover_.view('b');
+    if (!latencies_ms_.empty()) {
+        std::vector<int64_t> sorted(latencies_ms_.begin(), latencies_ms_.end());
+        std::sort(sorted.begin(), sorted.end());
+        out.latency_samples = int64_t(sorted.size());
+        out.latency_median_ms = sorted[sorted.size() / 2];
+        out.latency_worst_ms = sorted.back();
+    }
+    return out;
+}
+
+std::optional<int64_t> SegmentStore::newest_listed(std::string_view rendition) const {
+    std::lock_guard lock(mutex_);
+    const Rendition* r = find(rendition);
+    if (!r || r->listed_high == INT64_MIN) return std::nullopt;
+    return r->listed_high;
 }
 
 std::size_t SegmentStore::held(std::string_view rendition) const {

@@ -2,6 +2,8 @@
 // The origin's live segment store and the playlists rendered from it.
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,87 +14,116 @@
 
 #include "core/config.hpp"
 #include "core/segment.hpp"
+#include "origin/failover.hpp"
 #include "origin/playlist.hpp"
 
 namespace onair::origin {
-
-// What the copy choice needs to know about one pipeline's copy of a sequence.
-struct CopyInfo {
-    bool present = false;
-    bool slate = false;
-};
-
-// Which copy of one sequence to serve: 'a' or 'b', 0 when neither is there.
-// A copy with real content beats slate; between equals, `preferred` wins
-// (today always 'a'; failover will pass the active pipeline).
-char choose_copy(CopyInfo a, CopyInfo b, char preferred = 'a');
 
 struct StoreOptions {
     std::string channel;
     std::vector<std::string> renditions;  // ladder order; others are refused
     int64_t segment_length = 6 * 90000;   // 90 kHz ticks (configured length)
     int window_segments = 10;             // listed per playlist (at least 3)
+    FailoverSettings failover;            // has_b: the channel has pipeline B
+    // UTC now in ms; the system clock when empty (tests inject their own).
+    std::function<int64_t()> now_ms;
     // Held per rendition, listed or not; 2 x window + 2 keeps a segment
     // downloadable for a window's length after it leaves the playlist.
     int retained_segments() const { return 2 * window_segments + 2; }
 
-    // Renditions from the ladder, window = hls.window / hls.segment (>= 3).
+    // Renditions from the ladder, window = hls.window / hls.segment (>= 3),
+    // failover from the failover section and the inputs.
     static StoreOptions from_config(const core::ChannelConfig& config);
+};
+
+// The figures the status API and /metrics show of the failover.
+struct FailoverStatus {
+    core::FailoverMode mode = core::FailoverMode::primary_preferred;
+    char active = 'a';
+    bool manual_hold = false;
+    int64_t switches = 0;
+    std::optional<SwitchEvent> last_switch;
+    PipelineView a, b;
+    // From a segment's last frame entering its input to its listing (ms),
+    // over the newest listings.
+    int64_t latency_samples = 0;
+    int64_t latency_median_ms = 0;
+    int64_t latency_worst_ms = 0;
 };
 
 // Holds the segments of every rendition, per sequence number a slot with
 // pipeline A's and/or B's copy, and renders the live playlists from them.
-// In: on_segment() from any pipeline thread. Out: playlists and segment bytes
-// to the HTTP threads. Thread-safe; one mutex, held only to copy out
-// metadata and shared pointers, never while rendering or writing.
-// Owns the segments (shared with responses in flight through SharedBytes).
-// Listing a sequence in a playlist or serving it freezes which copy it
-// serves, so one URI never gives a player two different copies.
+// In: on_segment() from any pipeline (or ingest) thread, tick() from the
+// channel's timer, requests from the HTTP threads. Out: playlists, segment
+// bytes, switch events to `on_switch`. Thread-safe; one mutex, held only to
+// update slots and copy out metadata and shared pointers, never while
+// rendering, writing or calling `on_switch`.
+//
+// A sequence is listed (published) once the failover controller has chosen
+// its copy, in order: a playlist never lists N+1 before N, and a hole is
+// only skipped (with a discontinuity) once the other pipeline has had
+// `late_after` to fill it. Listing or serving a sequence freezes its copy,
+// so one URI never gives a player two different copies.
 class SegmentStore : public core::SegmentSink {
   public:
-    explicit SegmentStore(StoreOptions options);
+    using SwitchHandler = std::function<void(const SwitchEvent&)>;
+
+    explicit SegmentStore(StoreOptions options, SwitchHandler on_switch = {});
     ~SegmentStore() override;
     SegmentStore(const SegmentStore&) = delete;
     SegmentStore& operator=(const SegmentStore&) = delete;
 
     void on_segment(core::Segment segment) override;
+    // Publishes what the clock allows now (deadlines that passed) and
+    // reports switches even while no player asks. Call every ~100 ms.
+    void tick();
+    // The operator's switch; false for a pipeline the channel does not have.
+    bool manual_switch(char to);
 
     const StoreOptions& options() const { return options_; }
     bool has_rendition(std::string_view rendition) const;
 
     // The live media playlist; nullopt for an unknown rendition or one with
-    // no segment yet. Freezes the copy choice of every listed sequence.
+    // nothing listed yet.
     std::optional<std::string> media_playlist(std::string_view rendition);
     // What media_playlist renders (same effects).
     std::optional<MediaPlaylist> media_listing(std::string_view rendition);
-    // The master playlist over the renditions that have segments, in ladder
-    // order; nullopt while none has.
-    std::optional<std::string> master_playlist() const;
-    std::vector<Variant> variants() const;
+    // The master playlist over the renditions that have listed segments, in
+    // ladder order; nullopt while none has.
+    std::optional<std::string> master_playlist();
+    std::vector<Variant> variants();
+    // The newest window of one pipeline's own copies, whether served or not
+    // (monitoring each encoder; a discontinuity wherever its numbers skip).
+    // Freezes nothing; nullopt when that pipeline has no copy held.
+    std::optional<MediaPlaylist> pipeline_listing(std::string_view rendition, char pipeline) const;
     // One segment's bytes; null when not held. Freezes its copy choice.
     core::SharedBytes segment(std::string_view rendition, int64_t sequence);
     // One pipeline's own copy, listed or not (monitoring and alignment
     // checks); null when that pipeline's copy is not held. Freezes nothing.
     core::SharedBytes pipeline_copy(std::string_view rendition, int64_t sequence,
                                     char pipeline) const;
-    // The pipeline whose copy `sequence` serves now (0 when not held).
+    // The pipeline whose copy `sequence` serves (0 when not held or not chosen yet).
     char served_copy(std::string_view rendition, int64_t sequence) const;
 
     // Introspection for status pages and tests.
+    FailoverStatus failover_status() const;
     std::size_t held(std::string_view rendition) const;
     std::optional<int64_t> newest_sequence(std::string_view rendition) const;
+    std::optional<int64_t> newest_listed(std::string_view rendition) const;
     int64_t refused() const;
 
   private:
     struct Slot {
         std::shared_ptr<const core::Segment> a, b;
-        char frozen = 0;             // the copy served for good, once listed or served
-        bool hidden = false;         // arrived too late to be listed; still downloadable
+        int64_t first_arrival_ms = 0;
+        char served = 0;             // the copy served for good, once listed or served
+        bool listed = false;         // published in the playlist
+        bool hidden = false;         // came after its place was passed: downloadable only
         bool discontinuity = false;  // a gap before it; fixed once listed
-        bool listed = false;
-        bool retired = false;  // has left the window
-        const core::Segment* pick() const;
-        const core::Segment* freeze();
+        bool retired = false;        // has left the window
+        const core::Segment* copy(char p) const {
+            return p == 'a' ? a.get() : p == 'b' ? b.get() : nullptr;
+        }
     };
     struct Rendition {
         std::string name;
@@ -100,21 +131,32 @@ class SegmentStore : public core::SegmentSink {
         TargetDuration target;
         int64_t peak_bitrate = 0;
         int64_t discontinuity_sequence = 0;
-        int64_t listed_high = INT64_MIN;  // newest sequence ever listed
+        int64_t listed_high = INT64_MIN;  // newest sequence listed
         explicit Rendition(std::string n, int64_t segment_length)
             : name(std::move(n)), target(segment_length) {}
     };
 
     Rendition* find(std::string_view rendition);
     const Rendition* find(std::string_view rendition) const;
-    // The newest `count` listable slots, oldest first. Caller holds mutex_.
+    // The newest `count` listed slots, oldest first. Caller holds mutex_.
     template <class R>
     static auto window(R& rendition, int count);
-    void insert(Rendition& r, std::shared_ptr<const core::Segment> segment);
+    // Caller holds mutex_ for all of these.
+    void insert(Rendition& r, std::shared_ptr<const core::Segment> segment, int64_t now);
+    void publish(Rendition& r, int64_t now);
+    void publish_all(int64_t now);
+    void retire_and_trim(Rendition& r);
+    void record_latency(const core::Segment& s, int64_t now);
+    // Hands the controller's events to on_switch; call without mutex_.
+    void deliver(std::vector<SwitchEvent> events) const;
+    int64_t now() const;
 
     const StoreOptions options_;
+    const SwitchHandler on_switch_;
     mutable std::mutex mutex_;
+    FailoverController failover_;
     std::vector<Rendition> renditions_;  // ladder order; never resized
+    std::deque<int64_t> latencies_ms_;   // newest last
     int64_t refused_ = 0;
 };
 

@@ -1,5 +1,8 @@
 #include "tools/channel.hpp"
 
+#include <condition_variable>
+#include <mutex>
+
 #include "core/log.hpp"
 
 namespace onair::tools {
@@ -22,7 +25,8 @@ origin::HttpServerOptions server_options(const core::ChannelConfig& config) {
 Channel::Channel(core::ChannelConfig config, ChannelOptions options)
     : config_(std::move(config)),
       shared_anchor_(kAnchorTolerance),
-      store_(origin::StoreOptions::from_config(config_)),
+      store_(origin::StoreOptions::from_config(config_),
+             [this](const origin::SwitchEvent& event) { on_switch(event); }),
       routes_(store_, status_),
       options_(std::move(options)),
       server_(server_options(config_), routes_.handler()) {
@@ -40,8 +44,25 @@ Channel::~Channel() {
     stop();
 }
 
+void Channel::on_switch(const origin::SwitchEvent& event) {
+    log::warn("failover", "switched from pipeline {} to {} at segment {}: {}", event.from, event.to,
+              event.sequence, origin::to_string(event.reason));
+}
+
 core::Result<> Channel::start() {
+    std::string why;
+    if (auto token = core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why))
+        routes_.set_api_token(std::move(*token));
     if (auto ok = server_.start(); !ok) return ok;
+    ticker_ = std::jthread([this](std::stop_token stop) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        while (!stop.stop_requested()) {
+            cv.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
+            if (!stop.stop_requested()) store_.tick();
+        }
+    });
     log::info("origin", "serving http://{}:{}/live/{}/master.m3u8",
               config_.origin.host == "0.0.0.0" ? "127.0.0.1" : config_.origin.host, server_.port(),
               config_.channel);
@@ -63,6 +84,10 @@ core::Result<> Channel::start() {
 void Channel::stop() {
     for (auto& p : pipelines_) p->stop();
     pipelines_.clear();
+    if (ticker_.joinable()) {
+        ticker_.request_stop();
+        ticker_.join();
+    }
     server_.stop();
 }
 

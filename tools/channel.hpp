@@ -1,12 +1,15 @@
 #pragma once
 // A whole channel in one process: the origin's store and HTTP server, and one
-// pipeline per input, all from one validated config. Starts consumers before
+// pipeline per input, all from one validated config. Logs every switch
+// between pipelines. Starts consumers before
 // producers (store, server, then pipelines) and stops in reverse, so the last
 // segments of a run still reach the store before the server goes.
 // start() and stop() are called from the main thread.
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/config.hpp"
@@ -38,6 +41,8 @@ class Channel {
     uint16_t http_port() const { return server_.port(); }
 
   private:
+    void on_switch(const origin::SwitchEvent& event);
+
     core::ChannelConfig config_;
     core::ChannelStatus status_;
     core::TimeAnchor shared_anchor_;
@@ -48,6 +53,7 @@ class Channel {
     std::unique_ptr<origin::IngestRoutes> ingest_;  // with an ingest token
     origin::HttpServer server_;
     std::vector<std::unique_ptr<Pipeline>> pipelines_;
+    std::jthread ticker_;  // publishes on deadlines while no segment or player comes
 };
 
 }  // namespace onair::tools

@@ -55,6 +55,36 @@ std::string render_plan(const core::ChannelConfig& c) {
         format_duration(c.hls.window), window_segments,
         int(std::lround(double(c.hls.segment.count()) / 1e6)), format_duration(c.hls.window));
     line("");
+    const auto& loss = c.input_loss;
+    line("input loss: after {} without pictures, the last picture for {}, then {}, with silence",
+         format_duration(loss.after), format_duration(loss.repeat_last),
+         loss.then == core::LossFill::slate ? "the slate " + loss.slate : std::string("black"));
+    if (c.inputs.size() > 1) {
+        const auto& fo = c.failover;
+        line("failover: {}{}; a pipeline is late {} after the first copy of a segment arrives",
+             core::to_string(fo.mode),
+             fo.mode == core::FailoverMode::primary_preferred
+                 ? fmt::format(" (back to A after {} of health)", format_duration(fo.return_after))
+                 : std::string(),
+             format_duration(fo.late_after));
+        std::string checks;
+        auto add = [&](std::string text) { checks += (checks.empty() ? "" : ", ") + text; };
+        if (fo.black.enabled)
+            add(fmt::format("black ({:g}% of pixels under {:g}% luma for {})",
+                            fo.black.picture * 100, fo.black.pixel * 100,
+                            format_duration(fo.black.duration)));
+        if (fo.freeze.enabled)
+            add(fmt::format("frozen (within {:g} dB for {})", fo.freeze.noise_db,
+                            format_duration(fo.freeze.duration)));
+        if (fo.silence.enabled)
+            add(fmt::format("silence (under {:g} dB for {})", fo.silence.level_db,
+                            format_duration(fo.silence.duration)));
+        line("content checks: {}", checks.empty() ? std::string("none") : checks);
+        if (!fo.webhook.empty()) line("switch events POSTed to {}", fo.webhook);
+    } else {
+        line("failover: none (one input; add inputs.b for a redundant pipeline)");
+    }
+    line("");
     std::string host =
         c.origin.host == "0.0.0.0" || c.origin.host == "::" ? "127.0.0.1" : c.origin.host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -64,6 +94,8 @@ std::string render_plan(const core::ChannelConfig& c) {
     for (const auto& r : c.ladder)
         line("  {:<8} {}/live/{}/{}/index.m3u8", r.name, base, c.channel, r.name);
     line("  {:<8} {}/healthz", "health", base);
+    line("  {:<8} {}/api/v1/channels/{}", "status", base, c.channel);
+    line("  {:<8} {}/metrics", "metrics", base);
     return line.text;
 }
 

@@ -275,7 +275,7 @@ TEST_CASE("exact messages, with line and column", "[config]") {
               "name, width, height, bitrate, max_bitrate, bufsize, profile, fps)"});
     CHECK(error(edit("origin:", "orign:")) ==
           "demo.yaml:12:1: orign: unknown key, did you mean \"origin\"? (allowed: channel, inputs, "
-          "timecode, ladder, audio, encoder, hls, origin)");
+          "timecode, ladder, audio, encoder, hls, origin, input_loss, failover)");
     CHECK(error(edit("mode=listener", "mode=listner")) ==
           "demo.yaml:3:6: inputs.a: mode=listner is not an SRT mode, did you mean \"listener\"? "
           "(allowed: listener, caller)");
@@ -513,9 +513,9 @@ TEST_CASE("unknown keys anywhere get a hint and the allowed list", "[config]") {
                    "channels, sample_rate)"));
     CHECK(contains(error(edit("hls: {segment: 6s,", "hls: {Segment: 6s,")),
                    "hls.Segment: unknown key, did you mean \"segment\"?"));
-    CHECK(
-        contains(error(edit("{listen: 127.0.0.1:8080}", "{listn: 127.0.0.1:8080}")),
-                 "origin.listn: unknown key, did you mean \"listen\"? (allowed: listen, threads)"));
+    CHECK(contains(error(edit("{listen: 127.0.0.1:8080}", "{listn: 127.0.0.1:8080}")),
+                   "origin.listn: unknown key, did you mean \"listen\"? (allowed: listen, threads, "
+                   "ingest_token_file, api_token_file)"));
     CHECK(
         contains(error(edit("preset: veryfast", "presets: veryfast")),
                  "encoder.presets: unknown key, did you mean \"preset\"? (allowed: preset, gop)"));
@@ -523,7 +523,7 @@ TEST_CASE("unknown keys anywhere get a hint and the allowed list", "[config]") {
                    "ladder[0].widht: unknown key, did you mean \"width\"?"));
     CHECK(contains(error(edit("timecode: pts", "colour: blue")),
                    "demo.yaml:4:1: colour: unknown key (allowed: channel, inputs, timecode, "
-                   "ladder, audio, encoder, hls, origin)"));
+                   "ladder, audio, encoder, hls, origin, input_loss, failover)"));
     CHECK(contains(error(edit("timecode: pts", "channel: again")),
                    "demo.yaml:4:1: channel: repeated key, first given on line 1 (allowed: each key "
                    "once)"));
@@ -614,11 +614,11 @@ TEST_CASE("YAML syntax errors, empty and unreadable files", "[config]") {
           "demo.yaml:2:1: YAML syntax error: illegal tab when looking for indentation");
     CHECK(error("") ==
           "demo.yaml:1:1: the file is empty (allowed: a map with channel, inputs, timecode, "
-          "ladder, audio, encoder, hls, origin)");
+          "ladder, audio, encoder, hls, origin, input_loss, failover)");
     CHECK(contains(error("# only a comment\n"), "the file is empty"));
     CHECK(error("- channel\n- demo\n") ==
           "demo.yaml:1:1: expected a map, got a sequence (allowed: a map with keys channel, "
-          "inputs, timecode, ladder, audio, encoder, hls, origin)");
+          "inputs, timecode, ladder, audio, encoder, hls, origin, input_loss, failover)");
     CHECK(contains(error(std::string(kDemo) + "---\nchannel: other\n"),
                    "demo.yaml:14:1: a second YAML document; a channel file holds one channel"));
 
@@ -731,4 +731,111 @@ TEST_CASE("check_ports_free finds ports in use", "[config][ports]") {
               "demo.yaml:12:10: origin.listen: 192.0.2.1:8080: 192.0.2.1 is not an address of "
               "this machine (allowed: a local address, or 0.0.0.0 for all interfaces)");
     }
+}
+
+TEST_CASE("pipeline B, input loss and failover read as written", "[config]") {
+    auto config =
+        valid(std::string(kDemo) + R"(input_loss: {after: 500ms, repeat_last: 2s, then: black}
+failover:
+  mode: equal
+  late_after: 1500ms
+  return_after: 30s
+  black: {threshold: 99%, pixel: 0.08, duration: 3s}
+  freeze: {threshold: -55dB, duration: 5s}
+  silence: on
+  webhook: http://127.0.0.1:9000/events
+)");
+    CHECK(config.input_loss.after == 500ms);
+    CHECK(config.input_loss.repeat_last == 2s);
+    CHECK(config.input_loss.then == LossFill::black);
+    const auto& fo = config.failover;
+    CHECK(fo.mode == FailoverMode::equal);
+    CHECK(fo.late_after == 1500ms);
+    CHECK(fo.return_after == 30s);
+    CHECK(fo.black.enabled);
+    CHECK(fo.black.picture == Approx(0.99));
+    CHECK(fo.black.pixel == Approx(0.08));
+    CHECK(fo.black.duration == 3s);
+    CHECK(fo.freeze.enabled);
+    CHECK(fo.freeze.noise_db == Approx(-55));
+    CHECK(fo.freeze.duration == 5s);
+    CHECK(fo.silence.enabled);  // "on": the defaults
+    CHECK(fo.silence.level_db == Approx(-50));
+    CHECK(fo.silence.duration == 4s);
+    CHECK(fo.webhook == "http://127.0.0.1:9000/events");
+
+    // Left out: primary-preferred, late after 1 s, back after 10 s, no checks.
+    auto plain = valid(kDemo);
+    CHECK(plain.failover.mode == FailoverMode::primary_preferred);
+    CHECK(plain.failover.late_after == 1s);
+    CHECK(plain.failover.return_after == 10s);
+    CHECK_FALSE(plain.failover.black.enabled);
+    CHECK_FALSE(plain.failover.freeze.enabled);
+    CHECK_FALSE(plain.failover.silence.enabled);
+    CHECK(plain.input_loss.then == LossFill::black);
+}
+
+TEST_CASE("a slate image given means: show it; it must be readable", "[config]") {
+    auto dir = std::filesystem::temp_directory_path() / "onair-config-slate";
+    std::filesystem::create_directories(dir);
+    auto png = (dir / "slate.png").string();
+    std::ofstream(png) << "not really a png, but readable";
+    auto config = valid(std::string(kDemo) + "input_loss: {slate: " + png + "}\n");
+    CHECK(config.input_loss.then == LossFill::slate);
+    CHECK(config.input_loss.slate == png);
+
+    CHECK(error(std::string(kDemo) + "input_loss: {slate: /nonexistent/slate.png}\n") ==
+          "demo.yaml:13:21: input_loss.slate: cannot read \"/nonexistent/slate.png\": No such "
+          "file or directory (allowed: a readable PNG or JPEG file)");
+    CHECK(error(std::string(kDemo) + "input_loss: {then: slate}\n") ==
+          "demo.yaml:13:20: input_loss.then: then: slate needs input_loss.slate (allowed: "
+          "input_loss.slate: a PNG or JPEG file)");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("failover values out of their range say what is allowed", "[config]") {
+    auto with = [](std::string_view failover) {
+        return error(std::string(kDemo) + "failover: " + std::string(failover) + "\n");
+    };
+    CHECK(with("{mode: primary}") ==
+          "demo.yaml:13:18: failover.mode: unknown value \"primary\" (allowed: "
+          "primary-preferred, equal)");
+    CHECK(with("{late_after: 6s}") ==
+          "demo.yaml:13:24: failover.late_after: 6s is not shorter than a segment (6s) "
+          "(allowed: 100ms..less than hls.segment)");
+    CHECK(with("{black: {threshold: 120%}}") ==
+          "demo.yaml:13:31: failover.black.threshold: 120% is out of range (allowed: 0..1, "
+          "written 0.98 or 98%)");
+    CHECK(with("{freeze: {threshold: loud}}") ==
+          "demo.yaml:13:32: failover.freeze.threshold: expected a level such as -50dB, got the "
+          "string \"loud\" (allowed: -120dB..0dB)");
+    CHECK(with("{silence: maybe}") ==
+          "demo.yaml:13:21: failover.silence: expected off, on or a map, got the string "
+          "\"maybe\" (allowed: off, on, or a map with threshold, duration)");
+    CHECK(with("{silence: {treshold: -40dB}}") ==
+          "demo.yaml:13:22: failover.silence.treshold: unknown key, did you mean "
+          "\"threshold\"? (allowed: threshold, duration)");
+    CHECK(with("{webhook: ftp://x/y}") ==
+          "demo.yaml:13:21: failover.webhook: \"ftp://x/y\" is not an http:// URL (allowed: "
+          "http://HOST[:PORT]/PATH)");
+    // Off is off.
+    auto off = valid(std::string(kDemo) + "failover: {black: off}\n");
+    CHECK_FALSE(off.failover.black.enabled);
+}
+
+TEST_CASE("tokens come from the environment first, then from the file", "[config]") {
+    auto file = std::filesystem::temp_directory_path() / "onair-token-test";
+    std::ofstream(file) << "s3cret-from-file\nsecond line ignored\n";
+    std::string why;
+    ::unsetenv("ONAIR_TEST_TOKEN");
+    CHECK(read_token("ONAIR_TEST_TOKEN", file.string(), why) == "s3cret-from-file");
+    ::setenv("ONAIR_TEST_TOKEN", "from-env", 1);
+    CHECK(read_token("ONAIR_TEST_TOKEN", file.string(), why) == "from-env");
+    ::unsetenv("ONAIR_TEST_TOKEN");
+    CHECK_FALSE(read_token("ONAIR_TEST_TOKEN", "", why));
+    CHECK(why == "set ONAIR_TEST_TOKEN (or name a token file in the channel file)");
+    std::ofstream(file, std::ios::trunc) << "\n";
+    CHECK_FALSE(read_token("ONAIR_TEST_TOKEN", file.string(), why));
+    CHECK(contains(why, "holds no token"));
+    std::filesystem::remove(file);
 }

@@ -15,8 +15,9 @@ std::string onair_binary() {
 }
 
 std::string channel_yaml(const ChannelSpec& s) {
-    std::string out = fmt::format("channel: {}\ninputs:\n  a: {}\ntimecode: pts\nladder:\n",
-                                  s.channel, s.input_url);
+    std::string out = fmt::format("channel: {}\ninputs:\n  a: {}\n", s.channel, s.input_url);
+    if (!s.input_b_url.empty()) out += fmt::format("  b: {}\n", s.input_b_url);
+    out += "timecode: pts\nladder:\n";
     for (const auto& r : s.ladder)
         out += fmt::format("  - {{name: {}, width: {}, height: {}, bitrate: {}}}\n", r.name,
                            r.width, r.height, r.bitrate);
@@ -24,7 +25,7 @@ std::string channel_yaml(const ChannelSpec& s) {
         "audio: {{bitrate: 128k}}\nencoder: {{preset: {}, gop: {}}}\nhls: {{segment: {}, window: "
         "{}}}\norigin: {{listen: 127.0.0.1:{}}}\n",
         s.preset, s.gop, s.segment, s.window, s.http_port);
-    return out;
+    return out + s.extra_yaml;
 }
 
 std::string input_url_for(SenderMode mode, int port) {
@@ -80,6 +81,15 @@ std::string Onair::segment_path(const std::string& rendition, const std::string&
 
 std::optional<boost::json::object> Onair::healthz() {
     auto r = get("/healthz", std::chrono::seconds(3));
+    if (!r || r->status != 200) return std::nullopt;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r->body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    return v.as_object();
+}
+
+std::optional<boost::json::object> Onair::channel_status() {
+    auto r = get(fmt::format("/api/v1/channels/{}", spec_.channel), std::chrono::seconds(3));
     if (!r || r->status != 200) return std::nullopt;
     boost::system::error_code ec;
     auto v = boost::json::parse(r->body, ec);

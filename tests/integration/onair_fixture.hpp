@@ -36,6 +36,8 @@ struct RungSpec {
 struct ChannelSpec {
     std::string channel = "itest";
     std::string input_url;
+    std::string input_b_url;  // empty: one pipeline
+    std::string extra_yaml;   // appended as written (failover:, input_loss: ...)
     std::vector<RungSpec> ladder = {{"360p", 640, 360, "800k"}, {"234p", 416, 234, "300k"}};
     std::string preset = "veryfast";
     std::string gop = "1s";
@@ -67,6 +69,8 @@ class Onair {
 
     // /healthz parsed; nullopt when it does not answer 200 with a JSON object.
     std::optional<boost::json::object> healthz();
+    // /api/v1/channels/CHANNEL parsed (inputs, pipelines, failover).
+    std::optional<boost::json::object> channel_status();
     // pipelines.a (or `id`) from /healthz.
     std::optional<boost::json::object> pipeline_status(const std::string& id = "a");
     // The media playlist of a rendition, when it answers 200.

@@ -1,7 +1,9 @@
 #pragma once
 // Helpers for the origin's tests: fake segments (arbitrary bytes, real
 // metadata), a store configured like a channel, and playlist line splitting.
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -57,13 +59,31 @@ inline core::Segment segment(std::string rendition, int64_t sequence, char pipel
     return f.make();
 }
 
+// The store's clock in tests: stands still until advanced.
+class TestClock {
+  public:
+    void advance(int64_t ms) { *now_ += ms; }
+    int64_t now() const { return *now_; }
+    std::function<int64_t()> function() const {
+        return [now = now_] { return now->load(); };
+    }
+
+  private:
+    std::shared_ptr<std::atomic<int64_t>> now_ =
+        std::make_shared<std::atomic<int64_t>>(kBaseUtcMs + 60000);
+};
+
+// A channel with pipelines A and B, failover defaults (late after 1 s), and
+// a clock that stands still unless the test brings its own.
 inline StoreOptions options(int window_segments = 5,
-                            std::vector<std::string> renditions = {"720p", "480p"}) {
+                            std::vector<std::string> renditions = {"720p", "480p"},
+                            const TestClock& clock = TestClock()) {
     StoreOptions o;
     o.channel = "demo";
     o.renditions = std::move(renditions);
     o.segment_length = 6 * kSecond;
     o.window_segments = window_segments;
+    o.now_ms = clock.function();
     return o;
 }
 

@@ -2,6 +2,7 @@
 // and bodies as a player, a browser or a monitoring probe sees them.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
 #include "core/status.hpp"
@@ -260,12 +261,14 @@ TEST_CASE("healthz: the channel's pipelines as JSON", "[routes]") {
     REQUIRE(r.result() == http::status::ok);
     check_common(r);
     CHECK(header(r, http::field::content_type) == "application/json");
-    CHECK(body(r) == R"({"status":"ok","channel":"demo","pipelines":{"a":{"input":{)"
-                     R"("url":"srt://0.0.0.0:9001?mode=listener&latency=200","state":"connected",)"
-                     R"("bitrate":123,"bytes":1,"last_packet_age_ms":12,"continuity_errors":0,)"
-                     R"("garbage_bytes":0,"rtp_lost":0,"connects":1,"note":""},"segments":12,)"
-                     R"("last_sequence":123,"filling":false,"fill_frames":0,"timeline_jumps":0,)"
-                     R"("frames_in":0,"decode_errors":0}}})");
+    CHECK(
+        body(r) ==
+        R"({"status":"ok","channel":"demo","pipelines":{"a":{"input":{)"
+        R"("url":"srt://0.0.0.0:9001?mode=listener&latency=200","state":"connected","connected":true,)"
+        R"("bitrate":123,"bytes":1,"last_packet_age_ms":12,"continuity_errors":0,)"
+        R"("garbage_bytes":0,"rtp_lost":0,"connects":1,"note":""},"segments":12,)"
+        R"("last_sequence":123,"filling":false,"fill_frames":0,"timeline_jumps":0,)"
+        R"("frames_in":0,"decode_errors":0}}})");
 
     SECTION("no packet yet: the age is null; both pipelines are listed") {
         a.input.last_packet_utc_ms = 0;
@@ -280,5 +283,151 @@ TEST_CASE("healthz: the channel's pipelines as JSON", "[routes]") {
         CHECK(pipes.at("b").at("input").at("url").as_string() == "udp://0.0.0.0:9002");
         CHECK(pipes.at("b").at("input").at("state").as_string() == "idle");
         CHECK(pipes.at("b").at("filling").as_bool());
+    }
+}
+
+namespace {
+
+// A channel with pipelines A and B whose clock the test moves.
+struct RedundantFixture {
+    TestClock clock;
+    SegmentStore store{options(5, {"720p", "480p"}, clock)};
+    core::ChannelStatus status;
+    Routes routes{store, status, [this] { return clock.now(); }};
+
+    RedundantFixture() {
+        status.channel = "demo";
+        status.add('a', "srt://0.0.0.0:9001?mode=listener&latency=200");
+        status.add('b', "srt://0.0.0.0:9002?mode=listener&latency=200");
+        routes.set_api_token("t0ken");
+    }
+    Response call(http::verb method, std::string_view target, std::string body = {},
+                  std::string_view token = {}) const {
+        Request request{method, target, 11};
+        if (!token.empty())
+            request.set(http::field::authorization, fmt::format("Bearer {}", token));
+        request.body() = std::move(body);
+        request.prepare_payload();
+        return routes(request);
+    }
+    boost::json::object status_json() const {
+        auto r = call(http::verb::get, "/api/v1/channels/demo");
+        REQUIRE(r.result() == http::status::ok);
+        return boost::json::parse(onair::origin::testing::lines(r.body().view()).front())
+            .as_object();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("status API: each input and pipeline, the active one, switches", "[routes]") {
+    RedundantFixture f;
+    f.status.pipelines[0]->input.state = core::InputState::connected;
+    f.status.pipelines[0]->input.continuity_errors = 3;
+    for (int64_t s = 0; s < 3; ++s) {
+        f.store.on_segment(segment("720p", s, 'a'));
+        f.clock.advance(200);
+        f.store.on_segment(segment("720p", s, 'b'));
+        f.clock.advance(1800);
+    }
+    auto json = f.status_json();
+    INFO(boost::json::serialize(json));
+    CHECK(json.at("channel").as_string() == "demo");
+    CHECK(json.at("active_pipeline").as_string() == "a");
+    auto& fo = json.at("failover").as_object();
+    CHECK(fo.at("mode").as_string() == "primary-preferred");
+    CHECK(fo.at("switches").as_int64() == 0);
+    CHECK(fo.at("last_switch").is_null());
+    auto& in_a = json.at("inputs").at("a").as_object();
+    CHECK(in_a.at("connected").as_bool());
+    CHECK(in_a.at("continuity_errors").as_int64() == 3);
+    CHECK(json.at("inputs").at("b").at("connected").as_bool() == false);
+    auto& pa = json.at("pipelines").at("a").as_object();
+    auto& pb = json.at("pipelines").at("b").as_object();
+    CHECK(pa.at("state").as_string() == "active");
+    CHECK(pb.at("state").as_string() == "standby");
+    CHECK(pa.at("last_segment").as_int64() == 2);
+    CHECK(pb.at("lag_ms").as_int64() == 200);
+    CHECK(pa.at("lag_ms").as_int64() == 0);
+    CHECK(pb.at("health").at("slate").as_bool() == false);
+
+    // A stops delivering: after late_after the channel is on B, and says why.
+    f.store.on_segment(segment("720p", 3, 'b'));
+    f.clock.advance(1000);
+    f.store.tick();
+    json = f.status_json();
+    CHECK(json.at("active_pipeline").as_string() == "b");
+    CHECK(json.at("failover").at("switches").as_int64() == 1);
+    auto& last = json.at("failover").at("last_switch").as_object();
+    CHECK(last.at("from").as_string() == "a");
+    CHECK(last.at("to").as_string() == "b");
+    CHECK(last.at("reason").as_string() == "late");
+    CHECK(last.at("sequence").as_int64() == 3);
+    CHECK(json.at("pipelines").at("a").at("state").as_string() == "unhealthy");
+    CHECK(json.at("pipelines").at("a").at("late_segments").as_int64() == 1);
+    CHECK(f.call(http::verb::get, "/api/v1/channels/other").result() == http::status::not_found);
+}
+
+TEST_CASE("manual switch: token required, body checked, the switch reported", "[routes]") {
+    RedundantFixture f;
+    const auto url = "/api/v1/channels/demo/switch";
+    check_error(f.call(http::verb::post, url, R"({"to":"b"})"), http::status::unauthorized,
+                "unauthorized");
+    CHECK(header(f.call(http::verb::post, url, R"({"to":"b"})"), http::field::www_authenticate) ==
+          "Bearer");
+    check_error(f.call(http::verb::post, url, R"({"to":"b"})", "wrong"), http::status::unauthorized,
+                "unauthorized");
+    check_error(f.call(http::verb::post, url, "to=b", "t0ken"), http::status::bad_request,
+                "bad_request");
+    check_error(f.call(http::verb::post, url, R"({"to":"c"})", "t0ken"), http::status::bad_request,
+                "bad_request");
+    check_error(f.call(http::verb::get, url), http::status::method_not_allowed,
+                "method_not_allowed");
+    CHECK(f.status_json().at("failover").at("switches").as_int64() == 0);
+
+    auto r = f.call(http::verb::post, url, R"({"to":"b"})", "t0ken");
+    REQUIRE(r.result() == http::status::ok);
+    auto json = boost::json::parse(body(r)).as_object();
+    CHECK(json.at("active_pipeline").as_string() == "b");
+    CHECK(json.at("failover").at("manual_hold").as_bool());
+    CHECK(json.at("failover").at("last_switch").at("reason").as_string() == "manual");
+
+    SECTION("without a configured token, control calls are refused") {
+        Fixture plain;
+        Request request{http::verb::post, "/api/v1/channels/demo/switch", 11};
+        request.body() = R"({"to":"a"})";
+        check_error(plain.routes(request), http::status::forbidden, "forbidden");
+    }
+}
+
+TEST_CASE("metrics: Prometheus text with the status figures", "[routes]") {
+    RedundantFixture f;
+    f.status.pipelines[0]->input.state = core::InputState::connected;
+    f.status.pipelines[0]->input.bitrate = 2500000;
+    f.store.on_segment(segment("720p", 7, 'a'));
+    auto r = f.call(http::verb::get, "/metrics");
+    REQUIRE(r.result() == http::status::ok);
+    CHECK(header(r, http::field::content_type) == "text/plain; version=0.0.4; charset=utf-8");
+    auto text = body(r);
+    auto has = [&](std::string_view line) {
+        INFO(text);
+        CHECK(text.find(std::string(line) + "\n") != std::string::npos);
+    };
+    has("# TYPE onair_input_connected gauge");
+    has(R"(onair_input_connected{channel="demo",pipeline="a"} 1)");
+    has(R"(onair_input_connected{channel="demo",pipeline="b"} 0)");
+    has(R"(onair_input_bitrate_bits_per_second{channel="demo",pipeline="a"} 2500000)");
+    has(R"(onair_pipeline_last_sequence{channel="demo",pipeline="a"} 7)");
+    has(R"(onair_pipeline_last_sequence{channel="demo",pipeline="b"} -1)");
+    has(R"(onair_pipeline_active{channel="demo",pipeline="a"} 1)");
+    has("# TYPE onair_failover_switches_total counter");
+    has(R"(onair_failover_switches_total{channel="demo"} 0)");
+    has(R"(onair_pipeline_check_failing{channel="demo",pipeline="b",check="black"} 0)");
+    // Every sample line is NAME{labels} VALUE.
+    for (auto& line : onair::origin::testing::lines(text)) {
+        if (line.empty() || line[0] == '#') continue;
+        INFO(line);
+        CHECK(line.find("{channel=\"demo\"") != std::string::npos);
+        CHECK(line.rfind(' ') > line.find('}'));
     }
 }

@@ -35,22 +35,6 @@ int count_lines(std::string_view text, std::string_view prefix) {
 
 }  // namespace
 
-TEST_CASE("copy choice: real content before slate, then the preferred pipeline", "[store]") {
-    const CopyInfo none{}, real{true, false}, slate{true, true};
-    CHECK(choose_copy(none, none) == 0);
-    CHECK(choose_copy(real, none) == 'a');
-    CHECK(choose_copy(none, real) == 'b');
-    CHECK(choose_copy(slate, none) == 'a');
-    CHECK(choose_copy(none, slate) == 'b');
-    CHECK(choose_copy(real, real) == 'a');
-    CHECK(choose_copy(real, real, 'b') == 'b');
-    CHECK(choose_copy(slate, real) == 'b');
-    CHECK(choose_copy(real, slate) == 'a');
-    CHECK(choose_copy(real, slate, 'b') == 'a');
-    CHECK(choose_copy(slate, slate) == 'a');
-    CHECK(choose_copy(slate, slate, 'b') == 'b');
-}
-
 TEST_CASE("store options come from the channel: ladder order, window of at least 3", "[store]") {
     core::ChannelConfig config;
     config.channel = "demo";
@@ -127,10 +111,14 @@ TEST_CASE("every listed segment has a PROGRAM-DATE-TIME from its start", "[store
 
 TEST_CASE("a gap gets a DISCONTINUITY, its sliding out counts in DISCONTINUITY-SEQUENCE",
           "[store]") {
-    SegmentStore store(options(5));
+    TestClock clock;
+    SegmentStore store(options(5, {"720p", "480p"}, clock));
     feed(store, "720p", 0, 4);
     CHECK(store.media_playlist("720p"));
     feed(store, "720p", 7, 8);  // 5 and 6 never came
+    // The hole is held open while the other pipeline might fill it.
+    CHECK(uris(*store.media_playlist("720p")) == seq_uris({0, 1, 2, 3, 4}));
+    clock.advance(1001);
     auto p = store.media_playlist("720p");
     REQUIRE(p);
     auto l = lines(*p);
@@ -165,10 +153,13 @@ TEST_CASE("a gap gets a DISCONTINUITY, its sliding out counts in DISCONTINUITY-S
 }
 
 TEST_CASE("discontinuities that slide out unseen are still counted", "[store]") {
-    SegmentStore store(options(3));
+    TestClock clock;
+    SegmentStore store(options(3, {"720p", "480p"}, clock));
     feed(store, "720p", 0, 2);
     store.on_segment(segment("720p", 5));
+    clock.advance(1500);
     store.on_segment(segment("720p", 9));
+    clock.advance(1500);
     feed(store, "720p", 10, 13);  // 5 and 9 both had a gap before them and both left
     auto p = store.media_playlist("720p");
     REQUIRE(p);
@@ -187,9 +178,11 @@ TEST_CASE("a late segment fills a gap only while the gap has not been listed", "
         CHECK(count_lines(*p, "#EXT-X-DISCONTINUITY") == 0);
     }
     SECTION("listed: the playlist's past is not rewritten, the segment is downloadable") {
-        SegmentStore store(options(5));
+        TestClock clock;
+        SegmentStore store(options(5, {"720p", "480p"}, clock));
         feed(store, "720p", 0, 1);
         feed(store, "720p", 3, 3);
+        clock.advance(1500);  // nobody filled the hole in time
         auto before = store.media_playlist("720p");
         feed(store, "720p", 2, 2);
         auto after = store.media_playlist("720p");
@@ -303,7 +296,8 @@ TEST_CASE("a segment stays downloadable a window after leaving the playlist, the
 
 TEST_CASE("the copy a sequence serves is frozen once served or listed", "[store]") {
     auto first_byte = [](const core::SharedBytes& b) { return b ? int(b->at(0)) : -1; };
-    SegmentStore store(options(5));
+    TestClock clock;
+    SegmentStore store(options(5, {"720p", "480p"}, clock));
 
     SECTION("served: a later 'a' copy does not replace 'b'") {
         store.on_segment(segment("720p", 0, 'b'));
@@ -320,6 +314,8 @@ TEST_CASE("the copy a sequence serves is frozen once served or listed", "[store]
     }
     SECTION("listed: the playlist froze the choice") {
         store.on_segment(segment("720p", 0, 'b'));
+        CHECK_FALSE(store.media_playlist("720p"));  // A, the active one, may still come
+        clock.advance(1000);
         REQUIRE(store.media_playlist("720p"));
         store.on_segment(segment("720p", 0, 'a'));
         CHECK(store.served_copy("720p", 0) == 'b');

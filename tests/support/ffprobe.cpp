@@ -1,5 +1,7 @@
 #include "tests/support/ffprobe.hpp"
 
+#include <sstream>
+
 #include <algorithm>
 #include <cmath>
 
@@ -179,6 +181,47 @@ ProbeResult probe(const std::string& target, const std::filesystem::path& output
         }
     }
     return result;
+}
+
+std::optional<double> probe_luma(const std::filesystem::path& file,
+                                 const std::filesystem::path& output_dir) {
+    ProcessOptions options;
+    // movie= takes a filter-graph string: escape what it treats specially.
+    std::string path = file.string();
+    std::string escaped;
+    for (char c : path) {
+        if (c == ':' || c == '\\' || c == '\'' || c == ',' || c == ';' || c == '[' || c == ']')
+            escaped += '\\';
+        escaped += c;
+    }
+    options.argv = {"ffprobe",
+                    "-hide_banner",
+                    "-v",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    fmt::format("movie={},signalstats", escaped),
+                    "-show_entries",
+                    "frame_tags=lavfi.signalstats.YAVG",
+                    "-of",
+                    "csv=p=0"};
+    options.output_dir = output_dir;
+    options.name = "ffprobe-luma";
+    options.report_on_failure = false;
+    Process p(options);
+    auto status = p.wait_for(std::chrono::seconds(30));
+    if (!status || !status->success()) return std::nullopt;
+    std::optional<double> last;
+    std::istringstream lines(p.read_stdout());
+    for (std::string line; std::getline(lines, line);) {
+        if (line.empty()) continue;
+        try {
+            last = std::stod(line);
+        } catch (const std::exception&) {
+        }
+    }
+    return last;
 }
 
 std::string AvcSps::codec_string() const {

@@ -64,6 +64,11 @@ struct ProbeResult {
 ProbeResult probe(const std::string& target, const std::filesystem::path& output_dir,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// The average luma (0..255, signalstats YAVG) of a file's last video frame;
+// nullopt when ffprobe cannot tell. Black pictures are near 16.
+std::optional<double> probe_luma(const std::filesystem::path& file,
+                                 const std::filesystem::path& output_dir);
+
 // The first H.264 sequence parameter set in an MPEG-TS file: profile_idc,
 // the constraint flags byte and level_idc, as RFC 6381 writes them.
 struct AvcSps {

@@ -1,0 +1,490 @@
+// Pipelines A and B in one onair, fed the same contribution (one ffmpeg, the
+// same MPEG-TS carried over two SRT connections by srt-live-transmit relays):
+// their segments must be interchangeable, and the origin must switch between
+// them without a player seeing anything — across input loss, return, content
+// failures, and with both inputs gone.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "tests/integration/onair_fixture.hpp"
+#include "tests/support/feed.hpp"
+#include "tests/support/net.hpp"
+
+using namespace onair::testing;
+
+namespace {
+
+constexpr double kFrame = 1.0 / 25;  // the feed's frame duration
+
+std::string srt_listener(int port) {
+    return fmt::format("srt://0.0.0.0:{}?mode=listener&latency=200", port);
+}
+
+// One channel with two SRT inputs, the feed writing to two UDP ports, and a
+// relay per pipeline that the test starts and kills.
+struct Redundant {
+    TempDir dir;
+    ChannelSpec spec;
+    int udp_a = free_udp_port();
+    int udp_b = free_udp_port();
+    int srt_a = free_udp_port();
+    int srt_b = free_udp_port();
+    std::optional<Onair> onair;
+    std::optional<Process> feed, relay_a, relay_b;
+
+    explicit Redundant(const std::string& name, std::string extra_yaml = {}) : dir(name) {
+        spec.http_port = free_tcp_port();
+        spec.input_url = srt_listener(srt_a);
+        spec.input_b_url = srt_listener(srt_b);
+        spec.extra_yaml = std::move(extra_yaml);
+    }
+    void start_onair() {
+        onair.emplace(spec, dir);
+        REQUIRE(onair->wait_ready());
+        REQUIRE(onair->process().running());
+    }
+    void start_feed() {
+        feed.emplace(onair::testing::start_feed(
+            {.outputs = {{.port = udp_a}, {.port = udp_b}}, .output_dir = dir.path()}));
+    }
+    Process relay(char pipeline) {
+        return start_srt_relay({.udp_port = pipeline == 'a' ? udp_a : udp_b,
+                                .srt_port = pipeline == 'a' ? srt_a : srt_b,
+                                .output_dir = dir.path(),
+                                .name = fmt::format("relay-{}", pipeline)});
+    }
+    std::optional<boost::json::object> status() { return onair->channel_status(); }
+    std::string active() {
+        auto s = status();
+        return s ? std::string(s->at("active_pipeline").as_string()) : std::string("?");
+    }
+    int64_t last_segment(char pipeline) {
+        auto s = status();
+        if (!s) return -1;
+        auto& v = s->at("pipelines").at(std::string(1, pipeline)).at("last_segment");
+        return v.is_null() ? -1 : v.to_number<int64_t>();
+    }
+    WaitResult wait_active(char pipeline, std::chrono::milliseconds timeout) {
+        return wait_until(
+            fmt::format("pipeline {} to be the active one", pipeline),
+            [&] { return !onair->process().running() || active() == std::string(1, pipeline); },
+            timeout, std::chrono::milliseconds(250));
+    }
+    // Both pipelines deliver: B's newest segment has caught up with A's.
+    WaitResult wait_both_delivering(std::chrono::milliseconds timeout) {
+        return wait_until(
+            "both pipelines to deliver the same newest segments",
+            [&] {
+                auto a = last_segment('a'), b = last_segment('b');
+                return !onair->process().running() || (a > 0 && b > 0 && std::abs(a - b) <= 1);
+            },
+            timeout, std::chrono::milliseconds(250));
+    }
+};
+
+// Reloads every playlist through the RFC checker and the reload tracker,
+// downloads every newly listed segment once (every listed segment must be
+// downloadable), and keeps every problem.
+struct Viewer {
+    Onair& onair;
+    PlaylistWatcher watcher{onair};
+    std::map<std::string, std::set<int64_t>> fetched;
+    std::vector<std::string> problems;
+    int reloads_with_discontinuity = 0;
+
+    void poll() {
+        watcher.reload();
+        for (const auto& rung : onair.spec().ladder) {
+            const auto& playlist = watcher.latest(rung.name);
+            for (const auto& s : playlist.segments) {
+                if (s.discontinuity) ++reloads_with_discontinuity;
+                if (!fetched[rung.name].insert(s.sequence).second) continue;
+                auto r = onair.get(onair.segment_path(rung.name, s.uri), std::chrono::seconds(5));
+                if (!r || r->status != 200 || r->body.empty())
+                    problems.push_back(fmt::format("{} segment {} listed but not downloadable: {}",
+                                                   rung.name, s.sequence,
+                                                   r ? std::to_string(r->status) : r.error()));
+            }
+        }
+    }
+    // Polls every 700 ms until `done` (or the deadline); returns its wait result.
+    template <class Done>
+    WaitResult watch_until(std::string what, Done&& done, std::chrono::milliseconds timeout) {
+        return wait_until(
+            std::move(what),
+            [&] {
+                poll();
+                return done();
+            },
+            timeout, std::chrono::milliseconds(700));
+    }
+    void check() {
+        INFO(watcher.problems_text());
+        CHECK(watcher.problems().empty());
+        INFO(join_lines(problems));
+        CHECK(problems.empty());
+        CHECK(reloads_with_discontinuity == 0);
+        for (const auto& rung : onair.spec().ladder) {
+            CHECK(watcher.tracker(rung.name).violations().empty());
+            CHECK(watcher.tracker(rung.name).reloads() > 10);
+        }
+    }
+};
+
+// Records what a player gets from the master playlist (-c copy), then says
+// whether any timestamp jumps by more than a frame.
+struct Recorder {
+    std::filesystem::path file;
+    Process process;
+
+    Recorder(Onair& onair, const TempDir& dir)
+        : file(dir.path() / "recording.ts"),
+          process(ProcessOptions{
+              .argv = {"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
+                       fmt::format("http://127.0.0.1:{}{}", onair.port(), onair.master_path()),
+                       "-map", "0:v:0", "-map", "0:a:0", "-c", "copy", "-f", "mpegts",
+                       file.string()},
+              .output_dir = dir.path(),
+              .name = "recorder"}) {}
+
+    void finish_and_check(const TempDir& dir, double at_least_seconds) {
+        process.signal(SIGINT);
+        auto exit = process.wait_for(std::chrono::seconds(15));
+        REQUIRE(exit);
+        auto probed = probe(file.string(), dir.path(), std::chrono::seconds(60));
+        INFO(probed.summary());
+        REQUIRE(probed.video_frames.size() > 25);
+        double worst = 0, first = 0, last = 0;
+        int backwards = 0;
+        bool started = false;
+        double previous = 0;
+        // Stopping the recorder cuts its last GOP short: judge what came before.
+        double end = 0;
+        for (const auto& f : probed.video_frames)
+            if (f.pts_time) end = std::max(end, *f.pts_time);
+        for (const auto& f : probed.video_frames) {
+            if (!f.pts_time || *f.pts_time > end - 1.0) continue;
+            if (!started) {
+                first = *f.pts_time;
+                started = true;
+            } else {
+                double step = *f.pts_time - previous;
+                if (step <= 0) ++backwards;
+                worst = std::max(worst, step);
+            }
+            previous = last = *f.pts_time;
+        }
+        INFO("recording from " << first << " s to " << last << " s, largest step " << worst
+                               << " s");
+        CHECK(worst <= kFrame * 1.5);
+        CHECK(backwards == 0);
+        CHECK(last - first >= at_least_seconds);
+        CHECK(probed.audio_frames > 0);
+    }
+};
+
+// What ffprobe says about both pipelines' copies of one segment.
+struct CopyPair {
+    ProbeResult a, b;
+};
+
+CopyPair probe_copies(Onair& onair, const std::string& rendition, int64_t sequence,
+                      const TempDir& dir) {
+    CopyPair out;
+    for (char p : {'a', 'b'}) {
+        auto r = onair.get(fmt::format("/live/{}/{}/{}.ts?pipeline={}", onair.spec().channel,
+                                       rendition, sequence, p),
+                           std::chrono::seconds(5));
+        REQUIRE(r);
+        REQUIRE(r->status == 200);
+        auto file = dir.path() / fmt::format("{}-{}-{}.ts", rendition, sequence, p);
+        std::ofstream(file, std::ios::binary)
+            .write(r->body.data(), std::streamsize(r->body.size()));
+        (p == 'a' ? out.a : out.b) = probe(file.string(), dir.path());
+    }
+    return out;
+}
+
+// The listed segments of one pipeline's own view, by sequence number.
+std::map<int64_t, MediaSegment> pipeline_view(Onair& onair, const std::string& rendition,
+                                              char pipeline) {
+    std::map<int64_t, MediaSegment> out;
+    auto r = onair.get(onair.media_path(rendition) + "?pipeline=" + std::string(1, pipeline));
+    if (!r || r->status != 200) return out;
+    for (auto& s : parse_media_playlist(r->body).segments) out[s.sequence] = s;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("A and B fed the same contribution make interchangeable segments, B joining 7 s late",
+          "[integration][redundancy]") {
+    Redundant r("onair-align");
+    r.start_onair();
+    r.start_feed();
+    r.relay_a.emplace(r.relay('a'));
+    REQUIRE(wait_until(
+        "pipeline A's first segment", [&] { return r.last_segment('a') > 0; }, 40s));
+    const int64_t a_first = r.last_segment('a');
+    std::this_thread::sleep_for(7s);  // the scenario itself: B's contribution starts 7 s later
+    r.relay_b.emplace(r.relay('b'));
+    REQUIRE(r.wait_both_delivering(45s));
+    // Let a few common segments accumulate.
+    const int64_t b_joined = r.last_segment('b');
+    REQUIRE(wait_until(
+        "four more segments from both", [&] { return r.last_segment('b') >= b_joined + 4; }, 30s));
+    CHECK(b_joined > a_first);
+
+    for (const auto& rung : r.spec.ladder) {
+        INFO("rung " << rung.name);
+        auto view_a = pipeline_view(*r.onair, rung.name, 'a');
+        auto view_b = pipeline_view(*r.onair, rung.name, 'b');
+        std::vector<int64_t> common;
+        for (auto& [seq, s] : view_b)
+            if (view_a.contains(seq)) common.push_back(seq);
+        REQUIRE(common.size() >= 4);
+        // B numbered from the same media time: its first copy sits on A's grid.
+        CHECK(view_b.begin()->first > view_a.begin()->first);
+        for (int64_t seq : common) {
+            INFO("segment " << seq);
+            const auto& sa = view_a.at(seq);
+            const auto& sb = view_b.at(seq);
+            REQUIRE(sa.pdt_ms);
+            CHECK(sa.pdt_ms == sb.pdt_ms);
+            CHECK(sa.duration_text == sb.duration_text);
+            auto copies = probe_copies(*r.onair, rung.name, seq, r.dir);
+            INFO("A: " << copies.a.summary() << "\nB: " << copies.b.summary());
+            REQUIRE(copies.a.clean());
+            REQUIRE(copies.b.clean());
+            REQUIRE_FALSE(copies.a.video_frames.empty());
+            REQUIRE_FALSE(copies.b.video_frames.empty());
+            CHECK(copies.a.video_frames.size() == copies.b.video_frames.size());
+            const auto& fa = copies.a.video_frames.front();
+            const auto& fb = copies.b.video_frames.front();
+            REQUIRE(fa.pts_time);
+            REQUIRE(fb.pts_time);
+            CHECK(*fa.pts_time == Approx(*fb.pts_time).margin(1e-6));
+            CHECK((fa.key_frame && fa.pict_type == "I"));
+            CHECK((fb.key_frame && fb.pict_type == "I"));
+            REQUIRE(copies.a.video_duration());
+            REQUIRE(copies.b.video_duration());
+            CHECK(*copies.a.video_duration() == Approx(*copies.b.video_duration()).margin(1e-6));
+            CHECK(*copies.a.video_duration() == Approx(sa.duration).margin(kFrame));
+        }
+    }
+    auto exit = r.onair->stop(std::chrono::seconds(15));
+    REQUIRE(exit);
+    CHECK(exit->describe() == "exit 0");
+}
+
+namespace {
+
+// A's contribution disappears for `outage`, then returns; players watch and
+// record throughout. Returns the final channel status.
+boost::json::object lose_a_and_return(Redundant& r, std::chrono::seconds outage,
+                                      std::chrono::seconds watch_after_return,
+                                      char expected_after) {
+    r.start_onair();
+    r.start_feed();
+    r.relay_a.emplace(r.relay('a'));
+    r.relay_b.emplace(r.relay('b'));
+    REQUIRE(r.wait_both_delivering(45s));
+    REQUIRE(r.onair->wait_segments(3, 30s));
+    CHECK(r.active() == "a");
+
+    Viewer viewer{*r.onair};
+    Recorder recorder(*r.onair, r.dir);
+    REQUIRE(viewer.watch_until(
+        "a few reloads before the loss", [&] { return viewer.watcher.reloads() >= 6; }, 20s));
+
+    r.relay_a->kill();
+    const auto lost_at = Clock::now();
+    auto moved = viewer.watch_until(
+        "the channel to move to B", [&] { return r.active() == "b"; }, 15s);
+    CHECK(moved);
+    auto during = r.status();
+    REQUIRE(during);
+    INFO(boost::json::serialize(*during));
+    auto& last = during->at("failover").at("last_switch");
+    REQUIRE(last.is_object());
+    auto reason = std::string(last.at("reason").as_string());
+    CHECK((reason == "input_loss" || reason == "late"));
+    viewer.watch_until(
+        "the outage", [] { return false; },
+        std::chrono::duration_cast<std::chrono::milliseconds>(outage - (Clock::now() - lost_at)));
+
+    r.relay_a.emplace(r.relay('a'));
+    auto back = viewer.watch_until(
+        fmt::format("pipeline A to deliver again and the channel to settle on {}", expected_after),
+        [&] {
+            auto s = r.status();
+            return s && !s->at("pipelines").at("a").at("healthy_for_ms").is_null() &&
+                   r.active() == std::string(1, expected_after);
+        },
+        40s);
+    CHECK(back);
+    viewer.watch_until(
+        "watching after the return", [] { return false; },
+        std::chrono::duration_cast<std::chrono::milliseconds>(watch_after_return));
+    viewer.check();
+    recorder.finish_and_check(r.dir, 30.0);
+    auto final_status = r.status();
+    REQUIRE(final_status);
+    return *final_status;
+}
+
+}  // namespace
+
+TEST_CASE("failover: A's input lost for 20 s, primary-preferred returns to A unseen",
+          "[integration][redundancy][failover]") {
+    Redundant r("onair-failover-pp",
+                "failover: {mode: primary-preferred, late_after: 1s, return_after: 6s}\n");
+    auto status = lose_a_and_return(r, 20s, 6s, 'a');
+    INFO(boost::json::serialize(status));
+    CHECK(status.at("failover").at("switches").as_int64() == 2);
+    CHECK(status.at("failover").at("last_switch").at("reason").as_string() == "primary_restored");
+    auto exit = r.onair->stop(std::chrono::seconds(15));
+    REQUIRE(exit);
+    CHECK(exit->describe() == "exit 0");
+    // One log line per switch.
+    auto log = r.onair->process().read_stderr();
+    size_t switches = 0;
+    for (size_t at = log.find("switched from pipeline"); at != std::string::npos;
+         at = log.find("switched from pipeline", at + 1))
+        ++switches;
+    CHECK(switches == 2);
+}
+
+TEST_CASE("failover: in equal mode the channel stays on B after A returns",
+          "[integration][redundancy][failover]") {
+    Redundant r("onair-failover-equal",
+                "failover: {mode: equal, late_after: 1s, return_after: 2s}\n");
+    auto status = lose_a_and_return(r, 12s, 10s, 'b');
+    INFO(boost::json::serialize(status));
+    CHECK(status.at("failover").at("switches").as_int64() == 1);
+    CHECK(status.at("active_pipeline").as_string() == "b");
+    CHECK(status.at("pipelines").at("a").at("state").as_string() == "standby");
+}
+
+TEST_CASE("both inputs lost: slate is served and the playlist keeps advancing",
+          "[integration][redundancy]") {
+    Redundant r("onair-both-lost");
+    r.start_onair();
+    r.start_feed();
+    r.relay_a.emplace(r.relay('a'));
+    r.relay_b.emplace(r.relay('b'));
+    REQUIRE(r.wait_both_delivering(45s));
+    Viewer viewer{*r.onair};
+    REQUIRE(viewer.watch_until(
+        "a few reloads", [&] { return viewer.watcher.reloads() >= 4; }, 20s));
+    r.relay_a->kill();
+    r.relay_b->kill();
+    auto before = viewer.watcher.last_sequence().value_or(0);
+    // Both pipelines fill; the origin keeps listing (slate) segments.
+    auto advanced = viewer.watch_until(
+        "six more segments listed with both inputs gone",
+        [&] { return viewer.watcher.last_sequence().value_or(0) >= before + 6; }, 30s);
+    CHECK(advanced);
+    auto s = r.status();
+    REQUIRE(s);
+    INFO(boost::json::serialize(*s));
+    CHECK(s->at("pipelines").at("a").at("health").at("slate").as_bool());
+    CHECK(s->at("pipelines").at("b").at("health").at("slate").as_bool());
+    for (char p : {'a', 'b'})
+        CHECK(s->at("inputs").at(std::string(1, p)).at("connected").as_bool() == false);
+    // The newest listed segment is black pictures with a track of silence.
+    const auto& rung = r.spec.ladder.front();
+    auto newest = viewer.watcher.latest(rung.name).segments.back();
+    auto checked = check_segment(*r.onair, rung, newest, r.dir.path());
+    INFO(join_lines(checked.problems));
+    CHECK(checked.problems.empty());
+    auto luma = probe_luma(r.dir.path() / fmt::format("{}-{}.ts", rung.name, newest.sequence),
+                           r.dir.path());
+    REQUIRE(luma);
+    CHECK(*luma < 20.0);
+    // One comes back: real pictures again, still one timeline.
+    r.relay_b.emplace(r.relay('b'));
+    CHECK(viewer.watch_until(
+        "pipeline B's real content to be served",
+        [&] {
+            auto st = r.status();
+            return st && r.active() == "b" &&
+                   !st->at("pipelines").at("b").at("health").at("slate").as_bool();
+        },
+        40s));
+    viewer.check();
+}
+
+TEST_CASE("content checks: A goes black, then silent; the origin moves to B each time",
+          "[integration][redundancy][health]") {
+    // A's picture is black from 26 s to 40 s of the feed, its sound silent
+    // from 54 s to 70 s; B's content stays good. Checks need 2 s of it.
+    TempDir dir("onair-health");
+    ChannelSpec spec;
+    spec.http_port = free_tcp_port();
+    int udp_a = free_udp_port(), udp_b = free_udp_port();
+    spec.input_url = fmt::format("udp://127.0.0.1:{}", udp_a);
+    spec.input_b_url = fmt::format("udp://127.0.0.1:{}", udp_b);
+    spec.extra_yaml =
+        "failover:\n  mode: primary-preferred\n  return_after: 4s\n"
+        "  black: {threshold: 98%, duration: 2s}\n  silence: {threshold: -50dB, duration: 2s}\n";
+    Onair onair(spec, dir);
+    REQUIRE(onair.wait_ready());
+    const double black_from = 26, black_to = 40, silent_from = 54, silent_to = 70;
+    Process feed =
+        start_feed({.outputs = {{.port = udp_a,
+                                 .video_filter = black_between(black_from, black_to),
+                                 .audio_filter = silence_between(silent_from, silent_to)},
+                                {.port = udp_b}},
+                    .output_dir = dir.path()});
+    const auto feed_start = Clock::now();
+    auto at = [&](double seconds) {
+        return feed_start + std::chrono::milliseconds(int64_t(seconds * 1000));
+    };
+    auto status = [&] { return onair.channel_status(); };
+    auto reason_now = [&]() -> std::string {
+        auto s = status();
+        if (!s || !s->at("failover").at("last_switch").is_object()) return {};
+        return std::string(s->at("failover").at("last_switch").at("reason").as_string());
+    };
+    auto active = [&]() -> std::string {
+        auto s = status();
+        return s ? std::string(s->at("active_pipeline").as_string()) : std::string();
+    };
+    Viewer viewer{onair};
+    REQUIRE(viewer.watch_until(
+        "segments listed before A goes black", [&] { return viewer.watcher.reloads() >= 3; }, 30s));
+    REQUIRE(Clock::now() < at(black_from - 4));  // the start took too long to see a switch
+    CHECK(active() == "a");
+
+    // Black: the check fails 2 s in; within two more segments the channel is on B.
+    auto to_b = viewer.watch_until(
+        "a switch to B for black pictures", [&] { return active() == "b"; }, 30s);
+    REQUIRE(to_b);
+    const auto switched_at = Clock::now();
+    CHECK(reason_now() == "black");
+    CHECK(switched_at > at(black_from));
+    CHECK(switched_at < at(black_from + 2 + 2 * spec.segment_seconds + 2));
+    // Pictures back: A healthy for 4 s, then primary-preferred takes it back.
+    auto to_a = viewer.watch_until(
+        "the return to A after the black", [&] { return active() == "a"; }, 30s);
+    CHECK(to_a);
+    CHECK(reason_now() == "primary_restored");
+    CHECK(Clock::now() > at(black_to));
+    // Silence.
+    auto silent = viewer.watch_until(
+        "a switch to B for silence", [&] { return active() == "b"; }, 45s);
+    CHECK(silent);
+    CHECK(reason_now() == "silence");
+    CHECK(Clock::now() > at(silent_from));
+    CHECK(Clock::now() < at(silent_from + 2 + 2 * spec.segment_seconds + 2));
+    viewer.check();
+}
