@@ -42,6 +42,7 @@ origin::StoreOptions store_options() {
     o.renditions = {"360p", "234p"};
     o.segment_length = kLength;
     o.window_segments = 10;
+    o.failover.has_b = false;  // copies are listed as they come
     return o;
 }
 
