@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -69,7 +70,11 @@ IngestRoutes::IngestRoutes(IngestOptions options, core::SegmentSink& sink, HeldC
       sink_(sink),
       held_(std::move(held)),
       status_(status),
-      anchor_(anchor) {}
+      anchor_(anchor),
+      now_ms_([] {
+          using namespace std::chrono;
+          return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+      }) {}
 
 IngestRoutes::IngestRoutes(IngestOptions options, SegmentStore& store, core::ChannelStatus& status,
                            core::TimeAnchor& anchor)
@@ -227,9 +232,27 @@ Response IngestRoutes::put_status(const Request& request,
     auto report = ingest::parse_status(request.body());
     if (!report) return bad_request(report.error());
     report->apply_to(*entry);
+    reported_ms_[pipeline[0] - 'a'] = std::max<int64_t>(1, now_ms_());
     boost::json::object answer;
     answer["updated"] = true;
     return json_ok(http::status::ok, std::move(answer));
+}
+
+void IngestRoutes::expire_reports(int64_t now_ms, int64_t max_age_ms) const {
+    for (char id : {'a', 'b'}) {
+        auto& reported = reported_ms_[id - 'a'];
+        int64_t last = reported.load();
+        if (last == 0 || now_ms - last <= max_age_ms) continue;
+        // Only if no report came in meanwhile.
+        if (!reported.compare_exchange_strong(last, 0)) continue;
+        core::PipelineRuntimeStatus* entry = pipeline_entry(std::string_view(&id, 1));
+        if (!entry) continue;
+        entry->input.state = core::InputState::stopped;
+        entry->input.set_note(
+            fmt::format("no status report from its encoder for {} s", (now_ms - last) / 1000));
+        log::warn(kLog, "pipeline {}: its encoder stopped reporting ({} s ago)", id,
+                  (now_ms - last) / 1000);
+    }
 }
 
 }  // namespace onair::origin

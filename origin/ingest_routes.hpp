@@ -50,6 +50,8 @@ class IngestRoutes {
     // The store both receives the segments and tells what it holds.
     IngestRoutes(IngestOptions options, SegmentStore& store, core::ChannelStatus& status,
                  core::TimeAnchor& anchor);
+    using NowMs = std::function<int64_t()>;  // UTC ms; the system clock when not set
+    void set_clock(NowMs now_ms) { now_ms_ = std::move(now_ms); }
 
     // Whether a request target belongs here (its path is under /ingest/).
     static bool handles(std::string_view target);
@@ -59,6 +61,12 @@ class IngestRoutes {
     Handler handler() const {
         return [this](const Request& request) { return (*this)(request); };
     }
+
+    // A pipeline whose encoder has reported its status before but not for
+    // `max_age_ms` (the process died or is cut off) is shown as stopped,
+    // with a note saying so, until it reports again. Call periodically.
+    void expire_reports(int64_t now_ms, int64_t max_age_ms = kReportMaxAgeMs) const;
+    static constexpr int64_t kReportMaxAgeMs = 5000;
 
     // Counters for status pages and tests.
     int64_t stored() const { return stored_.load(); }
@@ -79,7 +87,10 @@ class IngestRoutes {
     HeldCopy held_;
     core::ChannelStatus& status_;
     core::TimeAnchor& anchor_;
+    NowMs now_ms_;
     mutable std::atomic<int64_t> stored_{0}, duplicates_{0}, rejected_{0}, unauthorized_{0};
+    // UTC ms of each pipeline's last status report ('a', 'b'); 0: none pending.
+    mutable std::atomic<int64_t> reported_ms_[2] = {0, 0};
 };
 
 }  // namespace onair::origin

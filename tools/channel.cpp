@@ -61,11 +61,13 @@ core::Result<> Channel::start() {
         while (!stop.stop_requested()) {
             cv.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
             if (!stop.stop_requested()) store_.tick();
+            if (ingest_) ingest_->expire_reports(core::media_to_utc_ms(core::utc_now_media()));
         }
     });
     log::info("origin", "serving http://{}:{}/live/{}/master.m3u8",
               config_.origin.host == "0.0.0.0" ? "127.0.0.1" : config_.origin.host, server_.port(),
               config_.channel);
+    if (ingest_) log::info("origin", "taking pushes under /ingest/v1/{}/", config_.channel);
     if (!options_.run_pipelines) return {};
     for (size_t i = 0; i < config_.inputs.size(); ++i) {
         core::TimeAnchor* anchor = &shared_anchor_;

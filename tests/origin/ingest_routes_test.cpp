@@ -542,3 +542,30 @@ TEST_CASE("ingest protocol: segment headers round-trip", "[origin][ingest]") {
     CHECK(back->frame_rate == s.frame_rate);
     CHECK(back->codecs == s.codecs);
 }
+
+TEST_CASE("ingest: an encoder that stops reporting is shown as stopped", "[origin][ingest]") {
+    Fixture f;
+    int64_t now = kBaseUtcMs;
+    f.ingest.set_clock([&] { return now; });
+    ingest::StatusReport report;
+    report.state = core::InputState::connected;
+    auto put = [&] {
+        return f.call(Fixture::json_request(http::verb::put, "/ingest/v1/demo/a/status",
+                                            ingest::status_json(report)));
+    };
+    REQUIRE(put().result() == http::status::ok);
+    const auto& a = *f.status.find('a');
+    f.ingest.expire_reports(now + 4000);
+    CHECK(a.input.state.load() == core::InputState::connected);
+    f.ingest.expire_reports(now + 6000);
+    CHECK(a.input.state.load() == core::InputState::stopped);
+    CHECK(a.input.note() == "no status report from its encoder for 6 s");
+    // B never reported (or runs in this process): left alone.
+    CHECK(f.status.find('b')->input.state.load() == core::InputState::idle);
+    // Back when it reports again.
+    now += 7000;
+    REQUIRE(put().result() == http::status::ok);
+    CHECK(a.input.state.load() == core::InputState::connected);
+    f.ingest.expire_reports(now + 1000);
+    CHECK(a.input.state.load() == core::InputState::connected);
+}
