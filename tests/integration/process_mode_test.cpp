@@ -150,6 +150,15 @@ TEST_CASE("process mode: two encoders push to an origin; A restarts with the sam
         std::chrono::seconds(30), std::chrono::milliseconds(700));
     CHECK(alone);
     CHECK(last_segment(origin, 'a') == a_last);
+    // A dead encoder does not stay "connected" on /healthz.
+    CHECK(wait_until(
+        "/healthz to show A stopped",
+        [&] {
+            player.poll(spec);
+            auto a = origin.pipeline_status("a");
+            return a && state_of(*a) == "stopped";
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(700)));
 
     // A again: it must push again, on B's numbering.
     encoder_a.reset();
@@ -183,6 +192,10 @@ TEST_CASE("process mode: two encoders push to an origin; A restarts with the sam
             return last_segment(origin, 'a') >= newest + 2;
         },
         std::chrono::seconds(20), std::chrono::milliseconds(700)));
+
+    auto a_status = origin.pipeline_status("a");
+    REQUIRE(a_status);
+    CHECK(state_of(*a_status) == "connected");
 
     // The same sequence numbers carry the same content: same first frame.
     for (const auto& rung : spec.ladder) {
