@@ -111,7 +111,10 @@ class Session : public std::enable_shared_from_this<Session> {
         if (server_.stopping) return stream_.close();
         parser_.emplace();
         parser_->header_limit(server_.options.header_limit);
-        parser_->body_limit(server_.options.body_limit);
+        // The header decides which limit applies (on_header); until then the
+        // larger one, since Beast checks Content-Length as the header ends.
+        body_limit_ = std::max(server_.options.body_limit, server_.options.ingest_body_limit);
+        parser_->body_limit(body_limit_);
         reading_ = true;
         stream_.expires_after(first_ ? server_.options.read_timeout : server_.options.idle_timeout);
         http::async_read_header(stream_, buffer_, *parser_,
@@ -121,6 +124,14 @@ class Session : public std::enable_shared_from_this<Session> {
     void on_header(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
         if (parser_->is_done()) return respond();
+        const auto& header = parser_->get();
+        const bool ingest =
+            (header.method() == http::verb::put || header.method() == http::verb::post) &&
+            header.target().starts_with("/ingest/");
+        body_limit_ = ingest ? server_.options.ingest_body_limit : server_.options.body_limit;
+        if (auto length = parser_->content_length(); length && *length > body_limit_)
+            return on_read_error(http::error::body_limit);
+        parser_->body_limit(body_limit_);  // no body byte is parsed yet
         stream_.expires_after(server_.options.read_timeout);
         http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&Session::on_body, shared_from_this()));
@@ -139,7 +150,7 @@ class Session : public std::enable_shared_from_this<Session> {
                 fmt::format("request header over {} bytes", server_.options.header_limit));
         if (ec == http::error::body_limit)
             return reject(http::status::payload_too_large, "body_too_large",
-                          fmt::format("request body over {} bytes", server_.options.body_limit));
+                          fmt::format("request body over {} bytes", body_limit_));
         if (&ec.category() == &http::make_error_code(http::error::bad_target).category() &&
             ec != http::error::end_of_stream && ec != http::error::partial_message)
             return reject(http::status::bad_request, "bad_request", ec.message());
@@ -197,6 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     Response response_;
+    uint64_t body_limit_ = 0;  // of the request being read
     bool reading_ = false;
     bool first_ = true;
 };

@@ -26,13 +26,17 @@ struct HttpServerOptions {
     std::chrono::milliseconds stop_grace{1000};
     uint32_t header_limit = 8 * 1024;
     uint64_t body_limit = 64 * 1024;
+    // PUT and POST under /ingest/ carry segments: their own, larger limit,
+    // chosen once the request's header is read.
+    uint64_t ingest_body_limit = 64 * 1024 * 1024;
 };
 
 // Listens on one TCP endpoint and answers each request through `handler`.
 // In: connections; out: the handler's responses. One session per connection
 // on its own strand; requests on a connection are answered in order, one at a
 // time (pipelined requests wait in the read buffer). An oversized header
-// gets 431, an oversized body 413, a malformed request 400, then the
+// gets 431, an oversized body 413 (as soon as Content-Length says so, else
+// once the limit is passed), a malformed request 400, then the
 // connection closes. `threads` threads run one io_context, started by
 // start() and joined by stop() (or the destructor). The server owns its
 // threads, sockets and sessions; the handler's captures must outlive it.

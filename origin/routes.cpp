@@ -113,6 +113,7 @@ Response Routes::operator()(const Request& request) const {
 
 Response Routes::route(const Request& request) const {
     auto target = request.target();
+    if (ingest_ && target.starts_with("/ingest/")) return ingest_(request);
     auto parsed =
         boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
     if (!parsed) return bad_request("the request target is not an absolute path");

@@ -45,6 +45,9 @@ class Routes {
     Handler handler() const {
         return [this](const Request& request) { return (*this)(request); };
     }
+    // Requests under /ingest/ go to `ingest` (IngestRoutes) when set; set it
+    // before serving.
+    void set_ingest(Handler ingest) { ingest_ = std::move(ingest); }
 
   private:
     struct Call {
@@ -76,6 +79,7 @@ class Routes {
     NowMs now_ms_;
     std::string api_token_;
     std::vector<Route> routes_;
+    Handler ingest_;
 };
 
 }  // namespace onair::origin

@@ -22,15 +22,22 @@ origin::HttpServerOptions server_options(const core::ChannelConfig& config) {
 
 }  // namespace
 
-Channel::Channel(core::ChannelConfig config)
+Channel::Channel(core::ChannelConfig config, ChannelOptions options)
     : config_(std::move(config)),
       shared_anchor_(kAnchorTolerance),
       store_(origin::StoreOptions::from_config(config_),
              [this](const origin::SwitchEvent& event) { on_switch(event); }),
       routes_(store_, status_),
+      options_(std::move(options)),
       server_(server_options(config_), routes_.handler()) {
     status_.channel = config_.channel;
     for (const auto& input : config_.inputs) status_.add(input.id, input.input.describe());
+    if (options_.ingest_token) {
+        ingest_ = std::make_unique<origin::IngestRoutes>(
+            origin::IngestOptions::from_store(store_.options(), *options_.ingest_token), store_,
+            status_, shared_anchor_);
+        routes_.set_ingest(ingest_->handler());
+    }
 }
 
 Channel::~Channel() {
@@ -54,11 +61,14 @@ core::Result<> Channel::start() {
         while (!stop.stop_requested()) {
             cv.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
             if (!stop.stop_requested()) store_.tick();
+            if (ingest_) ingest_->expire_reports(core::media_to_utc_ms(core::utc_now_media()));
         }
     });
     log::info("origin", "serving http://{}:{}/live/{}/master.m3u8",
               config_.origin.host == "0.0.0.0" ? "127.0.0.1" : config_.origin.host, server_.port(),
               config_.channel);
+    if (ingest_) log::info("origin", "taking pushes under /ingest/v1/{}/", config_.channel);
+    if (!options_.run_pipelines) return {};
     for (size_t i = 0; i < config_.inputs.size(); ++i) {
         core::TimeAnchor* anchor = &shared_anchor_;
         if (config_.timecode == core::TimecodeSource::systemclock) {

@@ -6,7 +6,9 @@
 // segments of a run still reach the store before the server goes.
 // start() and stop() are called from the main thread.
 #include <memory>
+#include <optional>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,15 +17,24 @@
 #include "core/result.hpp"
 #include "core/status.hpp"
 #include "origin/http_server.hpp"
+#include "origin/ingest_routes.hpp"
 #include "origin/routes.hpp"
 #include "origin/segment_store.hpp"
 #include "tools/pipeline.hpp"
 
 namespace onair::tools {
 
+// What of the channel this process runs: `onair origin` runs no pipelines;
+// with a token the origin also takes pushes from pipelines in other
+// processes (IngestRoutes, under /ingest/).
+struct ChannelOptions {
+    bool run_pipelines = true;
+    std::optional<std::string> ingest_token;
+};
+
 class Channel {
   public:
-    explicit Channel(core::ChannelConfig config);
+    explicit Channel(core::ChannelConfig config, ChannelOptions options = {});
     ~Channel();
     [[nodiscard]] core::Result<> start();
     void stop();
@@ -38,6 +49,8 @@ class Channel {
     std::vector<std::unique_ptr<core::TimeAnchor>> own_anchors_;  // timecode: systemclock
     origin::SegmentStore store_;
     origin::Routes routes_;
+    ChannelOptions options_;
+    std::unique_ptr<origin::IngestRoutes> ingest_;  // with an ingest token
     origin::HttpServer server_;
     std::vector<std::unique_ptr<Pipeline>> pipelines_;
     std::jthread ticker_;  // publishes on deadlines while no segment or player comes

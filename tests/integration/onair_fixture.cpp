@@ -46,9 +46,9 @@ namespace {
 
 ProcessOptions onair_options(const ChannelSpec& spec, const TempDir& dir,
                              const std::filesystem::path& file) {
-    (void)spec;
     ProcessOptions o;
-    o.argv = {onair_binary(), "run", file.string()};
+    o.argv = {onair_binary(), spec.command, file.string()};
+    o.env = spec.env;
     o.output_dir = dir.path();
     o.working_dir = dir.path();
     o.name = "onair";

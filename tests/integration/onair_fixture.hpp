@@ -45,6 +45,8 @@ struct ChannelSpec {
     double segment_seconds = 2.0;
     std::string window = "20s";
     int http_port = 0;
+    std::string command = "run";  // or "origin": the origin alone (process mode)
+    std::vector<std::pair<std::string, std::string>> env{};  // added to onair's environment
 };
 
 std::string channel_yaml(const ChannelSpec& spec);
@@ -54,7 +56,7 @@ std::string input_url_for(SenderMode mode, int port);
 
 class Onair {
   public:
-    // Writes DIR/channel.yaml and starts `onair run` on it.
+    // Writes DIR/channel.yaml and starts `onair COMMAND` (run) on it.
     Onair(ChannelSpec spec, const TempDir& dir);
 
     Process& process() { return process_; }

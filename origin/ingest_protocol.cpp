@@ -1,0 +1,404 @@
+#include "origin/ingest_protocol.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "core/media_time.hpp"
+
+namespace onair::origin::ingest {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kTsPacket = 188;
+constexpr uint8_t kTsSync = 0x47;
+
+constexpr std::array kInputStates = {core::InputState::idle,         core::InputState::waiting,
+                                     core::InputState::connected,    core::InputState::stalled,
+                                     core::InputState::reconnecting, core::InputState::stopped};
+
+template <class T>
+std::optional<T> parse_integer(std::string_view text) {
+    T value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
+}
+
+// Reads named fields of one JSON object, collecting what is missing or mistyped.
+class FieldReader {
+  public:
+    FieldReader(const json::object& object, std::string prefix)
+        : object_(object), prefix_(std::move(prefix)) {}
+
+    int64_t integer(std::string_view name) {
+        const json::value* v = find(name);
+        if (!v) return 0;
+        if (v->is_int64()) return v->get_int64();
+        if (v->is_uint64() && v->get_uint64() <= uint64_t(std::numeric_limits<int64_t>::max()))
+            return int64_t(v->get_uint64());
+        wrong(name, "an integer");
+        return 0;
+    }
+    bool boolean(std::string_view name) {
+        const json::value* v = find(name);
+        if (!v) return false;
+        if (v->is_bool()) return v->get_bool();
+        wrong(name, "true or false");
+        return false;
+    }
+    std::string string(std::string_view name) {
+        const json::value* v = find(name);
+        if (!v) return {};
+        if (v->is_string()) return std::string(v->get_string());
+        wrong(name, "a string");
+        return {};
+    }
+    const json::object* object(std::string_view name) {
+        const json::value* v = find(name);
+        if (!v) return nullptr;
+        if (v->is_object()) return &v->get_object();
+        wrong(name, "an object");
+        return nullptr;
+    }
+    void wrong(std::string_view name, std::string_view expected) {
+        problems_.push_back(fmt::format("{}{} must be {}", prefix_, name, expected));
+    }
+    std::vector<std::string>& problems() { return problems_; }
+
+  private:
+    const json::value* find(std::string_view name) {
+        const json::value* v = object_.if_contains(name);
+        if (!v) problems_.push_back(fmt::format("{}{} is missing", prefix_, name));
+        return v;
+    }
+
+    const json::object& object_;
+    std::string prefix_;
+    std::vector<std::string> problems_;
+};
+
+std::expected<json::object, std::string> parse_object(std::string_view text) {
+    boost::system::error_code ec;
+    json::value value = json::parse(json::string_view(text.data(), text.size()), ec);
+    if (ec) return std::unexpected(fmt::format("the body is not JSON: {}", ec.message()));
+    if (!value.is_object()) return std::unexpected(std::string("the body is not a JSON object"));
+    return std::move(value.as_object());
+}
+
+}  // namespace
+
+std::string segment_target(std::string_view channel, char pipeline, std::string_view rendition,
+                           int64_t sequence) {
+    return fmt::format("/ingest/v1/{}/{}/{}/{}.ts", channel, pipeline, rendition, sequence);
+}
+
+std::string anchor_target(std::string_view channel) {
+    return fmt::format("/ingest/v1/{}/anchor", channel);
+}
+
+std::string status_target(std::string_view channel, char pipeline) {
+    return fmt::format("/ingest/v1/{}/{}/status", channel, pipeline);
+}
+
+std::string health_text(const core::ContentHealth& health) {
+    std::vector<std::string> parts;
+    if (health.black) parts.emplace_back("black");
+    if (health.frozen) parts.emplace_back("frozen");
+    if (health.silent) parts.emplace_back("silent");
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+    return out;
+}
+
+void set_segment_headers(http::fields& fields, const core::Segment& s) {
+    fields.set(kStart, std::to_string(s.start));
+    fields.set(kDuration, std::to_string(s.duration));
+    fields.set(kFrames, std::to_string(s.frames));
+    fields.set(kSlate, s.slate ? "1" : "0");
+    fields.set(kHealth, health_text(s.health));
+    fields.set(kInputUtcMs, std::to_string(s.input_utc_ms));
+    fields.set(kWidth, std::to_string(s.width));
+    fields.set(kHeight, std::to_string(s.height));
+    fields.set(kFrameRate, fmt::format("{}/{}", s.frame_rate.num, s.frame_rate.den));
+    fields.set(kCodecs, s.codecs);
+}
+
+std::expected<core::Segment, std::string> read_segment_headers(const http::fields& fields) {
+    std::vector<std::string> missing, invalid;
+    auto value = [&](std::string_view name, bool required) -> std::optional<std::string_view> {
+        auto it = fields.find(name);
+        if (it == fields.end()) {
+            if (required) missing.emplace_back(name);
+            return std::nullopt;
+        }
+        return std::string_view(it->value().data(), it->value().size());
+    };
+    auto bad = [&](std::string_view name, std::string_view text, std::string_view expected) {
+        invalid.push_back(fmt::format("{} ('{}' is not {})", name, text.substr(0, 40), expected));
+    };
+    auto integer = [&](std::string_view name, bool required, int64_t fallback) -> int64_t {
+        auto text = value(name, required);
+        if (!text) return fallback;
+        auto n = parse_integer<int64_t>(*text);
+        if (!n) bad(name, *text, "an integer");
+        return n.value_or(fallback);
+    };
+
+    core::Segment s;
+    s.start = integer(kStart, true, 0);
+    s.duration = integer(kDuration, true, 0);
+    int64_t frames = integer(kFrames, true, 0);
+    if (frames > std::numeric_limits<int>::max() || frames < std::numeric_limits<int>::min())
+        bad(kFrames, std::to_string(frames), "a frame count");
+    else
+        s.frames = int(frames);
+    if (auto slate = value(kSlate, true)) {
+        if (*slate == "0" || *slate == "1")
+            s.slate = *slate == "1";
+        else
+            bad(kSlate, *slate, "0 or 1");
+    }
+    if (auto health = value(kHealth, false); health && !health->empty()) {
+        std::string_view rest = *health;
+        while (true) {
+            auto comma = rest.find(',');
+            std::string_view word = rest.substr(0, comma);
+            if (word == "black")
+                s.health.black = true;
+            else if (word == "frozen")
+                s.health.frozen = true;
+            else if (word == "silent")
+                s.health.silent = true;
+            else {
+                bad(kHealth, *health, "a list of black, frozen, silent");
+                break;
+            }
+            if (comma == std::string_view::npos) break;
+            rest = rest.substr(comma + 1);
+        }
+    }
+    s.input_utc_ms = integer(kInputUtcMs, false, 0);
+    auto dimension = [&](std::string_view name) {
+        int64_t n = integer(name, true, 0);
+        if (n < 0 || n > 16384) bad(name, std::to_string(n), "a picture size (0 to 16384)");
+        return int(std::clamp<int64_t>(n, 0, 16384));
+    };
+    s.width = dimension(kWidth);
+    s.height = dimension(kHeight);
+    if (auto rate = value(kFrameRate, true)) {
+        auto slash = rate->find('/');
+        auto num = parse_integer<int>(rate->substr(0, slash));
+        auto den = slash == std::string_view::npos ? std::optional<int>()
+                                                   : parse_integer<int>(rate->substr(slash + 1));
+        if (num && den && *num >= 0 && *den > 0)
+            s.frame_rate = {*num, *den};
+        else
+            bad(kFrameRate, *rate, "NUM/DEN");
+    }
+    if (auto codecs = value(kCodecs, true)) {
+        // It goes into the master playlist's CODECS="..." as it is.
+        bool clean = !codecs->empty() && std::all_of(codecs->begin(), codecs->end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ',' || c == '-';
+        });
+        if (clean)
+            s.codecs = std::string(*codecs);
+        else
+            bad(kCodecs, *codecs, "an RFC 6381 codecs list");
+    }
+    if (missing.empty() && invalid.empty()) return s;
+    std::string message;
+    if (!missing.empty()) message = "missing headers: " + join(missing);
+    if (!invalid.empty())
+        message += (message.empty() ? "" : "; ") + std::string("invalid headers: ") + join(invalid);
+    return std::unexpected(message);
+}
+
+std::string ts_problem(std::string_view body) {
+    if (body.empty()) return "the body is empty";
+    if (body.size() % kTsPacket != 0)
+        return fmt::format("the body is {} bytes, not a whole number of {}-byte TS packets",
+                           body.size(), kTsPacket);
+    for (std::size_t at = 0; at < body.size(); at += kTsPacket)
+        if (uint8_t(body[at]) != kTsSync)
+            return fmt::format("TS packet {} does not start with the sync byte 0x47",
+                               at / kTsPacket);
+    return {};
+}
+
+std::string anchor_json(const AnchorQuery& q) {
+    json::object o;
+    o["pts"] = q.pts;
+    o["now"] = q.now;
+    o["lag"] = q.lag;
+    o["tolerance"] = q.tolerance;
+    return json::serialize(o);
+}
+
+std::expected<AnchorQuery, std::string> parse_anchor_query(std::string_view text) {
+    auto object = parse_object(text);
+    if (!object) return std::unexpected(object.error());
+    FieldReader read(*object, "");
+    AnchorQuery q;
+    q.pts = read.integer("pts");
+    q.now = read.integer("now");
+    q.lag = read.integer("lag");
+    q.tolerance = read.integer("tolerance");
+    if (read.problems().empty() && (q.tolerance < 0 || q.tolerance > core::kPtsWrap / 2))
+        read.wrong("tolerance", "between 0 and 2^32 ticks");
+    if (!read.problems().empty()) return std::unexpected(join(read.problems()));
+    return q;
+}
+
+std::expected<int64_t, std::string> parse_anchor_offset(std::string_view text) {
+    auto object = parse_object(text);
+    if (!object) return std::unexpected(object.error());
+    FieldReader read(*object, "");
+    int64_t offset = read.integer("offset");
+    if (!read.problems().empty()) return std::unexpected(join(read.problems()));
+    return offset;
+}
+
+StatusReport StatusReport::of(const core::PipelineRuntimeStatus& status) {
+    const core::InputStatus& in = status.input;
+    const core::PipelineStatus& p = status.pipeline;
+    StatusReport r;
+    r.state = in.state.load();
+    r.bytes = in.bytes.load();
+    r.ts_packets = in.ts_packets.load();
+    r.continuity_errors = in.continuity_errors.load();
+    r.garbage_bytes = in.garbage_bytes.load();
+    r.rtp_lost = in.rtp_lost.load();
+    r.connects = in.connects.load();
+    r.last_packet_utc_ms = in.last_packet_utc_ms.load();
+    r.bitrate = in.bitrate.load();
+    r.note = in.note();
+    r.frames_in = p.frames_in.load();
+    r.fill_frames = p.fill_frames.load();
+    r.segments = p.segments.load();
+    r.last_sequence = p.last_sequence.load();
+    r.timeline_jumps = p.timeline_jumps.load();
+    r.decode_errors = p.decode_errors.load();
+    r.filling = p.filling.load();
+    r.black = p.black.load();
+    r.frozen = p.frozen.load();
+    r.silent = p.silent.load();
+    return r;
+}
+
+void StatusReport::apply_to(core::PipelineRuntimeStatus& status) const {
+    core::InputStatus& in = status.input;
+    core::PipelineStatus& p = status.pipeline;
+    in.state = state;
+    in.bytes = bytes;
+    in.ts_packets = ts_packets;
+    in.continuity_errors = continuity_errors;
+    in.garbage_bytes = garbage_bytes;
+    in.rtp_lost = rtp_lost;
+    in.connects = connects;
+    in.last_packet_utc_ms = last_packet_utc_ms;
+    in.bitrate = bitrate;
+    in.set_note(note);
+    p.frames_in = frames_in;
+    p.fill_frames = fill_frames;
+    p.segments = segments;
+    p.last_sequence = last_sequence;
+    p.timeline_jumps = timeline_jumps;
+    p.decode_errors = decode_errors;
+    p.filling = filling;
+    p.black = black;
+    p.frozen = frozen;
+    p.silent = silent;
+}
+
+std::string status_json(const StatusReport& r) {
+    json::object input;
+    input["state"] = core::to_string(r.state);
+    input["bytes"] = r.bytes;
+    input["ts_packets"] = r.ts_packets;
+    input["continuity_errors"] = r.continuity_errors;
+    input["garbage_bytes"] = r.garbage_bytes;
+    input["rtp_lost"] = r.rtp_lost;
+    input["connects"] = r.connects;
+    input["last_packet_utc_ms"] = r.last_packet_utc_ms;
+    input["bitrate"] = r.bitrate;
+    input["note"] = r.note;
+    json::object pipeline;
+    pipeline["frames_in"] = r.frames_in;
+    pipeline["fill_frames"] = r.fill_frames;
+    pipeline["segments"] = r.segments;
+    pipeline["last_sequence"] = r.last_sequence;
+    pipeline["timeline_jumps"] = r.timeline_jumps;
+    pipeline["decode_errors"] = r.decode_errors;
+    pipeline["filling"] = r.filling;
+    pipeline["black"] = r.black;
+    pipeline["frozen"] = r.frozen;
+    pipeline["silent"] = r.silent;
+    json::object o;
+    o["input"] = std::move(input);
+    o["pipeline"] = std::move(pipeline);
+    return json::serialize(o);
+}
+
+std::expected<StatusReport, std::string> parse_status(std::string_view text) {
+    auto object = parse_object(text);
+    if (!object) return std::unexpected(object.error());
+    FieldReader top(*object, "");
+    const json::object* input = top.object("input");
+    const json::object* pipeline = top.object("pipeline");
+    std::vector<std::string> problems = std::move(top.problems());
+    StatusReport r;
+    if (input) {
+        FieldReader read(*input, "input.");
+        std::string state = read.string("state");
+        bool known = false;
+        for (auto s : kInputStates)
+            if (state == core::to_string(s)) r.state = s, known = true;
+        if (read.problems().empty() && !known)
+            read.wrong("state", "idle, waiting, connected, stalled, reconnecting or stopped");
+        r.bytes = read.integer("bytes");
+        r.ts_packets = read.integer("ts_packets");
+        r.continuity_errors = read.integer("continuity_errors");
+        r.garbage_bytes = read.integer("garbage_bytes");
+        r.rtp_lost = read.integer("rtp_lost");
+        r.connects = read.integer("connects");
+        r.last_packet_utc_ms = read.integer("last_packet_utc_ms");
+        r.bitrate = read.integer("bitrate");
+        r.note = read.string("note");
+        problems.insert(problems.end(), read.problems().begin(), read.problems().end());
+    }
+    if (pipeline) {
+        FieldReader read(*pipeline, "pipeline.");
+        r.frames_in = read.integer("frames_in");
+        r.fill_frames = read.integer("fill_frames");
+        r.segments = read.integer("segments");
+        r.last_sequence = read.integer("last_sequence");
+        r.timeline_jumps = read.integer("timeline_jumps");
+        r.decode_errors = read.integer("decode_errors");
+        r.filling = read.boolean("filling");
+        r.black = read.boolean("black");
+        r.frozen = read.boolean("frozen");
+        r.silent = read.boolean("silent");
+        problems.insert(problems.end(), read.problems().begin(), read.problems().end());
+    }
+    if (!problems.empty()) return std::unexpected(join(problems));
+    return r;
+}
+
+}  // namespace onair::origin::ingest
