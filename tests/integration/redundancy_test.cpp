@@ -94,8 +94,9 @@ struct Redundant {
 // downloads every newly listed segment once (every listed segment must be
 // downloadable), and keeps every problem.
 struct Viewer {
+    explicit Viewer(Onair& o) : onair(o), watcher(o) {}
     Onair& onair;
-    PlaylistWatcher watcher{onair};
+    PlaylistWatcher watcher;
     std::map<std::string, std::set<int64_t>> fetched;
     std::vector<std::string> problems;
     int reloads_with_discontinuity = 0;
