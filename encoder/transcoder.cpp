@@ -17,6 +17,13 @@ int64_t ms_to_ticks(std::chrono::milliseconds ms) {
 }
 }  // namespace
 
+FillPolicy FillPolicy::from(const core::InputLossConfig& loss) {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    return {duration_cast<milliseconds>(loss.after), duration_cast<milliseconds>(loss.repeat_last),
+            loss.then, loss.slate};
+}
+
 core::Result<std::unique_ptr<Transcoder>> Transcoder::create(
     TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
     core::FillLog& fill_log, std::string component, TranscoderOutput output) {
@@ -25,6 +32,18 @@ core::Result<std::unique_ptr<Transcoder>> Transcoder::create(
     auto audio = AudioEncoder::open(t->settings_.audio, t->output_.audio);
     if (!audio) return std::unexpected(audio.error());
     t->audio_ = std::move(*audio);
+    const FillPolicy& fill = t->settings_.fill;
+    if (fill.then == core::LossFill::slate) {
+        if (auto slate = Slate::load(fill.slate)) {
+            log::info(t->component_, "input-loss slate \"{}\": {}x{}", fill.slate, slate->width(),
+                      slate->height());
+            t->slate_.emplace(std::move(*slate));
+        } else {
+            log::error(t->component_,
+                       "input-loss slate \"{}\" unusable ({}): input loss will show black",
+                       fill.slate, slate.error().message);
+        }
+    }
     return t;
 }
 
@@ -157,15 +176,16 @@ core::Result<> Transcoder::emit_fill(int64_t now) {
         status_.filling = true;
         fill_started_ = last_video_media_ + frame_ticks_;
         log::warn(component_,
-                  "no pictures for {} ms: repeating the last one, then black, with silence",
-                  settings_.fill.start_after.count());
+                  "no pictures for {} ms: repeating the last one for {} ms, then {}, with silence",
+                  settings_.fill.start_after.count(), settings_.fill.repeat_last.count(),
+                  slate_ ? "the slate" : "black");
     }
     // Keep media time running as it did for the real frames.
     int64_t due = now - arrival_lag_;
     while (last_video_media_ + frame_ticks_ <= due) {
         int64_t media = last_video_media_ + frame_ticks_;
         bool repeat = media - fill_started_ < ms_to_ticks(settings_.fill.repeat_last);
-        AVFrame* picture = repeat ? last_frame_.get() : black_frame();
+        AVFrame* picture = repeat ? last_frame_.get() : fill_picture();
         if (!picture) return core::fail("out of memory");
         picture->pts = media;
         if (auto ok = ladder_.push(picture, source_rate_); !ok) return ok;
@@ -175,6 +195,16 @@ core::Result<> Transcoder::emit_fill(int64_t now) {
         if (auto ok = audio_->push_silence_until(media + frame_ticks_); !ok) return ok;
     }
     return {};
+}
+
+// After the repeats: the slate when there is one that can be shown, else black.
+AVFrame* Transcoder::fill_picture() {
+    if (!slate_) return black_frame();
+    auto picture = slate_->picture_like(*last_frame_);
+    if (picture) return *picture;
+    log::error(component_, "input-loss slate: {}: showing black instead", picture.error().message);
+    slate_.reset();
+    return black_frame();
 }
 
 AVFrame* Transcoder::black_frame() {

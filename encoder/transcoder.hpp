@@ -3,8 +3,9 @@
 // input once, stamps every frame with the channel's media time (MediaClock),
 // and feeds the video ladder and the audio encoder. When the input goes
 // quiet it keeps the output going — the last picture repeated for a while,
-// then black, with silence — paced by the wall clock, and logs those
-// intervals in the FillLog so segments holding them can be marked as slate.
+// then black or the slate image, with silence — paced by the wall clock, and
+// logs those intervals in the FillLog so segments holding them can be marked
+// as slate.
 // Owned and called by the pipeline's thread only.
 #include <chrono>
 #include <functional>
@@ -19,13 +20,18 @@
 #include "core/status.hpp"
 #include "encoder/audio_encoder.hpp"
 #include "encoder/decoder.hpp"
+#include "encoder/slate.hpp"
 #include "encoder/video_ladder.hpp"
 
 namespace onair::encoder {
 
 struct FillPolicy {
     std::chrono::milliseconds start_after{1000};  // no input this long: start filling
-    std::chrono::milliseconds repeat_last{1000};  // repeat the last picture, then black
+    std::chrono::milliseconds repeat_last{1000};  // repeat the last picture, then `then`
+    core::LossFill then = core::LossFill::black;
+    std::string slate;  // the image shown for then: slate
+
+    static FillPolicy from(const core::InputLossConfig& loss);
 };
 
 struct TranscoderSettings {
@@ -42,6 +48,8 @@ struct TranscoderOutput {
 
 class Transcoder {
   public:
+    // Loads the slate (then: slate) here, once; one that cannot be read is
+    // logged and the fill shows black instead.
     static core::Result<std::unique_ptr<Transcoder>> create(
         TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
         core::FillLog& fill_log, std::string component, TranscoderOutput output);
@@ -65,6 +73,7 @@ class Transcoder {
     core::Result<> on_audio(AVFrame* frame, AVRational time_base, int64_t now);
     core::Result<> emit_fill(int64_t now);
     core::Result<> keep_audio_alongside(int64_t media);
+    AVFrame* fill_picture();
     AVFrame* black_frame();
 
     TranscoderSettings settings_;
@@ -75,6 +84,7 @@ class Transcoder {
     TranscoderOutput output_;
     VideoLadder ladder_;
     std::unique_ptr<AudioEncoder> audio_;
+    std::optional<Slate> slate_;
 
     std::optional<Decoder> video_decoder_, audio_decoder_;
     AVRational source_rate_{0, 1};

@@ -7,8 +7,7 @@ namespace onair::tools {
 core::Result<std::unique_ptr<MediaChain>> MediaChain::create(const core::ChannelConfig& config,
                                                              char pipeline, core::MediaClock& clock,
                                                              core::PipelineStatus& status,
-                                                             core::SegmentSink& sink,
-                                                             encoder::FillPolicy fill) {
+                                                             core::SegmentSink& sink) {
     auto chain = std::make_unique<MediaChain>();
     std::string component = fmt::format("pipeline.{}", pipeline);
     const core::SegmentGrid grid{core::micros_to_ticks(config.hls.segment)};
@@ -25,9 +24,10 @@ core::Result<std::unique_ptr<MediaChain>> MediaChain::create(const core::Channel
         [segmenters](AVPacket* packet, const AVCodecParameters& params) {
             for (auto& s : *segmenters) s->audio(*packet, params);
         }};
-    auto transcoder =
-        encoder::Transcoder::create({config.ladder, config.encoder, config.audio, fill}, clock,
-                                    status, chain->fill_log_, component, std::move(output));
+    encoder::TranscoderSettings settings{config.ladder, config.encoder, config.audio,
+                                         encoder::FillPolicy::from(config.input_loss)};
+    auto transcoder = encoder::Transcoder::create(std::move(settings), clock, status,
+                                                  chain->fill_log_, component, std::move(output));
     if (!transcoder) return std::unexpected(transcoder.error());
     chain->transcoder_ = std::move(*transcoder);
     return chain;

@@ -1,7 +1,8 @@
 #pragma once
 // The media work of one pipeline without its threads: a transcoder feeding
-// one segmenter per rung, segments out to a sink. Pipeline runs it on its
-// thread with the wall clock; tests drive it with their own clock.
+// one segmenter per rung, segments out to a sink, set up from the channel's
+// config (input-loss fill). Pipeline runs it on its thread with the wall
+// clock; tests drive it with their own clock.
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,8 +23,7 @@ class MediaChain {
     static core::Result<std::unique_ptr<MediaChain>> create(const core::ChannelConfig& config,
                                                             char pipeline, core::MediaClock& clock,
                                                             core::PipelineStatus& status,
-                                                            core::SegmentSink& sink,
-                                                            encoder::FillPolicy fill = {});
+                                                            core::SegmentSink& sink);
     core::Result<> handle(core::MediaEvent& event, int64_t now) {
         return transcoder_->handle(event, now);
     }
