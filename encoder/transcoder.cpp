@@ -26,12 +26,19 @@ FillPolicy FillPolicy::from(const core::InputLossConfig& loss) {
 
 core::Result<std::unique_ptr<Transcoder>> Transcoder::create(
     TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
-    core::FillLog& fill_log, std::string component, TranscoderOutput output) {
+    core::FillLog& fill_log, core::HealthLog& health_log, std::string component,
+    TranscoderOutput output) {
     auto t = std::make_unique<Transcoder>(Key{}, std::move(settings), clock, status, fill_log,
-                                          std::move(component), std::move(output));
+                                          health_log, std::move(component), std::move(output));
     auto audio = AudioEncoder::open(t->settings_.audio, t->output_.audio);
     if (!audio) return std::unexpected(audio.error());
     t->audio_ = std::move(*audio);
+    t->silence_check_ = SilenceMonitor::make(t->settings_.checks.silence, fill_log, health_log,
+                                             status, t->component_);
+    if (auto* check = t->silence_check_.get())
+        t->audio_->set_frame_tap(
+            [check](const AVFrame& frame, int64_t media) { check->push(frame, media); });
+
     const FillPolicy& fill = t->settings_.fill;
     if (fill.then == core::LossFill::slate) {
         if (auto slate = Slate::load(fill.slate)) {
@@ -48,15 +55,18 @@ core::Result<std::unique_ptr<Transcoder>> Transcoder::create(
 }
 
 Transcoder::Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock,
-                       core::PipelineStatus& status, core::FillLog& fill_log, std::string component,
-                       TranscoderOutput output)
+                       core::PipelineStatus& status, core::FillLog& fill_log,
+                       core::HealthLog& health_log, std::string component, TranscoderOutput output)
     : settings_(std::move(settings)),
       clock_(clock),
       status_(status),
       fill_log_(fill_log),
       component_(std::move(component)),
       output_(std::move(output)),
-      ladder_(settings_.ladder, settings_.encoder, component_, output_.video) {}
+      picture_checks_(PictureMonitor::make(settings_.checks.black, settings_.checks.freeze,
+                                           fill_log, health_log, status, component_)),
+      ladder_(settings_.ladder, settings_.encoder, component_, output_.video,
+              picture_checks_.get()) {}
 
 core::Result<> Transcoder::handle(core::MediaEvent& event, int64_t now) {
     if (auto* streams = std::get_if<core::StreamsOpened>(&event)) return open_streams(*streams);
@@ -188,8 +198,9 @@ core::Result<> Transcoder::emit_fill(int64_t now) {
         AVFrame* picture = repeat ? last_frame_.get() : fill_picture();
         if (!picture) return core::fail("out of memory");
         picture->pts = media;
-        if (auto ok = ladder_.push(picture, source_rate_); !ok) return ok;
+        // Logged first: the content checks must know this picture is fill.
         fill_log_.add(media, media + frame_ticks_);
+        if (auto ok = ladder_.push(picture, source_rate_); !ok) return ok;
         status_.fill_frames.fetch_add(1);
         last_video_media_ = media;
         if (auto ok = audio_->push_silence_until(media + frame_ticks_); !ok) return ok;

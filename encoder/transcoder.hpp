@@ -5,7 +5,9 @@
 // quiet it keeps the output going — the last picture repeated for a while,
 // then black or the slate image, with silence — paced by the wall clock, and
 // logs those intervals in the FillLog so segments holding them can be marked
-// as slate.
+// as slate. With content checks enabled it runs them (PictureMonitor on the
+// ladder's analysis branch, SilenceMonitor on the audio the encoder takes)
+// and they log failing intervals in the HealthLog.
 // Owned and called by the pipeline's thread only.
 #include <chrono>
 #include <functional>
@@ -15,11 +17,14 @@
 
 #include "core/config.hpp"
 #include "core/fill_log.hpp"
+#include "core/health_log.hpp"
 #include "core/media_event.hpp"
 #include "core/media_time.hpp"
 #include "core/status.hpp"
 #include "encoder/audio_encoder.hpp"
 #include "encoder/decoder.hpp"
+#include "encoder/picture_monitor.hpp"
+#include "encoder/silence_monitor.hpp"
 #include "encoder/slate.hpp"
 #include "encoder/video_ladder.hpp"
 
@@ -34,11 +39,19 @@ struct FillPolicy {
     static FillPolicy from(const core::InputLossConfig& loss);
 };
 
+// The content checks to run; each off unless enabled (then it costs nothing).
+struct ContentChecks {
+    core::BlackCheck black;
+    core::FreezeCheck freeze;
+    core::SilenceCheck silence;
+};
+
 struct TranscoderSettings {
     std::vector<core::Rung> ladder;
     core::EncoderConfig encoder;
     core::AudioConfig audio;
     FillPolicy fill;
+    ContentChecks checks;
 };
 
 struct TranscoderOutput {
@@ -52,7 +65,8 @@ class Transcoder {
     // logged and the fill shows black instead.
     static core::Result<std::unique_ptr<Transcoder>> create(
         TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
-        core::FillLog& fill_log, std::string component, TranscoderOutput output);
+        core::FillLog& fill_log, core::HealthLog& health_log, std::string component,
+        TranscoderOutput output);
     // An event from the input; `now` is UTC media time at its arrival.
     core::Result<> handle(core::MediaEvent& event, int64_t now);
     // Called regularly (every ~100 ms) whether or not input arrived.
@@ -64,8 +78,8 @@ class Transcoder {
         explicit Key() = default;
     };
     Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock,
-               core::PipelineStatus& status, core::FillLog& fill_log, std::string component,
-               TranscoderOutput output);
+               core::PipelineStatus& status, core::FillLog& fill_log, core::HealthLog& health_log,
+               std::string component, TranscoderOutput output);
 
   private:
     core::Result<> open_streams(const core::StreamsOpened& streams);
@@ -82,8 +96,10 @@ class Transcoder {
     core::FillLog& fill_log_;
     std::string component_;
     TranscoderOutput output_;
+    std::unique_ptr<PictureMonitor> picture_checks_;  // null: off; before ladder_, which uses it
     VideoLadder ladder_;
     std::unique_ptr<AudioEncoder> audio_;
+    std::unique_ptr<SilenceMonitor> silence_check_;  // null: off
     std::optional<Slate> slate_;
 
     std::optional<Decoder> video_decoder_, audio_decoder_;

@@ -14,7 +14,7 @@ core::Result<std::unique_ptr<MediaChain>> MediaChain::create(const core::Channel
     for (const auto& rung : config.ladder) {
         chain->segmenters_.push_back(std::make_unique<packager::Segmenter>(
             packager::SegmenterSettings{rung.name, pipeline, grid}, sink, chain->fill_log_,
-            fmt::format("{}.{}", component, rung.name)));
+            chain->health_log_, fmt::format("{}.{}", component, rung.name)));
     }
     auto* segmenters = &chain->segmenters_;
     encoder::TranscoderOutput output{
@@ -24,10 +24,15 @@ core::Result<std::unique_ptr<MediaChain>> MediaChain::create(const core::Channel
         [segmenters](AVPacket* packet, const AVCodecParameters& params) {
             for (auto& s : *segmenters) s->audio(*packet, params);
         }};
-    encoder::TranscoderSettings settings{config.ladder, config.encoder, config.audio,
-                                         encoder::FillPolicy::from(config.input_loss)};
-    auto transcoder = encoder::Transcoder::create(std::move(settings), clock, status,
-                                                  chain->fill_log_, component, std::move(output));
+    encoder::TranscoderSettings settings{
+        config.ladder,
+        config.encoder,
+        config.audio,
+        encoder::FillPolicy::from(config.input_loss),
+        {config.failover.black, config.failover.freeze, config.failover.silence}};
+    auto transcoder =
+        encoder::Transcoder::create(std::move(settings), clock, status, chain->fill_log_,
+                                    chain->health_log_, component, std::move(output));
     if (!transcoder) return std::unexpected(transcoder.error());
     chain->transcoder_ = std::move(*transcoder);
     return chain;

@@ -1,14 +1,16 @@
 #pragma once
 // The media work of one pipeline without its threads: a transcoder feeding
 // one segmenter per rung, segments out to a sink, set up from the channel's
-// config (input-loss fill). Pipeline runs it on its thread with the wall
-// clock; tests drive it with their own clock.
+// config (input-loss fill, content checks). It owns the logs the two share
+// (fill, health). Pipeline runs it on its thread with the wall clock; tests
+// drive it with their own clock.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config.hpp"
 #include "core/fill_log.hpp"
+#include "core/health_log.hpp"
 #include "core/media_event.hpp"
 #include "core/media_time.hpp"
 #include "core/segment.hpp"
@@ -35,6 +37,7 @@ class MediaChain {
 
   private:
     core::FillLog fill_log_;
+    core::HealthLog health_log_;
     std::vector<std::unique_ptr<packager::Segmenter>> segmenters_;
     std::unique_ptr<encoder::Transcoder> transcoder_;
 };
