@@ -1,5 +1,7 @@
 #include "encoder/transcoder.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 extern "C" {
@@ -11,6 +13,10 @@ extern "C" {
 namespace onair::encoder {
 namespace {
 constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+
+// How long entry times of pictures are kept: well past a segment's last
+// picture reaching the segmenter through the encoders' delay.
+constexpr int64_t kEntryHistory = 30 * core::kMediaClock;
 
 int64_t ms_to_ticks(std::chrono::milliseconds ms) {
     return ms.count() * (core::kMediaClock / 1000);
@@ -149,7 +155,7 @@ core::Result<> Transcoder::on_video(AVFrame* frame, AVRational time_base, int64_
     if (int rc = av_frame_ref(last_frame_.get(), frame); rc < 0) return core::av_fail("frame", rc);
     last_frame_->pts = media;
     last_video_media_ = media;
-    if (auto ok = ladder_.push(last_frame_.get(), source_rate_); !ok) return ok;
+    if (auto ok = push_picture(last_frame_.get(), now); !ok) return ok;
     return keep_audio_alongside(media);
 }
 
@@ -200,12 +206,25 @@ core::Result<> Transcoder::emit_fill(int64_t now) {
         picture->pts = media;
         // Logged first: the content checks must know this picture is fill.
         fill_log_.add(media, media + frame_ticks_);
-        if (auto ok = ladder_.push(picture, source_rate_); !ok) return ok;
+        if (auto ok = push_picture(picture, now); !ok) return ok;
         status_.fill_frames.fetch_add(1);
         last_video_media_ = media;
         if (auto ok = audio_->push_silence_until(media + frame_ticks_); !ok) return ok;
     }
     return {};
+}
+
+core::Result<> Transcoder::push_picture(AVFrame* frame, int64_t entered) {
+    entered_.emplace_back(frame->pts, entered);
+    while (entered_.front().first < frame->pts - kEntryHistory) entered_.pop_front();
+    return ladder_.push(frame, source_rate_);
+}
+
+int64_t Transcoder::input_time_of(int64_t media) const {
+    auto after = std::upper_bound(entered_.begin(), entered_.end(), media,
+                                  [](int64_t m, const auto& entry) { return m < entry.first; });
+    if (after == entered_.begin()) return media + arrival_lag_;  // older than we keep
+    return std::prev(after)->second;
 }
 
 // After the repeats: the slate when there is one that can be shown, else black.

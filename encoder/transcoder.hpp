@@ -7,13 +7,16 @@
 // logs those intervals in the FillLog so segments holding them can be marked
 // as slate. With content checks enabled it runs them (PictureMonitor on the
 // ladder's analysis branch, SilenceMonitor on the audio the encoder takes)
-// and they log failing intervals in the HealthLog.
+// and they log failing intervals in the HealthLog. It remembers when each
+// picture entered, for Segment.input_utc_ms.
 // Owned and called by the pipeline's thread only.
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/config.hpp"
 #include "core/fill_log.hpp"
@@ -73,6 +76,9 @@ class Transcoder {
     core::Result<> tick(int64_t now);
     // End of the run: drain everything into packets.
     core::Result<> flush();
+    // UTC media time at which the newest picture at or before media time
+    // `media` entered (its input event was handed in, or fill made it).
+    int64_t input_time_of(int64_t media) const;
 
     struct Key {
         explicit Key() = default;
@@ -87,6 +93,7 @@ class Transcoder {
     core::Result<> on_audio(AVFrame* frame, AVRational time_base, int64_t now);
     core::Result<> emit_fill(int64_t now);
     core::Result<> keep_audio_alongside(int64_t media);
+    core::Result<> push_picture(AVFrame* frame, int64_t entered);
     AVFrame* fill_picture();
     AVFrame* black_frame();
 
@@ -115,6 +122,7 @@ class Transcoder {
     int64_t fill_started_ = 0;
     core::FramePtr last_frame_;  // last real picture, for repeats
     core::FramePtr black_;
+    std::deque<std::pair<int64_t, int64_t>> entered_;  // (media time, UTC entered) of pictures
 };
 
 }  // namespace onair::encoder

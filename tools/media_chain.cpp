@@ -38,6 +38,11 @@ core::Result<std::unique_ptr<MediaChain>> MediaChain::create(const core::Channel
     return chain;
 }
 
+int64_t MediaChain::input_utc_ms(const core::Segment& segment) const {
+    // The segment's last picture is the newest before its end.
+    return core::media_to_utc_ms(transcoder_->input_time_of(segment.start + segment.duration - 1));
+}
+
 core::Result<> MediaChain::finish() {
     auto flushed = transcoder_->flush();
     for (auto& s : segmenters_) s->flush();

@@ -32,6 +32,8 @@ class MediaChain {
     core::Result<> tick(int64_t now) { return transcoder_->tick(now); }
     // Drains the encoders and hands on the last segment of every rendition.
     core::Result<> finish();
+    // UTC (ms) at which the last picture of `segment` entered the pipeline.
+    int64_t input_utc_ms(const core::Segment& segment) const;
 
     MediaChain() = default;  // use create()
 

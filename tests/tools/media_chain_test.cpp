@@ -1,6 +1,6 @@
 // The transcoder and segmenters together, with real x264 and AAC on tiny
 // pictures, fed frames on a synthetic clock: what the segments hold, how A
-// and B line up, and what input loss does.
+// and B line up, when pictures entered, and what input loss does.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -91,6 +91,13 @@ TEST_CASE("pipelines A and B fed the same source agree on every segment both mad
             CHECK(pb.first_video_key);
             CHECK(pa.first_video_pts == pb.first_video_pts);
             CHECK(pa.first_audio_pts == pb.first_audio_pts);
+            // When the last picture entered: A's just before the segment's
+            // end (no delay on its path), B's 60 ms after A's.
+            const int64_t end = sa.start + sa.duration;
+            const int64_t entered_a = core::utc_ms_to_media(a->input_utc_ms(sa));
+            CHECK(entered_a < end);
+            CHECK(entered_a >= end - 2 * kFrame);
+            CHECK(b->input_utc_ms(sb) - a->input_utc_ms(sa) == 60);
             ++common;
         }
         // B joined at the first boundary after 5.3 s: segments from 6 s on.
