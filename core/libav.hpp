@@ -13,6 +13,7 @@ extern "C" {
 #include <libavutil/dict.h>
 #include <libavutil/frame.h>
 #include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
 }
 
 #include "core/result.hpp"
@@ -49,6 +50,9 @@ struct AudioFifoDeleter {
 struct SwrDeleter {
     void operator()(SwrContext* s) const { swr_free(&s); }
 };
+struct SwsDeleter {
+    void operator()(SwsContext* s) const { sws_freeContext(s); }
+};
 // An AVIOContext made with avio_alloc_context: frees its buffer, then itself.
 struct CustomIoDeleter {
     void operator()(AVIOContext* io) const {
@@ -70,6 +74,7 @@ using OutputFormatPtr = std::unique_ptr<AVFormatContext, OutputFormatDeleter>;
 using FilterGraphPtr = std::unique_ptr<AVFilterGraph, FilterGraphDeleter>;
 using AudioFifoPtr = std::unique_ptr<AVAudioFifo, AudioFifoDeleter>;
 using SwrPtr = std::unique_ptr<SwrContext, SwrDeleter>;
+using SwsPtr = std::unique_ptr<SwsContext, SwsDeleter>;
 using CustomIoPtr = std::unique_ptr<AVIOContext, CustomIoDeleter>;
 using ProtocolIoPtr = std::unique_ptr<AVIOContext, ProtocolIoDeleter>;
 

@@ -177,6 +177,7 @@ core::Result<> AudioEncoder::drain() {
                            kFrameSamples);
         frame_->pts = fifo_start_;
         fifo_start_ += kFrameSamples;
+        if (tap_) tap_(*frame_, av_rescale(frame_->pts, core::kMediaClock, context_->sample_rate));
         if (auto ok = encode(frame_.get()); !ok) return ok;
     }
     return {};

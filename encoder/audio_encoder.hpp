@@ -20,6 +20,9 @@ class AudioEncoder {
   public:
     // `packet` pts/dts in media time (1/90000).
     using PacketSink = std::function<void(AVPacket* packet, const AVCodecParameters& params)>;
+    // Sees every frame just before it is encoded (lent for the call);
+    // `media` is the media time of its first sample.
+    using FrameTap = std::function<void(const AVFrame& frame, int64_t media)>;
 
     static core::Result<std::unique_ptr<AudioEncoder>> open(const core::AudioConfig& config,
                                                             PacketSink sink);
@@ -29,6 +32,7 @@ class AudioEncoder {
     core::Result<> push_silence_until(int64_t media);
     core::Result<> flush();
     const AVCodecParameters& parameters() const { return *params_; }
+    void set_frame_tap(FrameTap tap) { tap_ = std::move(tap); }
     // Media time just past the last sample taken in; kNoMediaTime before the first.
     int64_t position() const;
 
@@ -46,6 +50,7 @@ class AudioEncoder {
     int64_t sample_index(int64_t media) const;
 
     PacketSink sink_;
+    FrameTap tap_;
     core::CodecContextPtr context_;
     core::CodecParametersPtr params_;
     core::SwrPtr resampler_;

@@ -22,19 +22,24 @@ int even(double v) {
     return std::max(2, int(std::lround(v / 2.0)) * 2);
 }
 
-// Scale to the rung, fitting the source's display aspect inside it.
-std::string scale_chain(double source_dar, const GraphRung& rung) {
+// Scale to the rung, fitting the source's display aspect inside it: the
+// scaler, then what makes the rung's frame of it (bars if needed, square SAR).
+struct ScaleSteps {
+    std::string scale;
+    std::string frame;
+};
+ScaleSteps scale_chain(double source_dar, const GraphRung& rung) {
     double rung_dar = double(rung.width) / rung.height;
     if (same_shape(source_dar, rung_dar))
-        return fmt::format("scale={}:{}:flags=bicubic,setsar=1", rung.width, rung.height);
+        return {fmt::format("scale={}:{}:flags=bicubic", rung.width, rung.height), "setsar=1"};
     int w = rung.width, h = rung.height;
     if (source_dar > rung_dar) {
         h = std::min(rung.height, even(rung.width / source_dar));
     } else {
         w = std::min(rung.width, even(rung.height * source_dar));
     }
-    return fmt::format("scale={}:{}:flags=bicubic,pad={}:{}:(ow-iw)/2:(oh-ih)/2,setsar=1", w, h,
-                       rung.width, rung.height);
+    return {fmt::format("scale={}:{}:flags=bicubic", w, h),
+            fmt::format("pad={}:{}:(ow-iw)/2:(oh-ih)/2,setsar=1", rung.width, rung.height)};
 }
 
 std::string fps_filter(core::Rational fps) {
@@ -44,7 +49,8 @@ std::string fps_filter(core::Rational fps) {
 }  // namespace
 
 std::string ladder_filter_description(const GraphSource& source,
-                                      const std::vector<GraphRung>& rungs) {
+                                      const std::vector<GraphRung>& rungs,
+                                      const std::string& analysis_filters) {
     const size_t n = rungs.size();
     const double source_dar = display_aspect(source.width, source.height, source.sample_aspect);
     const bool common_fps = std::all_of(rungs.begin(), rungs.end(),
@@ -122,7 +128,19 @@ std::string ladder_filter_description(const GraphSource& source,
                                : double(rungs[feed[i]].width) / rungs[feed[i]].height;
         std::string chain = input;
         if (!common_fps) chain += fps_filter(rungs[i].fps) + ",";
-        chain += scale_chain(input_dar, rungs[i]) + ",format=yuv420p";
+        auto steps = scale_chain(input_dar, rungs[i]);
+        chain += steps.scale;
+        // The smallest rung (last in order) also feeds the analysis branch,
+        // taken before its bars so they never count as content.
+        if (!analysis_filters.empty() && k == n - 1) {
+            chain += fmt::format(",split=2[s{}][a]", i);
+            chains.push_back(chain);
+            chains.push_back("[a]format=yuv420p," + analysis_filters + "[analysis]");
+            chain = fmt::format("[s{}]", i);
+        } else {
+            chain += ",";
+        }
+        chain += steps.frame + ",format=yuv420p";
         if (consumers[i] == 1) {
             chain += fmt::format("[out{}]", i);
         } else {

@@ -1,5 +1,7 @@
 #include "encoder/transcoder.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 extern "C" {
@@ -12,32 +14,65 @@ namespace onair::encoder {
 namespace {
 constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
 
+// How long entry times of pictures are kept: well past a segment's last
+// picture reaching the segmenter through the encoders' delay.
+constexpr int64_t kEntryHistory = 30 * core::kMediaClock;
+
 int64_t ms_to_ticks(std::chrono::milliseconds ms) {
     return ms.count() * (core::kMediaClock / 1000);
 }
 }  // namespace
 
+FillPolicy FillPolicy::from(const core::InputLossConfig& loss) {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    return {duration_cast<milliseconds>(loss.after), duration_cast<milliseconds>(loss.repeat_last),
+            loss.then, loss.slate};
+}
+
 core::Result<std::unique_ptr<Transcoder>> Transcoder::create(
     TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
-    core::FillLog& fill_log, std::string component, TranscoderOutput output) {
+    core::FillLog& fill_log, core::HealthLog& health_log, std::string component,
+    TranscoderOutput output) {
     auto t = std::make_unique<Transcoder>(Key{}, std::move(settings), clock, status, fill_log,
-                                          std::move(component), std::move(output));
+                                          health_log, std::move(component), std::move(output));
     auto audio = AudioEncoder::open(t->settings_.audio, t->output_.audio);
     if (!audio) return std::unexpected(audio.error());
     t->audio_ = std::move(*audio);
+    t->silence_check_ = SilenceMonitor::make(t->settings_.checks.silence, fill_log, health_log,
+                                             status, t->component_);
+    if (auto* check = t->silence_check_.get())
+        t->audio_->set_frame_tap(
+            [check](const AVFrame& frame, int64_t media) { check->push(frame, media); });
+
+    const FillPolicy& fill = t->settings_.fill;
+    if (fill.then == core::LossFill::slate) {
+        if (auto slate = Slate::load(fill.slate)) {
+            log::info(t->component_, "input-loss slate \"{}\": {}x{}", fill.slate, slate->width(),
+                      slate->height());
+            t->slate_.emplace(std::move(*slate));
+        } else {
+            log::error(t->component_,
+                       "input-loss slate \"{}\" unusable ({}): input loss will show black",
+                       fill.slate, slate.error().message);
+        }
+    }
     return t;
 }
 
 Transcoder::Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock,
-                       core::PipelineStatus& status, core::FillLog& fill_log, std::string component,
-                       TranscoderOutput output)
+                       core::PipelineStatus& status, core::FillLog& fill_log,
+                       core::HealthLog& health_log, std::string component, TranscoderOutput output)
     : settings_(std::move(settings)),
       clock_(clock),
       status_(status),
       fill_log_(fill_log),
       component_(std::move(component)),
       output_(std::move(output)),
-      ladder_(settings_.ladder, settings_.encoder, component_, output_.video) {}
+      picture_checks_(PictureMonitor::make(settings_.checks.black, settings_.checks.freeze,
+                                           fill_log, health_log, status, component_)),
+      ladder_(settings_.ladder, settings_.encoder, component_, output_.video,
+              picture_checks_.get()) {}
 
 core::Result<> Transcoder::handle(core::MediaEvent& event, int64_t now) {
     if (auto* streams = std::get_if<core::StreamsOpened>(&event)) return open_streams(*streams);
@@ -120,7 +155,7 @@ core::Result<> Transcoder::on_video(AVFrame* frame, AVRational time_base, int64_
     if (int rc = av_frame_ref(last_frame_.get(), frame); rc < 0) return core::av_fail("frame", rc);
     last_frame_->pts = media;
     last_video_media_ = media;
-    if (auto ok = ladder_.push(last_frame_.get(), source_rate_); !ok) return ok;
+    if (auto ok = push_picture(last_frame_.get(), now); !ok) return ok;
     return keep_audio_alongside(media);
 }
 
@@ -157,24 +192,49 @@ core::Result<> Transcoder::emit_fill(int64_t now) {
         status_.filling = true;
         fill_started_ = last_video_media_ + frame_ticks_;
         log::warn(component_,
-                  "no pictures for {} ms: repeating the last one, then black, with silence",
-                  settings_.fill.start_after.count());
+                  "no pictures for {} ms: repeating the last one for {} ms, then {}, with silence",
+                  settings_.fill.start_after.count(), settings_.fill.repeat_last.count(),
+                  slate_ ? "the slate" : "black");
     }
     // Keep media time running as it did for the real frames.
     int64_t due = now - arrival_lag_;
     while (last_video_media_ + frame_ticks_ <= due) {
         int64_t media = last_video_media_ + frame_ticks_;
         bool repeat = media - fill_started_ < ms_to_ticks(settings_.fill.repeat_last);
-        AVFrame* picture = repeat ? last_frame_.get() : black_frame();
+        AVFrame* picture = repeat ? last_frame_.get() : fill_picture();
         if (!picture) return core::fail("out of memory");
         picture->pts = media;
-        if (auto ok = ladder_.push(picture, source_rate_); !ok) return ok;
+        // Logged first: the content checks must know this picture is fill.
         fill_log_.add(media, media + frame_ticks_);
+        if (auto ok = push_picture(picture, now); !ok) return ok;
         status_.fill_frames.fetch_add(1);
         last_video_media_ = media;
         if (auto ok = audio_->push_silence_until(media + frame_ticks_); !ok) return ok;
     }
     return {};
+}
+
+core::Result<> Transcoder::push_picture(AVFrame* frame, int64_t entered) {
+    entered_.emplace_back(frame->pts, entered);
+    while (entered_.front().first < frame->pts - kEntryHistory) entered_.pop_front();
+    return ladder_.push(frame, source_rate_);
+}
+
+int64_t Transcoder::input_time_of(int64_t media) const {
+    auto after = std::upper_bound(entered_.begin(), entered_.end(), media,
+                                  [](int64_t m, const auto& entry) { return m < entry.first; });
+    if (after == entered_.begin()) return media + arrival_lag_;  // older than we keep
+    return std::prev(after)->second;
+}
+
+// After the repeats: the slate when there is one that can be shown, else black.
+AVFrame* Transcoder::fill_picture() {
+    if (!slate_) return black_frame();
+    auto picture = slate_->picture_like(*last_frame_);
+    if (picture) return *picture;
+    log::error(component_, "input-loss slate: {}: showing black instead", picture.error().message);
+    slate_.reset();
+    return black_frame();
 }
 
 AVFrame* Transcoder::black_frame() {

@@ -3,29 +3,50 @@
 // input once, stamps every frame with the channel's media time (MediaClock),
 // and feeds the video ladder and the audio encoder. When the input goes
 // quiet it keeps the output going — the last picture repeated for a while,
-// then black, with silence — paced by the wall clock, and logs those
-// intervals in the FillLog so segments holding them can be marked as slate.
+// then black or the slate image, with silence — paced by the wall clock, and
+// logs those intervals in the FillLog so segments holding them can be marked
+// as slate. With content checks enabled it runs them (PictureMonitor on the
+// ladder's analysis branch, SilenceMonitor on the audio the encoder takes)
+// and they log failing intervals in the HealthLog. It remembers when each
+// picture entered, for Segment.input_utc_ms.
 // Owned and called by the pipeline's thread only.
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/config.hpp"
 #include "core/fill_log.hpp"
+#include "core/health_log.hpp"
 #include "core/media_event.hpp"
 #include "core/media_time.hpp"
 #include "core/status.hpp"
 #include "encoder/audio_encoder.hpp"
 #include "encoder/decoder.hpp"
+#include "encoder/picture_monitor.hpp"
+#include "encoder/silence_monitor.hpp"
+#include "encoder/slate.hpp"
 #include "encoder/video_ladder.hpp"
 
 namespace onair::encoder {
 
 struct FillPolicy {
     std::chrono::milliseconds start_after{1000};  // no input this long: start filling
-    std::chrono::milliseconds repeat_last{1000};  // repeat the last picture, then black
+    std::chrono::milliseconds repeat_last{1000};  // repeat the last picture, then `then`
+    core::LossFill then = core::LossFill::black;
+    std::string slate;  // the image shown for then: slate
+
+    static FillPolicy from(const core::InputLossConfig& loss);
+};
+
+// The content checks to run; each off unless enabled (then it costs nothing).
+struct ContentChecks {
+    core::BlackCheck black;
+    core::FreezeCheck freeze;
+    core::SilenceCheck silence;
 };
 
 struct TranscoderSettings {
@@ -33,6 +54,7 @@ struct TranscoderSettings {
     core::EncoderConfig encoder;
     core::AudioConfig audio;
     FillPolicy fill;
+    ContentChecks checks;
 };
 
 struct TranscoderOutput {
@@ -42,22 +64,28 @@ struct TranscoderOutput {
 
 class Transcoder {
   public:
+    // Loads the slate (then: slate) here, once; one that cannot be read is
+    // logged and the fill shows black instead.
     static core::Result<std::unique_ptr<Transcoder>> create(
         TranscoderSettings settings, core::MediaClock& clock, core::PipelineStatus& status,
-        core::FillLog& fill_log, std::string component, TranscoderOutput output);
+        core::FillLog& fill_log, core::HealthLog& health_log, std::string component,
+        TranscoderOutput output);
     // An event from the input; `now` is UTC media time at its arrival.
     core::Result<> handle(core::MediaEvent& event, int64_t now);
     // Called regularly (every ~100 ms) whether or not input arrived.
     core::Result<> tick(int64_t now);
     // End of the run: drain everything into packets.
     core::Result<> flush();
+    // UTC media time at which the newest picture at or before media time
+    // `media` entered (its input event was handed in, or fill made it).
+    int64_t input_time_of(int64_t media) const;
 
     struct Key {
         explicit Key() = default;
     };
     Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock,
-               core::PipelineStatus& status, core::FillLog& fill_log, std::string component,
-               TranscoderOutput output);
+               core::PipelineStatus& status, core::FillLog& fill_log, core::HealthLog& health_log,
+               std::string component, TranscoderOutput output);
 
   private:
     core::Result<> open_streams(const core::StreamsOpened& streams);
@@ -65,6 +93,8 @@ class Transcoder {
     core::Result<> on_audio(AVFrame* frame, AVRational time_base, int64_t now);
     core::Result<> emit_fill(int64_t now);
     core::Result<> keep_audio_alongside(int64_t media);
+    core::Result<> push_picture(AVFrame* frame, int64_t entered);
+    AVFrame* fill_picture();
     AVFrame* black_frame();
 
     TranscoderSettings settings_;
@@ -73,8 +103,11 @@ class Transcoder {
     core::FillLog& fill_log_;
     std::string component_;
     TranscoderOutput output_;
+    std::unique_ptr<PictureMonitor> picture_checks_;  // null: off; before ladder_, which uses it
     VideoLadder ladder_;
     std::unique_ptr<AudioEncoder> audio_;
+    std::unique_ptr<SilenceMonitor> silence_check_;  // null: off
+    std::optional<Slate> slate_;
 
     std::optional<Decoder> video_decoder_, audio_decoder_;
     AVRational source_rate_{0, 1};
@@ -89,6 +122,7 @@ class Transcoder {
     int64_t fill_started_ = 0;
     core::FramePtr last_frame_;  // last real picture, for repeats
     core::FramePtr black_;
+    std::deque<std::pair<int64_t, int64_t>> entered_;  // (media time, UTC entered) of pictures
 };
 
 }  // namespace onair::encoder

@@ -31,11 +31,12 @@ struct VideoLadder::RungEncoder {
 };
 
 VideoLadder::VideoLadder(std::vector<core::Rung> rungs, core::EncoderConfig encoder,
-                         std::string component, PacketSink sink)
+                         std::string component, PacketSink sink, PictureAnalysis* analysis)
     : rungs_(std::move(rungs)),
       config_(std::move(encoder)),
       component_(std::move(component)),
       sink_(std::move(sink)),
+      analysis_(analysis),
       gop_grid_{core::micros_to_ticks(config_.gop)},
       filtered_(core::make_frame()),
       packet_(core::make_packet()) {}
@@ -94,6 +95,7 @@ core::Result<> VideoLadder::build_graph(const AVFrame& frame, const GraphKey& ke
     graph_.reset(avfilter_graph_alloc());
     if (!graph_) return core::fail("out of memory");
     sinks_.clear();
+    analysis_sink_ = nullptr;
 
     GraphSource source{frame.width,
                        frame.height,
@@ -102,7 +104,8 @@ core::Result<> VideoLadder::build_graph(const AVFrame& frame, const GraphKey& ke
     std::vector<GraphRung> graph_rungs;
     for (size_t i = 0; i < rungs_.size(); ++i)
         graph_rungs.push_back({rungs_[i].width, rungs_[i].height, encoders_[i]->fps});
-    std::string description = ladder_filter_description(source, graph_rungs);
+    std::string description =
+        ladder_filter_description(source, graph_rungs, analysis_ ? analysis_->filters() : "");
 
     std::string args = fmt::format("video_size={}x{}:pix_fmt={}:time_base=1/{}:pixel_aspect={}/{}",
                                    frame.width, frame.height, frame.format, core::kMediaClock,
@@ -136,6 +139,21 @@ core::Result<> VideoLadder::build_graph(const AVFrame& frame, const GraphKey& ke
         in->next = inputs;
         inputs = in;
     }
+    if (analysis_) {
+        rc = avfilter_graph_create_filter(&analysis_sink_, avfilter_get_by_name("buffersink"),
+                                          "analysis", nullptr, nullptr, graph_.get());
+        if (rc < 0) {
+            avfilter_inout_free(&outputs);
+            avfilter_inout_free(&inputs);
+            return core::av_fail("ladder graph analysis sink", rc);
+        }
+        AVFilterInOut* in = avfilter_inout_alloc();
+        in->name = av_strdup("analysis");
+        in->filter_ctx = analysis_sink_;
+        in->pad_idx = 0;
+        in->next = inputs;
+        inputs = in;
+    }
     rc = avfilter_graph_parse_ptr(graph_.get(), description.c_str(), &inputs, &outputs, nullptr);
     avfilter_inout_free(&inputs);
     avfilter_inout_free(&outputs);
@@ -143,6 +161,7 @@ core::Result<> VideoLadder::build_graph(const AVFrame& frame, const GraphKey& ke
     rc = avfilter_graph_config(graph_.get(), nullptr);
     if (rc < 0) return core::av_fail("ladder graph config", rc);
     graph_key_ = key;
+    if (analysis_) analysis_->restarted();
     log::info(component_, "filter graph for {}x{} {}{}: {}", frame.width, frame.height,
               av_get_pix_fmt_name(AVPixelFormat(frame.format)), key.interlaced ? " interlaced" : "",
               description);
@@ -168,6 +187,9 @@ core::Result<> VideoLadder::push(AVFrame* frame, AVRational source_rate) {
 }
 
 core::Result<> VideoLadder::pull_frames() {
+    // Analysis first: its verdict on a picture is in before that picture's
+    // packets can close a segment.
+    pull_analysis();
     for (size_t i = 0; i < sinks_.size(); ++i) {
         for (;;) {
             int rc = av_buffersink_get_frame(sinks_[i], filtered_.get());
@@ -181,6 +203,29 @@ core::Result<> VideoLadder::pull_frames() {
         }
     }
     return {};
+}
+
+void VideoLadder::pull_analysis() {
+    if (!analysis_sink_) return;
+    const AVRational time_base = av_buffersink_get_time_base(analysis_sink_);
+    for (;;) {
+        int rc = av_buffersink_get_frame(analysis_sink_, filtered_.get());
+        if (rc < 0) {
+            // The checks never stop the pictures: a broken branch is dropped
+            // and the next picture builds a graph without it.
+            if (rc != AVERROR(EAGAIN) && rc != AVERROR_EOF) {
+                log::error(component_, "picture checks stopped: analysis branch: {}",
+                           core::av_error_text(rc));
+                analysis_->restarted();
+                analysis_ = nullptr;
+                analysis_sink_ = nullptr;
+                graph_key_.reset();
+            }
+            return;
+        }
+        analysis_->analysed(*filtered_, av_rescale_q(filtered_->pts, time_base, kMediaTimeBase));
+        av_frame_unref(filtered_.get());
+    }
 }
 
 core::Result<> VideoLadder::encode(size_t index, AVFrame* frame) {

@@ -6,7 +6,9 @@
 // fixed intervals of media time counted from the epoch — so all rungs, and
 // both pipelines, cut at the same frames without talking to each other.
 // The graph is rebuilt when the source's picture format changes; encoders
-// live for the whole run. Used from the pipeline thread only.
+// live for the whole run. With a PictureAnalysis, the graph also carries its
+// analysis branch, whose frames are lent to it and dropped (never encoded).
+// Used from the pipeline thread only.
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,12 +29,27 @@ struct EncodedVideo {
     core::Rational fps;
 };
 
+// Looks at the pictures of the ladder's analysis branch: the smallest rung
+// as scaled (before any bars), in yuv420p, after filters() — detectors that
+// leave their verdicts in the frames' metadata.
+class PictureAnalysis {
+  public:
+    virtual ~PictureAnalysis() = default;
+    // The filter chain to run, e.g. "blackdetect=d=0".
+    virtual std::string filters() const = 0;
+    // A new graph: the filters start afresh and know nothing of before.
+    virtual void restarted() = 0;
+    // One analysed picture (lent for the call), `media` its media time.
+    virtual void analysed(const AVFrame& frame, int64_t media) = 0;
+};
+
 class VideoLadder {
   public:
     using PacketSink = std::function<void(const EncodedVideo&)>;
 
+    // `analysis` (may be null: no analysis branch) must outlive the ladder.
     VideoLadder(std::vector<core::Rung> rungs, core::EncoderConfig encoder, std::string component,
-                PacketSink sink);
+                PacketSink sink, PictureAnalysis* analysis = nullptr);
     ~VideoLadder();
     VideoLadder(const VideoLadder&) = delete;
     VideoLadder& operator=(const VideoLadder&) = delete;
@@ -55,17 +72,20 @@ class VideoLadder {
     core::Result<> open_encoders(const AVFrame& first, AVRational source_rate);
     core::Result<> build_graph(const AVFrame& frame, const GraphKey& key);
     core::Result<> pull_frames();
+    void pull_analysis();
     core::Result<> encode(size_t rung, AVFrame* frame);  // nullptr flushes
 
     std::vector<core::Rung> rungs_;
     core::EncoderConfig config_;
     std::string component_;
     PacketSink sink_;
+    PictureAnalysis* analysis_;
     core::SegmentGrid gop_grid_;
     std::vector<std::unique_ptr<RungEncoder>> encoders_;
     core::FilterGraphPtr graph_;
     AVFilterContext* source_ = nullptr;
     std::vector<AVFilterContext*> sinks_;
+    AVFilterContext* analysis_sink_ = nullptr;
     std::optional<GraphKey> graph_key_;
     core::FramePtr filtered_;
     core::PacketPtr packet_;

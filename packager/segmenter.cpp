@@ -20,10 +20,12 @@ core::PacketPtr copy_packet(const AVPacket& packet) {
 }  // namespace
 
 Segmenter::Segmenter(SegmenterSettings settings, core::SegmentSink& sink,
-                     const core::FillLog& fill_log, std::string component)
+                     const core::FillLog& fill_log, const core::HealthLog& health_log,
+                     std::string component)
     : settings_(std::move(settings)),
       sink_(sink),
       fill_log_(fill_log),
+      health_log_(health_log),
       component_(std::move(component)) {}
 
 void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps) {
@@ -144,6 +146,7 @@ void Segmenter::emit(Pending& segment) {
     out.duration = segment.end - segment.start;
     out.frames = int(segment.video.size());
     out.slate = fill_log_.overlaps(segment.start, segment.end);
+    out.health = health_log_.overlaps(segment.start, segment.end);
     out.width = video_params_->width;
     out.height = video_params_->height;
     out.frame_rate = fps_;

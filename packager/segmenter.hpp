@@ -8,12 +8,15 @@
 // x264's lookahead, so it is held until the cut is known). Until it sees its
 // first boundary a segmenter drops what it gets: a pipeline that starts late
 // joins at the next boundary with the same numbering as its partner.
+// A segment is marked slate when it overlaps input-loss fill (FillLog), and
+// black/frozen/silent when it overlaps a failing content check (HealthLog).
 // Used from the pipeline thread only.
 #include <deque>
 #include <string>
 #include <vector>
 
 #include "core/fill_log.hpp"
+#include "core/health_log.hpp"
 #include "core/libav.hpp"
 #include "core/media_time.hpp"
 #include "core/segment.hpp"
@@ -29,7 +32,7 @@ struct SegmenterSettings {
 class Segmenter {
   public:
     Segmenter(SegmenterSettings settings, core::SegmentSink& sink, const core::FillLog& fill_log,
-              std::string component);
+              const core::HealthLog& health_log, std::string component);
     void video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps);
     void audio(const AVPacket& packet, const AVCodecParameters& params);
     // End of the run: hands on what is left, the last segment ending after its last frame.
@@ -54,6 +57,7 @@ class Segmenter {
     SegmenterSettings settings_;
     core::SegmentSink& sink_;
     const core::FillLog& fill_log_;
+    const core::HealthLog& health_log_;
     std::string component_;
 
     bool joined_ = false;

@@ -11,12 +11,19 @@ namespace {
 constexpr int64_t kJumpTicks = 2 * core::kMediaClock;  // source timestamps leaving their lag
 constexpr size_t kQueueCapacity = 1024;                // packets: ~10 s of a typical feed
 
-// Counts what the pipeline hands on, then passes it to the channel's sink.
+// Stamps each segment with when its last picture entered the pipeline,
+// counts what the pipeline hands on, then passes it to the channel's sink.
+// The time comes from the media chain, which remembers when each picture
+// entered (exact per picture, unlike media time plus the clock's smoothed
+// lag, which drifts from the truth by the input's jitter).
 class CountingSink final : public core::SegmentSink {
   public:
     CountingSink(core::SegmentSink& next, core::PipelineStatus& status, std::string component)
         : next_(next), status_(status), component_(std::move(component)) {}
+    // The chain is made after its sink; segments come only once it exists.
+    void stamp_from(const MediaChain& chain) { chain_ = &chain; }
     void on_segment(core::Segment segment) override {
+        if (chain_) segment.input_utc_ms = chain_->input_utc_ms(segment);
         if (status_.segments.fetch_add(1) == 0)
             log::info(component_, "first segment: {} #{} ({:.3f} s)", segment.rendition,
                       segment.sequence, segment.duration_seconds());
@@ -28,6 +35,7 @@ class CountingSink final : public core::SegmentSink {
     core::SegmentSink& next_;
     core::PipelineStatus& status_;
     std::string component_;
+    const MediaChain* chain_ = nullptr;
 };
 
 }  // namespace
@@ -71,6 +79,7 @@ void Pipeline::process(std::stop_token) {
             queue_.pop_for(discarded, std::chrono::milliseconds(200));
         return;
     }
+    sink.stamp_from(**chain);
     int64_t errors = 0;
     auto report = [&](const core::Result<>& r) {
         if (!r && errors++ % 100 == 0)

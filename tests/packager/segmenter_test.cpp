@@ -94,7 +94,8 @@ TEST_CASE("segments start on the first boundary, follow media time, and carry th
     FakeStreams f;
     RecordingSink sink;
     core::FillLog fill;
-    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, "test");
+    core::HealthLog health;
+    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, health, "test");
     // Start mid-segment: the partial first segment is not emitted.
     int64_t start = kBase + kSegment / 2;
     feed(s, f, start, kBase + 5 * kSegment, 10 * kAudioFrame);
@@ -129,7 +130,8 @@ TEST_CASE("audio that lags the video still lands in its segment") {
     FakeStreams f;
     RecordingSink sink;
     core::FillLog fill;
-    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, "test");
+    core::HealthLog health;
+    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, health, "test");
     feed(s, f, kBase, kBase + 4 * kSegment, -8 * kAudioFrame);
     s.flush();
     REQUIRE(sink.segments.size() >= 2);
@@ -146,7 +148,8 @@ TEST_CASE("a segment overlapping input-loss fill is marked as slate") {
     RecordingSink sink;
     core::FillLog fill;
     fill.add(kBase + 2 * kSegment + 10 * kFrame, kBase + 2 * kSegment + 20 * kFrame);
-    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, "test");
+    core::HealthLog health;
+    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, health, "test");
     feed(s, f, kBase, kBase + 4 * kSegment, 4 * kAudioFrame);
     s.flush();
     REQUIRE(sink.segments.size() == 3);  // the first packet's segment is skipped
@@ -155,11 +158,36 @@ TEST_CASE("a segment overlapping input-loss fill is marked as slate") {
     CHECK_FALSE(sink.segments[2].slate);
 }
 
+TEST_CASE("a segment overlapping a failing content check carries that check's flag") {
+    FakeStreams f;
+    RecordingSink sink;
+    core::FillLog fill;
+    core::HealthLog health;
+    // Black from the middle of the 2nd emitted segment to the end of it;
+    // frozen from the last frame of the 3rd on, still going at the end.
+    health.black.open(kBase + 2 * kSegment + 25 * kFrame);
+    health.black.close(kBase + 3 * kSegment);
+    health.frozen.open(kBase + 4 * kSegment - kFrame);
+    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, health, "test");
+    feed(s, f, kBase, kBase + 6 * kSegment, 4 * kAudioFrame);
+    s.flush();
+    REQUIRE(sink.segments.size() == 5);
+    std::vector<core::ContentHealth> flags;
+    for (const auto& seg : sink.segments) flags.push_back(seg.health);
+    CHECK(flags[0] == core::ContentHealth{});
+    CHECK(flags[1] == core::ContentHealth{.black = true});
+    CHECK(flags[2] == core::ContentHealth{.frozen = true});  // black ended at its start
+    CHECK(flags[3] == core::ContentHealth{.frozen = true});
+    CHECK(flags[4] == core::ContentHealth{.frozen = true});
+    for (const auto& seg : sink.segments) CHECK_FALSE(seg.slate);
+}
+
 TEST_CASE("timestamps across the 33-bit wrap make a normal segment") {
     FakeStreams f;
     RecordingSink sink;
     core::FillLog fill;
-    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, "test");
+    core::HealthLog health;
+    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, health, "test");
     // A segment whose 33-bit PTS wraps in its middle.
     int64_t wrap_point = (kBase / core::kPtsWrap + 1) * core::kPtsWrap;
     int64_t boundary = core::floor_div(wrap_point, kSegment) * kSegment;

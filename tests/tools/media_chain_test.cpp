@@ -1,142 +1,19 @@
 // The transcoder and segmenters together, with real x264 and AAC on tiny
 // pictures, fed frames on a synthetic clock: what the segments hold, how A
-// and B line up, and what input loss does.
+// and B line up, when pictures entered, and what input loss does.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-#include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <string>
+#include <tuple>
 
 #include <fmt/format.h>
 
-#include "core/config.hpp"
-#include "core/media_time.hpp"
 #include "tests/support/segment_demux.hpp"
-#include "tools/media_chain.hpp"
+#include "tests/tools/chain_harness.hpp"
 
 using namespace onair;
 
-namespace {
-
-const int kQuietLibav = (av_log_set_level(AV_LOG_ERROR), 0);
-
-constexpr int64_t kSecond = core::kMediaClock;
-constexpr int64_t kFrame = kSecond / 25;
-constexpr int64_t kWallStart = 1'795'000'000LL * kSecond + 12345;  // not on a boundary
-
-core::ChannelConfig small_channel() {
-    core::ChannelConfig c;
-    c.channel = "test";
-    core::Rung big;
-    big.name = "180p";
-    big.width = 320;
-    big.height = 180;
-    big.bitrate = big.max_bitrate = 200'000;
-    big.bufsize = 400'000;
-    core::Rung small = big;
-    small.name = "90p";
-    small.width = 160;
-    small.height = 90;
-    small.bitrate = small.max_bitrate = 100'000;
-    c.ladder = {big, small};
-    c.encoder.preset = "ultrafast";
-    c.encoder.gop = std::chrono::seconds(1);
-    c.hls.segment = std::chrono::seconds(2);
-    c.audio.bitrate = 64'000;
-    return c;
-}
-
-struct RecordingSink : core::SegmentSink {
-    std::vector<core::Segment> segments;
-    void on_segment(core::Segment s) override { segments.push_back(std::move(s)); }
-    std::map<int64_t, core::Segment> of(const std::string& rendition) const {
-        std::map<int64_t, core::Segment> out;
-        for (const auto& s : segments)
-            if (s.rendition == rendition) out[s.sequence] = s;
-        return out;
-    }
-};
-
-// A source as a contribution encoder's decoder would hand it over: 25 fps
-// pictures and 1024-sample audio frames, timestamps in 90 kHz from `pts0`.
-class Source {
-  public:
-    explicit Source(int64_t pts0, int64_t frame_ticks = kFrame, bool interlaced = false)
-        : pts0_(pts0), frame_ticks_(frame_ticks), interlaced_(interlaced) {}
-    core::MediaEvent video(int n) const {
-        auto f = core::make_frame();
-        f->interlaced_frame = interlaced_;
-        f->top_field_first = interlaced_;
-        f->width = 320;
-        f->height = 180;
-        f->format = AV_PIX_FMT_YUV420P;
-        REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
-        for (int y = 0; y < f->height; ++y)
-            for (int x = 0; x < f->width; ++x)
-                f->data[0][y * f->linesize[0] + x] = uint8_t(x + y + 3 * n);
-        for (int p = 1; p < 3; ++p)
-            for (int y = 0; y < f->height / 2; ++y)
-                std::fill_n(f->data[p] + y * f->linesize[p], f->width / 2, uint8_t(128));
-        f->pts = pts0_ + n * frame_ticks_;
-        return core::RawFrame{core::MediaKind::video, std::move(f), {1, 90000}};
-    }
-    core::MediaEvent audio(int n) const {
-        auto f = core::make_frame();
-        f->format = AV_SAMPLE_FMT_S16;
-        f->sample_rate = 48000;
-        av_channel_layout_default(&f->ch_layout, 1);
-        f->nb_samples = 1024;
-        REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
-        auto* s = reinterpret_cast<int16_t*>(f->data[0]);
-        for (int i = 0; i < 1024; ++i)
-            s[i] = int16_t(8000 * std::sin(2 * M_PI * 1000 * (n * 1024 + i) / 48000.0));
-        f->pts = pts0_ + n * 1920;  // 1024 samples in 90 kHz
-        return core::RawFrame{core::MediaKind::audio, std::move(f), {1, 90000}};
-    }
-    // Time of video frame n relative to the source's start, in ticks.
-    int64_t video_time(int n) const { return n * frame_ticks_; }
-    static int64_t audio_time(int n) { return n * 1920; }
-
-  private:
-    int64_t pts0_;
-    int64_t frame_ticks_;
-    bool interlaced_;
-};
-
-// Feeds frames [from, to) in arrival order; `wall0` is the wall clock at frame 0.
-void feed(tools::MediaChain& chain, const Source& src, int from, int to, int64_t wall0) {
-    int a = int(src.video_time(from) / 1920);
-    for (int v = from; v < to; ++v) {
-        while (Source::audio_time(a) <= src.video_time(v)) {
-            auto e = src.audio(a);
-            REQUIRE(chain.handle(e, wall0 + Source::audio_time(a)));
-            ++a;
-        }
-        auto e = src.video(v);
-        int64_t now = wall0 + src.video_time(v);
-        REQUIRE(chain.handle(e, now));
-        REQUIRE(chain.tick(now));
-    }
-}
-
-// One pipeline's media chain on a shared anchor, recording its segments.
-struct Chain {
-    explicit Chain(const core::ChannelConfig& config, core::TimeAnchor& anchor, char id = 'a')
-        : clock(anchor, 2 * kSecond) {
-        auto made = tools::MediaChain::create(config, id, clock, status, sink);
-        REQUIRE(made);
-        chain = std::move(*made);
-    }
-    core::MediaClock clock;
-    core::PipelineStatus status;
-    RecordingSink sink;
-    std::unique_ptr<tools::MediaChain> chain;
-};
-
-}  // namespace
+using namespace onair::testing;
 
 TEST_CASE("every segment starts with an IDR at a boundary, at the rung's size, with audio") {
     auto config = small_channel();
@@ -214,6 +91,13 @@ TEST_CASE("pipelines A and B fed the same source agree on every segment both mad
             CHECK(pb.first_video_key);
             CHECK(pa.first_video_pts == pb.first_video_pts);
             CHECK(pa.first_audio_pts == pb.first_audio_pts);
+            // When the last picture entered: A's just before the segment's
+            // end (no delay on its path), B's 60 ms after A's.
+            const int64_t end = sa.start + sa.duration;
+            const int64_t entered_a = core::utc_ms_to_media(a->input_utc_ms(sa));
+            CHECK(entered_a < end);
+            CHECK(entered_a >= end - 2 * kFrame);
+            CHECK(b->input_utc_ms(sb) - a->input_utc_ms(sa) == 60);
             ++common;
         }
         // B joined at the first boundary after 5.3 s: segments from 6 s on.
