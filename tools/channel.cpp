@@ -3,6 +3,8 @@
 #include <condition_variable>
 #include <mutex>
 
+#include <boost/json.hpp>
+
 #include "core/log.hpp"
 
 namespace onair::tools {
@@ -38,6 +40,14 @@ Channel::Channel(core::ChannelConfig config, ChannelOptions options)
             status_, shared_anchor_);
         routes_.set_ingest(ingest_->handler());
     }
+    if (!config_.failover.webhook.empty()) {
+        auto notifier = origin::WebhookNotifier::create(config_.failover.webhook);
+        if (notifier)
+            webhook_ = std::move(*notifier);
+        else
+            log::error("failover", "webhook {}: {}", config_.failover.webhook,
+                       notifier.error().message);
+    }
 }
 
 Channel::~Channel() {
@@ -47,6 +57,17 @@ Channel::~Channel() {
 void Channel::on_switch(const origin::SwitchEvent& event) {
     log::warn("failover", "switched from pipeline {} to {} at segment {}: {}", event.from, event.to,
               event.sequence, origin::to_string(event.reason));
+    if (!webhook_) return;
+    // Shaped like the cloud packagers' input-switch notification.
+    boost::json::object json;
+    json["event"] = "input_switch";
+    json["channel"] = config_.channel;
+    json["from"] = std::string(1, event.from);
+    json["to"] = std::string(1, event.to);
+    json["reason"] = origin::to_string(event.reason);
+    json["sequence"] = event.sequence;
+    json["time"] = origin::format_program_date_time(event.utc_ms);
+    webhook_->post(boost::json::serialize(json));
 }
 
 core::Result<> Channel::start() {

@@ -1,7 +1,8 @@
 #pragma once
 // A whole channel in one process: the origin's store and HTTP server, and one
 // pipeline per input, all from one validated config. Logs every switch
-// between pipelines. Starts consumers before
+// between pipelines, and POSTs it to failover.webhook when one is set.
+// Starts consumers before
 // producers (store, server, then pipelines) and stops in reverse, so the last
 // segments of a run still reach the store before the server goes.
 // start() and stop() are called from the main thread.
@@ -20,6 +21,7 @@
 #include "origin/ingest_routes.hpp"
 #include "origin/routes.hpp"
 #include "origin/segment_store.hpp"
+#include "origin/webhook.hpp"
 #include "tools/pipeline.hpp"
 
 namespace onair::tools {
@@ -50,7 +52,8 @@ class Channel {
     origin::SegmentStore store_;
     origin::Routes routes_;
     ChannelOptions options_;
-    std::unique_ptr<origin::IngestRoutes> ingest_;  // with an ingest token
+    std::unique_ptr<origin::IngestRoutes> ingest_;      // with an ingest token
+    std::unique_ptr<origin::WebhookNotifier> webhook_;  // with failover.webhook
     origin::HttpServer server_;
     std::vector<std::unique_ptr<Pipeline>> pipelines_;
     std::jthread ticker_;  // publishes on deadlines while no segment or player comes

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "origin/http_server.hpp"
 #include "tests/integration/onair_fixture.hpp"
 #include "tests/support/feed.hpp"
 #include "tests/support/net.hpp"
@@ -90,6 +91,32 @@ struct Redundant {
     }
 };
 
+// Receives webhook POSTs (onair's own HTTP server, in the test process) and
+// keeps their bodies.
+class WebhookReceiver {
+  public:
+    WebhookReceiver()
+        : server_({.host = "127.0.0.1", .port = 0, .threads = 1},
+                  [this](const onair::origin::Request& request) {
+                      std::lock_guard lock(mutex_);
+                      bodies_.push_back(request.body());
+                      return onair::origin::make_response(boost::beast::http::status::no_content,
+                                                          "text/plain", "no-store", {});
+                  }) {
+        REQUIRE(server_.start());
+    }
+    std::string url() const { return fmt::format("http://127.0.0.1:{}/events", server_.port()); }
+    std::vector<std::string> bodies() {
+        std::lock_guard lock(mutex_);
+        return bodies_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::string> bodies_;
+    onair::origin::HttpServer server_;
+};
+
 // Reloads every playlist through the RFC checker and the reload tracker,
 // downloads every newly listed segment once (every listed segment must be
 // downloadable), and keeps every problem.
@@ -102,7 +129,7 @@ struct Viewer {
     int reloads_with_discontinuity = 0;
 
     void poll() {
-        watcher.reload();
+        if (!watcher.reload()) return;  // the watcher keeps the problem
         for (const auto& rung : onair.spec().ladder) {
             const auto& playlist = watcher.latest(rung.name);
             for (const auto& s : playlist.segments) {
@@ -346,8 +373,11 @@ boost::json::object lose_a_and_return(Redundant& r, std::chrono::seconds outage,
 
 TEST_CASE("failover: A's input lost for 20 s, primary-preferred returns to A unseen",
           "[integration][redundancy][failover]") {
+    WebhookReceiver webhook;
     Redundant r("onair-failover-pp",
-                "failover: {mode: primary-preferred, late_after: 1s, return_after: 6s}\n");
+                fmt::format("failover: {{mode: primary-preferred, late_after: 1s, return_after: "
+                            "6s, webhook: \"{}\"}}\n",
+                            webhook.url()));
     auto status = lose_a_and_return(r, 20s, 6s, 'a');
     INFO(boost::json::serialize(status));
     CHECK(status.at("failover").at("switches").as_int64() == 2);
@@ -362,6 +392,20 @@ TEST_CASE("failover: A's input lost for 20 s, primary-preferred returns to A uns
          at = log.find("switched from pipeline", at + 1))
         ++switches;
     CHECK(switches == 2);
+    // And a webhook event per switch: channel, from, to, reason, time.
+    auto events = webhook.bodies();
+    REQUIRE(events.size() == 2);
+    auto first = boost::json::parse(events[0]).as_object();
+    auto second = boost::json::parse(events[1]).as_object();
+    CHECK(first.at("event").as_string() == "input_switch");
+    CHECK(first.at("channel").as_string() == r.spec.channel);
+    CHECK(first.at("from").as_string() == "a");
+    CHECK(first.at("to").as_string() == "b");
+    CHECK((first.at("reason").as_string() == "input_loss" ||
+           first.at("reason").as_string() == "late"));
+    CHECK(second.at("from").as_string() == "b");
+    CHECK(second.at("reason").as_string() == "primary_restored");
+    CHECK(parse_program_date_time(std::string(second.at("time").as_string())));
 }
 
 TEST_CASE("failover: in equal mode the channel stays on B after A returns",
@@ -460,6 +504,7 @@ TEST_CASE("content checks: A goes black, then silent; the origin moves to B each
         auto s = status();
         return s ? std::string(s->at("active_pipeline").as_string()) : std::string();
     };
+    REQUIRE(onair.wait_segments(2, 20s));
     Viewer viewer{onair};
     REQUIRE(viewer.watch_until(
         "segments listed before A goes black", [&] { return viewer.watcher.reloads() >= 3; }, 30s));
