@@ -1,5 +1,7 @@
 #include "tests/support/feed.hpp"
 
+#include "tests/support/sender.hpp"
+
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -11,13 +13,12 @@ std::string udp_url(int port) {
     return fmt::format("udp://127.0.0.1:{}?pkt_size=1316", port);
 }
 
-void append(std::vector<std::string>& to, std::initializer_list<std::string> items) {
-    to.insert(to.end(), items);
+void append(std::vector<std::string>& to, const std::vector<std::string>& items) {
+    to.insert(to.end(), items.begin(), items.end());
 }
 
 void append_encoding(std::vector<std::string>& argv, const FeedOptions& o) {
-    append(argv, {"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt",
-                  "yuv420p", "-g", std::to_string(o.rate), "-c:a", "aac", "-b:a", "128k"});
+    append(argv, test_signal_encoding(o.rate));
 }
 
 }  // namespace
@@ -32,22 +33,8 @@ std::string silence_between(double from, double to) {
 
 std::vector<std::string> feed_argv(const FeedOptions& o) {
     if (o.outputs.empty()) throw std::invalid_argument("start_feed: no outputs");
-    std::vector<std::string> argv = {
-        "ffmpeg",
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        fmt::format("testsrc2=size={}x{}:rate={}", o.width, o.height, o.rate),
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=1000:sample_rate=48000"};
+    std::vector<std::string> argv = {"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"};
+    append(argv, test_signal_inputs(o.width, o.height, o.rate));
     bool filtered = false;
     for (const auto& out : o.outputs)
         filtered = filtered || !out.video_filter.empty() || !out.audio_filter.empty();

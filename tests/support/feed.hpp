@@ -16,7 +16,7 @@
 namespace onair::testing {
 
 struct FeedOutput {
-    int port = 0;              // UDP on 127.0.0.1
+    int port = 0;                // UDP on 127.0.0.1
     std::string video_filter{};  // for this output only, e.g. black_between(20, 36); empty: none
     std::string audio_filter{};  // e.g. silence_between(40, 56)
 };

@@ -41,43 +41,28 @@ std::string sender_url(const SenderOptions& o) {
     return {};
 }
 
+std::vector<std::string> test_signal_inputs(int width, int height, int rate) {
+    return {
+        "-re", "-f", "lavfi", "-i", fmt::format("testsrc2=size={}x{}:rate={}", width, height, rate),
+        "-re", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000"};
+}
+
+std::vector<std::string> test_signal_encoding(int gop_frames) {
+    return {"-c:v",        "libx264",  "-preset", "ultrafast", "-tune",
+            "zerolatency", "-pix_fmt", "yuv420p", "-g",        std::to_string(gop_frames),
+            "-c:a",        "aac",      "-b:a",    "128k"};
+}
+
 std::vector<std::string> sender_argv(const SenderOptions& o) {
-    return {"ffmpeg",
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-re",
-            "-f",
-            "lavfi",
-            "-i",
-            fmt::format("testsrc2=size={}x{}:rate={}", o.width, o.height, o.rate),
-            "-re",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=1000:sample_rate=48000",
-            "-map",
-            "0:v",
-            "-map",
-            "1:a",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            std::to_string(2 * o.rate),
-            "-c:a",
-            "aac",
-            "-b:a",
-            "128k",
-            "-f",
-            o.mode == SenderMode::rtp ? "rtp_mpegts" : "mpegts",
-            sender_url(o)};
+    std::vector<std::string> argv = {"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"};
+    auto add = [&](const std::vector<std::string>& items) {
+        argv.insert(argv.end(), items.begin(), items.end());
+    };
+    add(test_signal_inputs(o.width, o.height, o.rate));
+    add({"-map", "0:v", "-map", "1:a"});
+    add(test_signal_encoding(2 * o.rate));
+    add({"-f", o.mode == SenderMode::rtp ? "rtp_mpegts" : "mpegts", sender_url(o)});
+    return argv;
 }
 
 Process start_sender(const SenderOptions& o) {

@@ -36,6 +36,12 @@ struct SenderOptions {
     std::string name = "sender";
 };
 
+// The pieces of a sender's ffmpeg command line: the lavfi test signal in
+// real time (testsrc2 and a 1 kHz sine) and its encoding (x264 ultrafast,
+// zerolatency, GOP `gop_frames`; AAC 128k).
+std::vector<std::string> test_signal_inputs(int width, int height, int rate);
+std::vector<std::string> test_signal_encoding(int gop_frames);
+
 // The output URL ffmpeg writes to, and its whole command line.
 std::string sender_url(const SenderOptions& options);
 std::vector<std::string> sender_argv(const SenderOptions& options);
