@@ -16,6 +16,22 @@ std::string Options::leftover_keys() const {
     return keys;
 }
 
+FramePtr make_picture_like(const AVFrame& like) {
+    FramePtr out(av_frame_alloc());
+    if (!out) return nullptr;
+    out->width = like.width;
+    out->height = like.height;
+    out->format = like.format;
+    out->sample_aspect_ratio = like.sample_aspect_ratio;
+    out->color_range = like.color_range;
+    out->colorspace = like.colorspace;
+    out->color_primaries = like.color_primaries;
+    out->color_trc = like.color_trc;
+    out->chroma_location = like.chroma_location;
+    if (av_frame_get_buffer(out.get(), 0) < 0) return nullptr;
+    return out;
+}
+
 FramePtr make_frame() {
     FramePtr frame(av_frame_alloc());
     if (!frame) throw std::bad_alloc();

@@ -109,6 +109,9 @@ class Options {
 };
 
 FramePtr make_frame();
+// A new picture with its own buffers, shaped like `like` (size, pixel format,
+// aspect, colour properties); null when out of memory. Its pixels are unset.
+FramePtr make_picture_like(const AVFrame& like);
 PacketPtr make_packet();
 CodecParametersPtr copy_parameters(const AVCodecParameters* source);
 

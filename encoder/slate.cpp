@@ -125,22 +125,12 @@ core::Result<core::FramePtr> Slate::shape_like(const AVFrame& like) const {
         return core::fail(
             fmt::format("cannot draw a slate in pixel format {}", desc ? desc->name : "unknown"));
 
-    auto out = core::make_frame();
-    out->width = like.width;
-    out->height = like.height;
-    out->format = like.format;
-    out->sample_aspect_ratio = like.sample_aspect_ratio;
-    out->color_range = like.color_range;
-    out->colorspace = like.colorspace;
-    out->color_primaries = like.color_primaries;
-    out->color_trc = like.color_trc;
-    out->chroma_location = like.chroma_location;
-    int rc = av_frame_get_buffer(out.get(), 0);
-    if (rc < 0) return core::av_fail("slate picture", rc);
+    auto out = core::make_picture_like(like);
+    if (!out) return core::fail("out of memory for the slate picture");
     ptrdiff_t linesizes[4];
     for (int i = 0; i < 4; ++i) linesizes[i] = out->linesize[i];
-    rc = av_image_fill_black(out->data, linesizes, format, like.color_range, like.width,
-                             like.height);
+    int rc = av_image_fill_black(out->data, linesizes, format, like.color_range, like.width,
+                                 like.height);
     if (rc < 0) return core::av_fail("slate background", rc);
 
     // Fit the slate's display aspect inside the picture's, on chroma-aligned

@@ -242,14 +242,8 @@ AVFrame* Transcoder::black_frame() {
     if (black_ && black_->width == like.width && black_->height == like.height &&
         black_->format == like.format)
         return black_.get();
-    black_ = core::make_frame();
-    black_->width = like.width;
-    black_->height = like.height;
-    black_->format = like.format;
-    black_->sample_aspect_ratio = like.sample_aspect_ratio;
-    black_->color_range = like.color_range;
-    black_->colorspace = like.colorspace;
-    if (av_frame_get_buffer(black_.get(), 0) < 0) return nullptr;
+    black_ = core::make_picture_like(like);
+    if (!black_) return nullptr;
     ptrdiff_t linesizes[4];
     for (int i = 0; i < 4; ++i) linesizes[i] = black_->linesize[i];
     av_image_fill_black(black_->data, linesizes, AVPixelFormat(like.format), like.color_range,
