@@ -30,9 +30,9 @@ namespace {
 using namespace std::chrono_literals;
 using namespace std::string_view_literals;
 
-constexpr std::array kTopKeys = {"channel"sv,    "inputs"sv,  "timecode"sv, "ladder"sv,
-                                 "audio"sv,      "encoder"sv, "hls"sv,      "origin"sv,
-                                 "input_loss"sv, "failover"sv};
+constexpr std::array kTopKeys = {
+    "channel"sv, "inputs"sv,     "timecode"sv, "ladder"sv, "audio"sv, "encoder"sv, "hls"sv,
+    "origin"sv,  "input_loss"sv, "failover"sv, "data"sv,   "dvr"sv,   "clips"sv};
 constexpr std::array kInputKeys = {"a"sv, "b"sv};
 constexpr std::array kRungKeys = {"name"sv,        "width"sv,   "height"sv,  "bitrate"sv,
                                   "max_bitrate"sv, "bufsize"sv, "profile"sv, "fps"sv};
@@ -47,6 +47,8 @@ constexpr std::array kFailoverKeys = {"mode"sv,   "late_after"sv, "return_after"
 constexpr std::array kBlackKeys = {"threshold"sv, "pixel"sv, "duration"sv};
 constexpr std::array kFreezeKeys = {"threshold"sv, "duration"sv};
 constexpr std::array kSilenceKeys = {"threshold"sv, "duration"sv};
+constexpr std::array kDvrKeys = {"window"sv, "max_size"sv};
+constexpr std::array kClipsKeys = {"concurrency"sv, "rendition"sv, "webhook"sv};
 constexpr std::array kLossFills = {"black"sv, "slate"sv};
 constexpr std::array kFailoverModes = {"primary-preferred"sv, "equal"sv};
 
@@ -73,6 +75,9 @@ constexpr int64_t kMinWindowSegments = 3;  // RFC 8216 6.2.2: at least three tar
 constexpr Micros kMaxWindow = 24h;
 constexpr int64_t kMaxThreads = 64;
 constexpr Micros kMaxLossWait = 60s;
+constexpr Micros kMinDvrWindow = 1min, kMaxDvrWindow = 720h;  // up to 30 days
+constexpr int64_t kMinDvrBytes = 10'000'000;
+constexpr int64_t kMaxClipJobs = 16;
 constexpr Micros kMinLateAfter = 100ms;
 constexpr Micros kMaxReturnAfter = 1h;
 constexpr Micros kMinCheckDuration = 100ms, kMaxCheckDuration = 10min;
@@ -472,6 +477,37 @@ class Reader {
         return out;
     }
 
+    // An http:// URL (webhooks).
+    std::optional<std::string> http_url(const Field& f) {
+        constexpr auto allowed = "http://HOST[:PORT]/PATH";
+        auto text = scalar(f, "a URL", allowed);
+        if (!text) return std::nullopt;
+        auto url = boost::urls::parse_absolute_uri(*text);
+        if (!url || url->scheme() != "http" || !url->has_authority() || url->host().empty()) {
+            error(f.value_at, f.path, fmt::format("\"{}\" is not an http:// URL", shortened(*text)),
+                  allowed);
+            return std::nullopt;
+        }
+        return text;
+    }
+
+    std::optional<int64_t> size(const Field& f, int64_t lo) {
+        auto allowed = fmt::format("at least {}, written 500M, 50G or 2T", format_size(lo));
+        auto text = scalar(f, "a size such as 50G", allowed);
+        if (!text) return std::nullopt;
+        auto bytes = parse_size(*text);
+        if (!bytes) {
+            error(f.value_at, f.path,
+                  fmt::format("expected a size such as 50G, got {}", describe(f.value)), allowed);
+            return std::nullopt;
+        }
+        if (*bytes < lo) {
+            error(f.value_at, f.path, fmt::format("{} is too small", *text), allowed);
+            return std::nullopt;
+        }
+        return bytes;
+    }
+
     std::optional<std::string> name(const Field& f, size_t max_size, std::string_view what) {
         auto allowed = fmt::format("1..{} characters of {}", max_size, kNameChars);
         auto text = scalar(f, "a string", allowed);
@@ -572,7 +608,11 @@ class ChannelReader {
         if (auto* f = r_.find(*fields, "origin")) read_origin(*f);
         if (auto* f = r_.find(*fields, "input_loss")) read_input_loss(*f);
         if (auto* f = r_.find(*fields, "failover")) read_failover(*f);
+        if (auto* f = r_.find(*fields, "data")) read_data(*f);
+        if (auto* f = r_.find(*fields, "dvr")) read_dvr(*f);
+        if (auto* f = r_.find(*fields, "clips")) read_clips(*f);
         check_timing();
+        check_clips();
     }
 
   private:
@@ -894,18 +934,62 @@ class ChannelReader {
                                               .value_or(fo.silence.duration);
             }
         }
-        if (auto* f = r_.find(*fields, "webhook")) {
-            constexpr auto allowed = "http://HOST[:PORT]/PATH";
-            if (auto text = r_.scalar(*f, "a URL", allowed)) {
-                auto url = boost::urls::parse_absolute_uri(*text);
-                if (!url || url->scheme() != "http" || !url->has_authority() || url->host().empty())
-                    r_.error(f->value_at, f->path,
-                             fmt::format("\"{}\" is not an http:// URL", shortened(*text)),
-                             allowed);
-                else
-                    fo.webhook = *text;
+        if (auto* f = r_.find(*fields, "webhook")) fo.webhook = r_.http_url(*f).value_or("");
+    }
+
+    void read_data(const Field& f) {
+        if (auto path = r_.scalar(f, "a folder path", "a folder onair may create and write"))
+            config_.data_dir = *path;
+    }
+
+    void read_dvr(const Field& parent) {
+        auto fields = r_.fields(parent, kDvrKeys);
+        if (!fields) return;
+        if (auto* f = r_.find(*fields, "window")) {
+            dvr_at_ = *f;
+            dvr_ok_ = false;
+            if (auto d = r_.duration(*f, kMinDvrWindow, kMaxDvrWindow)) {
+                config_.dvr.window = *d;
+                dvr_ok_ = true;
             }
         }
+        if (auto* f = r_.find(*fields, "max_size"))
+            config_.dvr.max_bytes = r_.size(*f, kMinDvrBytes).value_or(0);
+    }
+
+    void read_clips(const Field& parent) {
+        auto fields = r_.fields(parent, kClipsKeys);
+        if (!fields) return;
+        auto& clips = config_.clips;
+        if (auto* f = r_.find(*fields, "concurrency"))
+            clips.concurrency =
+                static_cast<int>(r_.integer_in(*f, 1, kMaxClipJobs).value_or(clips.concurrency));
+        if (auto* f = r_.find(*fields, "rendition")) {
+            rendition_at_ = *f;
+            clips.rendition =
+                r_.scalar(*f, "a rung name", "the name of a ladder rung").value_or("");
+        }
+        if (auto* f = r_.find(*fields, "webhook")) clips.webhook = r_.http_url(*f).value_or("");
+    }
+
+    // The clip rendition must be a rung; the data folder defaults per channel.
+    void check_clips() {
+        auto& clips = config_.clips;
+        if (!clips.rendition.empty()) {
+            bool known = std::any_of(config_.ladder.begin(), config_.ladder.end(),
+                                     [&](const Rung& r) { return r.name == clips.rendition; });
+            if (!known && !config_.ladder.empty()) {
+                std::vector<std::string_view> names;
+                for (const auto& r : config_.ladder) names.push_back(r.name);
+                r_.error(
+                    rendition_at_.value_at, rendition_at_.path,
+                    with_hint(fmt::format("no rung is named \"{}\"", shortened(clips.rendition)),
+                              clips.rendition, names),
+                    join(names));
+            }
+        }
+        if (config_.data_dir.empty() && !config_.channel.empty())
+            config_.data_dir = "./data/" + config_.channel;
     }
 
     // Rules between keys, checked only when the keys themselves are valid.
@@ -941,6 +1025,13 @@ class ChannelReader {
                             format_duration(config_.failover.late_after), format_duration(segment)),
                 fmt::format("{}..less than hls.segment", format_duration(kMinLateAfter)));
         }
+        if (dvr_ok_ && window_ok_ && !dvr_at_.path.empty() && config_.dvr.window < window) {
+            r_.error(dvr_at_.value_at, "dvr.window",
+                     fmt::format("{} is shorter than the live playlist's window ({})",
+                                 format_duration(config_.dvr.window), shown(window_at_, window)),
+                     fmt::format("{}..{}", format_duration(std::max(window, kMinDvrWindow)),
+                                 format_duration(kMaxDvrWindow)));
+        }
         auto min_window = segment * kMinWindowSegments;
         if (segment_ok_ && window_ok_ && window < min_window) {
             r_.error(
@@ -954,9 +1045,9 @@ class ChannelReader {
     Reader& r_;
     ChannelConfig& config_;
     // Defaults are valid; a key that was given counts only if it parsed.
-    bool gop_ok_ = true, segment_ok_ = true, window_ok_ = true, late_ok_ = false;
+    bool gop_ok_ = true, segment_ok_ = true, window_ok_ = true, late_ok_ = false, dvr_ok_ = true;
     // Where the timing keys were written; empty paths when left to defaults.
-    Field gop_at_, segment_at_, window_at_, late_at_;
+    Field gop_at_, segment_at_, window_at_, late_at_, dvr_at_, rendition_at_;
 };
 
 ConfigResult parse_document(std::string_view yaml_text, const std::string& file) {

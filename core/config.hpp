@@ -156,6 +156,20 @@ struct FailoverConfig {
     std::string webhook;  // http://HOST[:PORT]/PATH, POSTed a JSON event per switch; empty: none
 };
 
+// The DVR: every segment the origin served, on disk under the channel's data
+// folder, for `window` (and within `max_bytes`, oldest deleted first).
+struct DvrConfig {
+    Micros window = std::chrono::hours(2);
+    int64_t max_bytes = 0;  // 0: no budget beyond the window
+};
+
+// Live-to-VOD clips (harvest jobs): where the assets go and how many are cut at once.
+struct ClipsConfig {
+    int concurrency = 2;
+    std::string rendition;  // the MP4's rendition; empty: the first rung
+    std::string webhook;    // POSTed the job when it ends; empty: none
+};
+
 struct PipelineInput {
     char id = 'a';  // 'a' or 'b'
     InputSpec input;
@@ -173,6 +187,9 @@ struct ChannelConfig {
     OriginConfig origin;
     InputLossConfig input_loss;
     FailoverConfig failover;
+    std::string data_dir;  // DVR, catalog and clips; default ./data/CHANNEL
+    DvrConfig dvr;
+    ClipsConfig clips;
     // Where each key path was written, for messages about it found later
     // (a port found in use at start-up).
     std::map<std::string, SourcePosition> positions;

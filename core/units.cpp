@@ -71,6 +71,8 @@ std::optional<Micros> parse_duration(std::string_view text) {
         if (unit.empty()) {
             if (last_scale != 0 || !s.empty()) return std::nullopt;  // a bare number is seconds
             scale = 1e6;
+        } else if (unit == "d") {
+            scale = 86400e6;
         } else if (unit == "h") {
             scale = 3600e6;
         } else if (unit == "m" || unit == "min") {
@@ -117,6 +119,51 @@ std::optional<int64_t> parse_bitrate(std::string_view text) {
     double bps = *number * scale;
     if (bps > 1e12) return std::nullopt;
     return static_cast<int64_t>(std::llround(bps));
+}
+
+std::optional<int64_t> parse_size(std::string_view text) {
+    auto s = trim(text);
+    auto number = take_number(s);
+    if (!number) return std::nullopt;
+    auto unit = trim(s);
+    double scale = 0;
+    auto is = [&](std::initializer_list<std::string_view> names) {
+        for (auto n : names)
+            if (unit == n) return true;
+        return false;
+    };
+    if (unit.empty() || is({"B"})) {
+        scale = 1;
+    } else if (is({"k", "K", "kB", "KB"})) {
+        scale = 1e3;
+    } else if (is({"M", "MB"})) {
+        scale = 1e6;
+    } else if (is({"G", "GB"})) {
+        scale = 1e9;
+    } else if (is({"T", "TB"})) {
+        scale = 1e12;
+    } else if (is({"KiB"})) {
+        scale = 1024.0;
+    } else if (is({"MiB"})) {
+        scale = 1024.0 * 1024;
+    } else if (is({"GiB"})) {
+        scale = 1024.0 * 1024 * 1024;
+    } else if (is({"TiB"})) {
+        scale = 1024.0 * 1024 * 1024 * 1024;
+    } else {
+        return std::nullopt;
+    }
+    double bytes = *number * scale;
+    if (bytes > 1e17) return std::nullopt;
+    return static_cast<int64_t>(std::llround(bytes));
+}
+
+std::string format_size(int64_t bytes) {
+    for (auto [unit, scale] :
+         {std::pair{"T", int64_t(1'000'000'000'000)}, std::pair{"G", int64_t(1'000'000'000)},
+          std::pair{"M", int64_t(1'000'000)}, std::pair{"k", int64_t(1000)}})
+        if (bytes >= scale) return trim_zeros(double(bytes) / double(scale)) + unit;
+    return fmt::format("{}B", bytes);
 }
 
 std::optional<Rational> parse_frame_rate(std::string_view text) {

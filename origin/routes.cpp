@@ -55,6 +55,13 @@ std::string_view segment_problem(std::string_view segment) {
     return {};
 }
 
+// /vod/..., /api/v1/clips..., /api/v1/channels/CHANNEL/clips
+bool is_clip_path(const std::vector<std::string>& s) {
+    if (!s.empty() && s[0] == "vod") return true;
+    if (s.size() >= 3 && s[0] == "api" && s[1] == "v1" && s[2] == "clips") return true;
+    return s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "channels" && s[4] == "clips";
+}
+
 // The value of ?pipeline=, when the target has one.
 std::optional<std::string> pipeline_param(const Request& request) {
     auto target = request.target();
@@ -125,6 +132,7 @@ Response Routes::route(const Request& request) const {
         if (auto problem = segment_problem(segment); !problem.empty()) return bad_request(problem);
         segments.push_back(std::move(segment));
     }
+    if (clips_ && is_clip_path(segments)) return clips_(request);
 
     for (const Route& entry : routes_) {
         if (entry.pattern.size() != segments.size()) continue;

@@ -48,6 +48,9 @@ class Routes {
     // Requests under /ingest/ go to `ingest` (IngestRoutes) when set; set it
     // before serving.
     void set_ingest(Handler ingest) { ingest_ = std::move(ingest); }
+    // Clip requests go to `clips` when set (after the path checks): /vod/...,
+    // /api/v1/clips..., /api/v1/channels/CHANNEL/clips. Set before serving.
+    void set_clips(Handler clips) { clips_ = std::move(clips); }
 
   private:
     struct Call {
@@ -80,6 +83,7 @@ class Routes {
     std::string api_token_;
     std::vector<Route> routes_;
     Handler ingest_;
+    Handler clips_;
 };
 
 }  // namespace onair::origin

@@ -275,7 +275,7 @@ TEST_CASE("exact messages, with line and column", "[config]") {
               "name, width, height, bitrate, max_bitrate, bufsize, profile, fps)"});
     CHECK(error(edit("origin:", "orign:")) ==
           "demo.yaml:12:1: orign: unknown key, did you mean \"origin\"? (allowed: channel, inputs, "
-          "timecode, ladder, audio, encoder, hls, origin, input_loss, failover)");
+          "timecode, ladder, audio, encoder, hls, origin, input_loss, failover, data, dvr, clips)");
     CHECK(error(edit("mode=listener", "mode=listner")) ==
           "demo.yaml:3:6: inputs.a: mode=listner is not an SRT mode, did you mean \"listener\"? "
           "(allowed: listener, caller)");
@@ -523,7 +523,7 @@ TEST_CASE("unknown keys anywhere get a hint and the allowed list", "[config]") {
                    "ladder[0].widht: unknown key, did you mean \"width\"?"));
     CHECK(contains(error(edit("timecode: pts", "colour: blue")),
                    "demo.yaml:4:1: colour: unknown key (allowed: channel, inputs, timecode, "
-                   "ladder, audio, encoder, hls, origin, input_loss, failover)"));
+                   "ladder, audio, encoder, hls, origin, input_loss, failover, data, dvr, clips)"));
     CHECK(contains(error(edit("timecode: pts", "channel: again")),
                    "demo.yaml:4:1: channel: repeated key, first given on line 1 (allowed: each key "
                    "once)"));
@@ -614,11 +614,12 @@ TEST_CASE("YAML syntax errors, empty and unreadable files", "[config]") {
           "demo.yaml:2:1: YAML syntax error: illegal tab when looking for indentation");
     CHECK(error("") ==
           "demo.yaml:1:1: the file is empty (allowed: a map with channel, inputs, timecode, "
-          "ladder, audio, encoder, hls, origin, input_loss, failover)");
+          "ladder, audio, encoder, hls, origin, input_loss, failover, data, dvr, clips)");
     CHECK(contains(error("# only a comment\n"), "the file is empty"));
     CHECK(error("- channel\n- demo\n") ==
           "demo.yaml:1:1: expected a map, got a sequence (allowed: a map with keys channel, "
-          "inputs, timecode, ladder, audio, encoder, hls, origin, input_loss, failover)");
+          "inputs, timecode, ladder, audio, encoder, hls, origin, input_loss, failover, data, dvr, "
+          "clips)");
     CHECK(contains(error(std::string(kDemo) + "---\nchannel: other\n"),
                    "demo.yaml:14:1: a second YAML document; a channel file holds one channel"));
 
@@ -838,4 +839,41 @@ TEST_CASE("tokens come from the environment first, then from the file", "[config
     CHECK_FALSE(read_token("ONAIR_TEST_TOKEN", file.string(), why));
     CHECK(contains(why, "holds no token"));
     std::filesystem::remove(file);
+}
+
+TEST_CASE("DVR, data folder and clips read as written, with defaults", "[config]") {
+    auto plain = valid(kDemo);
+    CHECK(plain.data_dir == "./data/demo");
+    CHECK(plain.dvr.window == 2h);
+    CHECK(plain.dvr.max_bytes == 0);
+    CHECK(plain.clips.concurrency == 2);
+    CHECK(plain.clips.rendition.empty());
+
+    auto config = valid(std::string(kDemo) + R"(data: /srv/onair/demo
+dvr: {window: 2d, max_size: 50G}
+clips: {concurrency: 3, rendition: 480p, webhook: "http://127.0.0.1:9000/clips"}
+)");
+    CHECK(config.data_dir == "/srv/onair/demo");
+    CHECK(config.dvr.window == 48h);
+    CHECK(config.dvr.max_bytes == 50'000'000'000);
+    CHECK(config.clips.concurrency == 3);
+    CHECK(config.clips.rendition == "480p");
+    CHECK(config.clips.webhook == "http://127.0.0.1:9000/clips");
+
+    auto with = [](std::string_view extra) {
+        return error(std::string(kDemo) + std::string(extra));
+    };
+    CHECK(with("dvr: {window: 30s}\n") ==
+          "demo.yaml:13:15: dvr.window: 30s is out of range (allowed: 60s..720h)");
+    CHECK(error(edit("window: 60s}", "window: 120s}") + "dvr: {window: 1m}\n") ==
+          "demo.yaml:13:15: dvr.window: 60s is shorter than the live playlist's window (2m) "
+          "(allowed: 2m..720h)");
+    CHECK(with("dvr: {max_size: lots}\n") ==
+          "demo.yaml:13:17: dvr.max_size: expected a size such as 50G, got the string \"lots\" "
+          "(allowed: at least 10M, written 500M, 50G or 2T)");
+    CHECK(with("clips: {rendition: 480}\n") ==
+          "demo.yaml:13:20: clips.rendition: no rung is named \"480\", did you mean \"480p\"? "
+          "(allowed: 720p, 480p, 360p)");
+    CHECK(with("clips: {concurrency: 0}\n") ==
+          "demo.yaml:13:22: clips.concurrency: 0 is out of range (allowed: 1..16)");
 }

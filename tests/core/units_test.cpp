@@ -109,3 +109,23 @@ TEST_CASE("formatting is exact and reads back", "[units]") {
     CHECK(format_frame_rate({25, 2}) == "12.5");
     CHECK(parse_frame_rate(format_frame_rate({30000, 1001})) == Rational{30000, 1001});
 }
+
+TEST_CASE("sizes as disks are sold, or binary", "[units]") {
+    CHECK(parse_size("500M") == 500'000'000);
+    CHECK(parse_size("50G") == 50'000'000'000);
+    CHECK(parse_size("1.5T") == 1'500'000'000'000);
+    CHECK(parse_size("20GiB") == int64_t(20) * 1024 * 1024 * 1024);
+    CHECK(parse_size("4096") == 4096);
+    CHECK(parse_size("10 GB") == 10'000'000'000);
+    CHECK_FALSE(parse_size("lots"));
+    CHECK_FALSE(parse_size("5 parsecs"));
+    CHECK_FALSE(parse_size(""));
+    CHECK(format_size(50'000'000'000) == "50G");
+    CHECK(format_size(1'500'000'000'000) == "1.5T");
+    CHECK(format_size(999) == "999B");
+}
+
+TEST_CASE("days are a duration unit", "[units]") {
+    CHECK(parse_duration("2d") == std::chrono::hours(48));
+    CHECK(parse_duration("1d12h") == std::chrono::hours(36));
+}

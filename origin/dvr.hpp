@@ -1,0 +1,85 @@
+#pragma once
+// The DVR: every segment the origin served (the copy the failover chose, so
+// it has no holes where one pipeline did), on disk under the channel's data
+// folder as DATA/dvr/RENDITION/SEQ.ts, with an index (SQLite, DATA/dvr/index.sqlite)
+// that survives a restart. Segments older than the window, or beyond the disk
+// budget (oldest first), are deleted in the background. Clips hard-link the
+// files they use, so expiry never breaks a clip.
+//
+// In: record() from the store's publishing (any thread; never blocks: a
+// bounded queue to the DVR's writer thread). Out: what was recorded, by time
+// or sequence, to the time-shift playlists, the segment route and the
+// harvest jobs (any thread). Thread-safe. Owns its threads, files and index.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/segment.hpp"
+#include "core/units.hpp"
+
+namespace onair::origin {
+
+struct DvrOptions {
+    std::filesystem::path folder;         // DATA/dvr; created when missing
+    std::vector<std::string> renditions;  // ladder order
+    int64_t segment_length = 6 * 90000;   // ticks
+    int64_t window_ms = 2 * 3600 * 1000;  // kept this long (by media time, against now)
+    int64_t max_bytes = 0;                // 0: no budget beyond the window
+    std::function<int64_t()> now_ms;      // UTC; the system clock when empty
+};
+
+// One recorded segment, as the index has it.
+struct DvrSegment {
+    std::string rendition;
+    int64_t sequence = 0;
+    int64_t start = 0;     // media time of the first frame, 90 kHz since the epoch
+    int64_t duration = 0;  // ticks
+    int frames = 0;
+    bool slate = false;
+    bool discontinuity = false;  // a real gap in the recording before it
+    int64_t bytes = 0;
+    int width = 0, height = 0;
+    core::Rational frame_rate;
+    std::string codecs;
+    std::filesystem::path file;  // where it is on disk
+    int64_t utc_ms() const { return start / 90; }
+    int64_t end() const { return start + duration; }
+};
+
+class Dvr {
+  public:
+    [[nodiscard]] static core::Result<std::unique_ptr<Dvr>> open(DvrOptions options);
+    virtual ~Dvr() = default;
+
+    // A served segment: written and indexed by the DVR's thread. A segment
+    // whose sequence does not follow the rendition's newest recorded one is
+    // marked as a discontinuity.
+    virtual void record(std::shared_ptr<const core::Segment> segment) = 0;
+    // Waits until everything recorded before the call is on disk and indexed.
+    virtual void flush() = 0;
+
+    // Recorded segments of `rendition` overlapping media time [from, to), oldest first.
+    virtual std::vector<DvrSegment> range(std::string_view rendition, int64_t from,
+                                          int64_t to) const = 0;
+    virtual std::optional<DvrSegment> find(std::string_view rendition, int64_t sequence) const = 0;
+    // The newest `count` of a rendition, oldest first (to resume the live
+    // playlists after a restart).
+    virtual std::vector<DvrSegment> newest(std::string_view rendition, size_t count) const = 0;
+    // Media time from the start of the oldest to the end of the newest
+    // recorded segment of `rendition`; nullopt when it has none.
+    virtual std::optional<std::pair<int64_t, int64_t>> span(std::string_view rendition) const = 0;
+    // A recorded segment's bytes, read from disk; null when it is gone.
+    virtual core::SharedBytes read(const DvrSegment& segment) const = 0;
+
+    virtual int64_t bytes_on_disk() const = 0;
+    virtual int64_t segments_on_disk() const = 0;
+    virtual int64_t expired() const = 0;  // deleted so far by window or budget
+};
+
+}  // namespace onair::origin
