@@ -32,6 +32,12 @@ struct DvrOptions {
     int64_t window_ms = 2 * 3600 * 1000;  // kept this long (by media time, against now)
     int64_t max_bytes = 0;                // 0: no budget beyond the window
     std::function<int64_t()> now_ms;      // UTC; the system clock when empty
+    // Segments waiting for the writer; beyond it the oldest waiting is
+    // dropped (counted, logged), so record() never waits for the disk.
+    size_t queue_capacity = 256;
+    // Expired segments deleted per transaction, so one pass never holds the
+    // index (or the writer) for long.
+    int expiry_batch = 64;
 };
 
 // One recorded segment, as the index has it.
@@ -80,6 +86,10 @@ class Dvr {
     virtual int64_t bytes_on_disk() const = 0;
     virtual int64_t segments_on_disk() const = 0;
     virtual int64_t expired() const = 0;  // deleted so far by window or budget
+    // Segments record() had to drop because the writer fell behind.
+    virtual int64_t dropped() const { return 0; }
+    // Oldest start and newest end over all renditions; nullopt when empty.
+    virtual std::optional<std::pair<int64_t, int64_t>> extent() const { return std::nullopt; }
 };
 
 }  // namespace onair::origin

@@ -1,0 +1,736 @@
+#include "origin/dvr.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <unordered_set>
+
+#include "core/log.hpp"
+#include "core/media_time.hpp"
+#include "origin/sqlite.hpp"
+
+namespace onair::origin {
+namespace {
+
+constexpr std::string_view kSchema = R"(
+CREATE TABLE IF NOT EXISTS segments (
+  rendition TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  duration INTEGER NOT NULL,
+  frames INTEGER NOT NULL,
+  slate INTEGER NOT NULL,
+  discontinuity INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  rate_num INTEGER NOT NULL,
+  rate_den INTEGER NOT NULL,
+  codecs TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS segments_by_sequence ON segments (rendition, sequence);
+CREATE INDEX IF NOT EXISTS segments_by_start ON segments (rendition, start);
+CREATE INDEX IF NOT EXISTS segments_by_age ON segments (start);
+)";
+
+// The columns row_to_segment() reads, in its order.
+#define DVR_COLUMNS                                                                      \
+    "rendition, sequence, start, duration, frames, slate, discontinuity, bytes, width, " \
+    "height, rate_num, rate_den, codecs"
+
+constexpr int kMaxReaders = 4;                              // connections open for readers at most
+constexpr int kMaxWriteBatch = 32;                          // segments indexed per transaction
+constexpr auto kIdleWake = std::chrono::milliseconds(500);  // expiry runs at least this often
+
+int64_t system_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::filesystem::path segment_file(const std::filesystem::path& folder, std::string_view rendition,
+                                   int64_t sequence) {
+    return folder / std::string(rendition) / fmt::format("{}.ts", sequence);
+}
+
+// A rendition name that is one plain path element (config allows
+// [A-Za-z0-9_-]; the DVR checks again because it builds paths from it).
+bool plain_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+// Writes `bytes` to `tmp` and renames it to `file`, so a reader (or a
+// restart) never sees half a segment under its real name.
+core::Result<> write_file(const std::filesystem::path& tmp, const std::filesystem::path& file,
+                          const core::Bytes& bytes) {
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) return core::fail(fmt::format("cannot create {}", tmp.string()));
+        out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+        out.close();
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(tmp, ignored);
+            return core::fail(fmt::format("cannot write {}", tmp.string()));
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, file, ec);
+    if (ec) {
+        std::filesystem::remove(tmp, ec);
+        return core::fail(fmt::format("cannot rename to {}: {}", file.string(), ec.message()));
+    }
+    return {};
+}
+
+// One read connection and its prepared queries; used by one thread at a time.
+struct Reader {
+    SqliteDb db;
+    SqliteStatement range, find, newest, oldest_of, newest_of, oldest_all, newest_all;
+
+    static core::Result<std::unique_ptr<Reader>> open(const std::string& path) {
+        auto db = SqliteDb::open(path);
+        if (!db) return std::unexpected(db.error());
+        if (auto ok = db->exec("PRAGMA query_only=1"); !ok) return std::unexpected(ok.error());
+        auto range = db->prepare("SELECT " DVR_COLUMNS
+                                 " FROM segments WHERE rendition = ?1 AND start < ?3 AND start > "
+                                 "?2 - ?4 AND start + duration > ?2 ORDER BY start");
+        auto find = db->prepare("SELECT " DVR_COLUMNS
+                                " FROM segments WHERE rendition = ?1 AND sequence = ?2");
+        auto newest = db->prepare("SELECT " DVR_COLUMNS
+                                  " FROM segments WHERE rendition = ?1 ORDER BY sequence DESC "
+                                  "LIMIT ?2");
+        auto oldest_of =
+            db->prepare("SELECT start FROM segments WHERE rendition = ?1 ORDER BY start LIMIT 1");
+        auto newest_of = db->prepare(
+            "SELECT start + duration FROM segments WHERE rendition = ?1 ORDER BY start DESC "
+            "LIMIT 1");
+        auto oldest_all = db->prepare("SELECT start FROM segments ORDER BY start LIMIT 1");
+        auto newest_all =
+            db->prepare("SELECT start + duration FROM segments ORDER BY start DESC LIMIT 1");
+        for (auto* s : {&range, &find, &newest, &oldest_of, &newest_of, &oldest_all, &newest_all})
+            if (!*s) return std::unexpected(s->error());
+        return std::make_unique<Reader>(std::move(*db), std::move(*range), std::move(*find),
+                                        std::move(*newest), std::move(*oldest_of),
+                                        std::move(*newest_of), std::move(*oldest_all),
+                                        std::move(*newest_all));
+    }
+};
+
+DvrSegment row_to_segment(const SqliteStatement& row, const std::filesystem::path& folder) {
+    DvrSegment s;
+    s.rendition = row.text(0);
+    s.sequence = row.integer(1);
+    s.start = row.integer(2);
+    s.duration = row.integer(3);
+    s.frames = int(row.integer(4));
+    s.slate = row.integer(5) != 0;
+    s.discontinuity = row.integer(6) != 0;
+    s.bytes = row.integer(7);
+    s.width = int(row.integer(8));
+    s.height = int(row.integer(9));
+    s.frame_rate = {int(row.integer(10)), int(row.integer(11))};
+    s.codecs = row.text(12);
+    s.file = segment_file(folder, s.rendition, s.sequence);
+    return s;
+}
+
+// Steps `statement` to its end, turning every row into a DvrSegment; resets it.
+std::vector<DvrSegment> all_rows(SqliteStatement& statement, const std::filesystem::path& folder) {
+    std::vector<DvrSegment> out;
+    for (;;) {
+        auto row = statement.step();
+        if (!row) {
+            log::error("dvr", "index query: {}", row.error().message);
+            break;
+        }
+        if (!*row) break;
+        out.push_back(row_to_segment(statement, folder));
+    }
+    statement.reset();
+    return out;
+}
+
+std::optional<int64_t> one_integer(SqliteStatement& statement) {
+    std::optional<int64_t> out;
+    auto row = statement.step();
+    if (!row)
+        log::error("dvr", "index query: {}", row.error().message);
+    else if (*row && !statement.is_null(0))
+        out = statement.integer(0);
+    statement.reset();
+    return out;
+}
+
+// The implementation behind Dvr::open. One writer thread owns the write
+// connection, the files' creation and deletion; readers borrow one of a few
+// read connections (WAL: they never wait for the writer). The queue between
+// record() and the writer is the only lock record() takes.
+class FileDvr final : public Dvr {
+  public:
+    static core::Result<std::unique_ptr<Dvr>> create(DvrOptions options);
+    ~FileDvr() override;
+    FileDvr(const FileDvr&) = delete;
+    FileDvr& operator=(const FileDvr&) = delete;
+
+    void record(std::shared_ptr<const core::Segment> segment) override;
+    void flush() override;
+    std::vector<DvrSegment> range(std::string_view rendition, int64_t from,
+                                  int64_t to) const override;
+    std::optional<DvrSegment> find(std::string_view rendition, int64_t sequence) const override;
+    std::vector<DvrSegment> newest(std::string_view rendition, size_t count) const override;
+    std::optional<std::pair<int64_t, int64_t>> span(std::string_view rendition) const override;
+    core::SharedBytes read(const DvrSegment& segment) const override;
+    int64_t bytes_on_disk() const override { return bytes_.load(); }
+    int64_t segments_on_disk() const override { return segments_.load(); }
+    int64_t expired() const override { return expired_.load(); }
+    int64_t dropped() const override { return dropped_.load(); }
+    std::optional<std::pair<int64_t, int64_t>> extent() const override;
+
+  private:
+    struct Pending {
+        uint64_t ticket = 0;
+        std::shared_ptr<const core::Segment> segment;  // null: a flush marker
+    };
+    // The writer's connection and statements; the writer thread's alone
+    // once it runs (create() uses them before).
+    struct Writer {
+        SqliteDb db;
+        SqliteStatement insert, window_candidates, oldest_candidates, remove;
+    };
+    struct Victim {
+        int64_t rowid = 0;
+        std::string rendition;
+        int64_t sequence = 0;
+        int64_t bytes = 0;
+    };
+
+  public:
+    // Use create(); public only so make_unique can build it.
+    FileDvr(DvrOptions options, Writer writer);
+
+  private:
+    // Borrowed read connection, returned to the pool when it dies.
+    class Lease {
+      public:
+        Lease(const FileDvr& dvr, std::unique_ptr<Reader> reader)
+            : dvr_(dvr), reader_(std::move(reader)) {}
+        ~Lease();
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        Reader* operator->() const { return reader_.get(); }
+        explicit operator bool() const { return reader_ != nullptr; }
+
+      private:
+        const FileDvr& dvr_;
+        std::unique_ptr<Reader> reader_;
+    };
+    Lease borrow() const;
+
+    core::Result<> load();  // counters and each rendition's newest; sweeps strays
+    void run(std::stop_token stop);
+    void write(std::vector<Pending>& batch);
+    // Deletes what is out of the window or over the budget, a batch at a
+    // time; returns early when segments wait to be written unless `all`.
+    void expire(bool all);
+    bool expire_batch(SqliteStatement& candidates, bool by_budget);
+    bool queue_waiting() const;
+    int64_t now_ms() const { return options_.now_ms ? options_.now_ms() : system_now_ms(); }
+    bool known(std::string_view rendition) const;
+
+    const DvrOptions options_;
+    const std::string index_path_;
+    Writer writer_;
+    std::map<std::string, int64_t, std::less<>>
+        newest_;  // writer's: each rendition's newest sequence
+
+    mutable std::mutex queue_mutex_;
+    std::condition_variable queue_cv_;  // the writer waits for work
+    std::condition_variable done_cv_;   // flush() waits for its ticket
+    std::deque<Pending> queue_;
+    uint64_t next_ticket_ = 0;
+    uint64_t done_ticket_ = 0;  // every ticket up to this one is written (or was dropped)
+    bool stopping_ = false;
+
+    mutable std::mutex readers_mutex_;
+    mutable std::condition_variable readers_cv_;
+    mutable std::vector<std::unique_ptr<Reader>> idle_readers_;
+    mutable int open_readers_ = 0;
+
+    std::atomic<int64_t> bytes_{0}, segments_{0}, expired_{0}, dropped_{0};
+    std::atomic<int64_t> longest_{0};  // longest duration indexed: bounds range()'s scan
+
+    std::jthread thread_;  // last: stops before the members it uses go
+};
+
+FileDvr::FileDvr(DvrOptions options, Writer writer)
+    : options_(std::move(options)),
+      index_path_((options_.folder / "index.sqlite").string()),
+      writer_(std::move(writer)) {}
+
+core::Result<std::unique_ptr<Dvr>> FileDvr::create(DvrOptions options) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.folder, ec);
+    if (ec)
+        return core::fail(fmt::format("cannot create the DVR folder {}: {}",
+                                      options.folder.string(), ec.message()));
+    for (const auto& r : options.renditions) {
+        if (!plain_name(r))
+            return core::fail(fmt::format("rendition name '{}' is not a plain name", r));
+        std::filesystem::create_directories(options.folder / r, ec);
+        if (ec)
+            return core::fail(
+                fmt::format("cannot create {}: {}", (options.folder / r).string(), ec.message()));
+    }
+    const std::string path = (options.folder / "index.sqlite").string();
+    auto db = SqliteDb::open(path);
+    if (!db) return std::unexpected(db.error());
+    if (auto ok = db->exec(kSchema); !ok) return std::unexpected(ok.error());
+    auto insert = db->prepare("INSERT INTO segments (" DVR_COLUMNS
+                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    // Segments whose end is at or before ?1; `start < ?1` lets it use the index.
+    auto window = db->prepare(
+        "SELECT rowid, rendition, sequence, bytes FROM segments WHERE start < ?1 AND start + "
+        "duration <= ?1 ORDER BY start LIMIT ?2");
+    auto oldest = db->prepare(
+        "SELECT rowid, rendition, sequence, bytes FROM segments ORDER BY start LIMIT ?1");
+    auto remove = db->prepare("DELETE FROM segments WHERE rowid = ?1");
+    for (auto* s : {&insert, &window, &oldest, &remove})
+        if (!*s) return std::unexpected(s->error());
+    auto dvr = std::make_unique<FileDvr>(
+        std::move(options), Writer{std::move(*db), std::move(*insert), std::move(*window),
+                                   std::move(*oldest), std::move(*remove)});
+    if (auto ok = dvr->load(); !ok) return std::unexpected(ok.error());
+    dvr->thread_ = std::jthread([raw = dvr.get()](std::stop_token stop) { raw->run(stop); });
+    return std::unique_ptr<Dvr>(std::move(dvr));
+}
+
+core::Result<> FileDvr::load() {
+    auto& db = writer_.db;
+    auto totals = db.prepare(
+        "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(MAX(duration), 0) FROM segments");
+    if (!totals) return std::unexpected(totals.error());
+    auto count = [&]() -> core::Result<> {
+        if (auto row = totals->step(); !row) return std::unexpected(row.error());
+        segments_ = totals->integer(0);
+        bytes_ = totals->integer(1);
+        longest_ = totals->integer(2);
+        totals->reset();
+        return {};
+    };
+
+    auto newest = db.prepare("SELECT rendition, MAX(sequence) FROM segments GROUP BY rendition");
+    if (!newest) return std::unexpected(newest.error());
+    for (;;) {
+        auto row = newest->step();
+        if (!row) return std::unexpected(row.error());
+        if (!*row) break;
+        newest_[newest->text(0)] = newest->integer(1);
+    }
+
+    // Files of a run that stopped between writing and indexing are strays;
+    // rows whose file is gone (removed by hand) would only answer 404.
+    auto sequences = db.prepare("SELECT rowid, sequence FROM segments WHERE rendition = ?1");
+    auto remove = db.prepare("DELETE FROM segments WHERE rowid = ?1");
+    if (!sequences) return std::unexpected(sequences.error());
+    if (!remove) return std::unexpected(remove.error());
+    auto tx = SqliteTransaction::begin(db);
+    if (!tx) return std::unexpected(tx.error());
+    for (const auto& r : options_.renditions) {
+        std::unordered_set<int64_t> indexed;
+        std::vector<int64_t> missing;
+        sequences->bind(1, std::string_view(r));
+        for (;;) {
+            auto row = sequences->step();
+            if (!row) return std::unexpected(row.error());
+            if (!*row) break;
+            const int64_t seq = sequences->integer(1);
+            std::error_code ec;
+            if (std::filesystem::exists(segment_file(options_.folder, r, seq), ec))
+                indexed.insert(seq);
+            else
+                missing.push_back(sequences->integer(0));
+        }
+        sequences->reset();
+        for (int64_t rowid : missing)
+            if (auto ok = remove->bind(1, rowid).run(); !ok) return std::unexpected(ok.error());
+        std::error_code ec;
+        int strays = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(options_.folder / r, ec)) {
+            const auto name = entry.path().filename().string();
+            int64_t seq = 0;
+            auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), seq);
+            const bool ours = err == std::errc() && std::string_view(end) == ".ts";
+            if (ours && indexed.contains(seq)) continue;
+            if (ours || name.ends_with(".ts.tmp")) {
+                std::error_code ignored;
+                std::filesystem::remove(entry.path(), ignored);
+                ++strays;
+            }
+        }
+        if (!missing.empty() || strays > 0)
+            log::warn("dvr", "{}: {} index rows without a file dropped, {} stray files removed", r,
+                      missing.size(), strays);
+    }
+    if (auto ok = tx->commit(); !ok) return ok;
+    if (auto ok = count(); !ok) return ok;
+    log::info("dvr", "{}: {} segments, {} on disk", options_.folder.string(), segments_.load(),
+              core::format_size(bytes_.load()));
+    return {};
+}
+
+FileDvr::~FileDvr() {
+    {
+        std::lock_guard lock(queue_mutex_);
+        stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();  // drains what was recorded first
+}
+
+bool FileDvr::known(std::string_view rendition) const {
+    return std::find(options_.renditions.begin(), options_.renditions.end(), rendition) !=
+           options_.renditions.end();
+}
+
+void FileDvr::record(std::shared_ptr<const core::Segment> segment) {
+    if (!segment || !segment->bytes) return;
+    std::optional<Pending> lost;
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (stopping_) return;
+        if (queue_.size() >= options_.queue_capacity) {
+            // Drop the oldest segment (never a flush marker): the DVR gets a
+            // hole, which the next one marks as a discontinuity.
+            auto victim = std::find_if(queue_.begin(), queue_.end(),
+                                       [](const Pending& p) { return p.segment != nullptr; });
+            if (victim != queue_.end()) {
+                lost = std::move(*victim);
+                queue_.erase(victim);
+            }
+        }
+        queue_.push_back({++next_ticket_, std::move(segment)});
+    }
+    queue_cv_.notify_one();
+    if (lost) {
+        const int64_t n = ++dropped_;
+        // The first and then every 100th: a stuck disk must not flood the log.
+        if (n == 1 || n % 100 == 0)
+            log::warn("dvr", "writer behind: dropped segment {}/{} ({} dropped so far)",
+                      lost->segment->rendition, lost->segment->sequence, n);
+    }
+}
+
+void FileDvr::flush() {
+    std::unique_lock lock(queue_mutex_);
+    if (stopping_) return;
+    const uint64_t ticket = ++next_ticket_;
+    queue_.push_back({ticket, nullptr});
+    queue_cv_.notify_one();
+    done_cv_.wait(lock, [&] { return done_ticket_ >= ticket || stopping_; });
+}
+
+bool FileDvr::queue_waiting() const {
+    std::lock_guard lock(queue_mutex_);
+    return !queue_.empty();
+}
+
+void FileDvr::run(std::stop_token) {
+    for (;;) {
+        std::vector<Pending> batch;
+        bool stopping = false;
+        {
+            std::unique_lock lock(queue_mutex_);
+            queue_cv_.wait_for(lock, kIdleWake, [&] { return stopping_ || !queue_.empty(); });
+            stopping = stopping_;
+            while (!queue_.empty() && int(batch.size()) < kMaxWriteBatch) {
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+                if (!batch.back().segment) break;  // a flush: expire before going on
+            }
+        }
+        if (stopping && batch.empty()) break;
+        const bool marker = !batch.empty() && !batch.back().segment;
+        write(batch);
+        if (!stopping) expire(marker);
+        if (!batch.empty()) {
+            {
+                std::lock_guard lock(queue_mutex_);
+                done_ticket_ = batch.back().ticket;
+            }
+            done_cv_.notify_all();
+        }
+    }
+    std::lock_guard lock(queue_mutex_);
+    done_ticket_ = next_ticket_;
+    done_cv_.notify_all();
+}
+
+void FileDvr::write(std::vector<Pending>& batch) {
+    struct Written {
+        const core::Segment* segment;
+        bool discontinuity;
+        std::filesystem::path file;
+    };
+    std::vector<Written> written;
+    const auto newest_before = newest_;
+    for (const auto& p : batch) {
+        if (!p.segment) continue;
+        const core::Segment& s = *p.segment;
+        if (!known(s.rendition)) {
+            log::warn("dvr", "segment {}/{} not recorded: rendition not in the ladder", s.rendition,
+                      s.sequence);
+            continue;
+        }
+        auto newest = newest_.find(s.rendition);
+        if (newest != newest_.end() && s.sequence <= newest->second) {
+            log::debug("dvr", "segment {}/{} not after the newest recorded ({}): skipped",
+                       s.rendition, s.sequence, newest->second);
+            continue;
+        }
+        const bool gap = newest != newest_.end() && s.sequence != newest->second + 1;
+        auto file = segment_file(options_.folder, s.rendition, s.sequence);
+        auto tmp = file;
+        tmp += ".tmp";
+        if (auto ok = write_file(tmp, file, *s.bytes); !ok) {
+            log::error("dvr", "segment {}/{} not recorded: {}", s.rendition, s.sequence,
+                       ok.error().message);
+            continue;
+        }
+        newest_[s.rendition] = s.sequence;
+        written.push_back({&s, gap, std::move(file)});
+    }
+    if (written.empty()) return;
+
+    auto fail = [&](const core::Error& e) {
+        log::error("dvr", "indexing {} segments failed, their files removed: {}", written.size(),
+                   e.message);
+        for (const auto& w : written) {
+            std::error_code ignored;
+            std::filesystem::remove(w.file, ignored);
+        }
+        newest_ = newest_before;  // the next one then marks the hole
+    };
+    auto tx = SqliteTransaction::begin(writer_.db);
+    if (!tx) return fail(tx.error());
+    int64_t bytes = 0, longest = longest_.load();
+    for (const auto& w : written) {
+        const core::Segment& s = *w.segment;
+        auto& insert = writer_.insert;
+        insert.bind(1, std::string_view(s.rendition))
+            .bind(2, s.sequence)
+            .bind(3, s.start)
+            .bind(4, s.duration)
+            .bind(5, int64_t(s.frames))
+            .bind(6, int64_t(s.slate))
+            .bind(7, int64_t(w.discontinuity))
+            .bind(8, int64_t(s.bytes->size()))
+            .bind(9, int64_t(s.width))
+            .bind(10, int64_t(s.height))
+            .bind(11, int64_t(s.frame_rate.num))
+            .bind(12, int64_t(s.frame_rate.den))
+            .bind(13, std::string_view(s.codecs));
+        if (auto ok = insert.run(); !ok) {
+            insert.reset();
+            return fail(ok.error());
+        }
+        bytes += int64_t(s.bytes->size());
+        longest = std::max(longest, s.duration);
+        if (w.discontinuity)
+            log::info("dvr", "{}: gap before segment {}; marked as a discontinuity", s.rendition,
+                      s.sequence);
+    }
+    // Raised before the rows are visible, so range() never misses one.
+    longest_ = longest;
+    if (auto ok = tx->commit(); !ok) return fail(ok.error());
+    bytes_ += bytes;
+    segments_ += int64_t(written.size());
+}
+
+void FileDvr::expire(bool all) {
+    for (bool by_budget : {false, true}) {
+        auto& candidates = by_budget ? writer_.oldest_candidates : writer_.window_candidates;
+        for (;;) {
+            if (by_budget && (options_.max_bytes <= 0 || bytes_.load() <= options_.max_bytes))
+                break;
+            if (!expire_batch(candidates, by_budget)) break;
+            // New segments first: expiry can wait, the recording cannot.
+            if (!all && queue_waiting()) return;
+        }
+    }
+}
+
+bool FileDvr::expire_batch(SqliteStatement& candidates, bool by_budget) {
+    const int limit = std::max(1, options_.expiry_batch);
+    if (by_budget) {
+        candidates.bind(1, int64_t(limit));
+    } else {
+        const int64_t cutoff = core::utc_ms_to_media(now_ms() - options_.window_ms);
+        candidates.bind(1, cutoff).bind(2, int64_t(limit));
+    }
+    std::vector<Victim> victims;
+    int64_t over = bytes_.load() - options_.max_bytes;
+    for (;;) {
+        if (by_budget && over <= 0) break;
+        auto row = candidates.step();
+        if (!row) {
+            log::error("dvr", "expiry query: {}", row.error().message);
+            break;
+        }
+        if (!*row) break;
+        Victim v{candidates.integer(0), candidates.text(1), candidates.integer(2),
+                 candidates.integer(3)};
+        over -= v.bytes;
+        victims.push_back(std::move(v));
+    }
+    candidates.reset();
+    if (victims.empty()) return false;
+
+    // Rows first: a reader that finds no row never reaches for a deleted
+    // file; a crash in between leaves stray files the next open removes.
+    auto tx = SqliteTransaction::begin(writer_.db);
+    if (!tx) {
+        log::error("dvr", "expiry: {}", tx.error().message);
+        return false;
+    }
+    for (const auto& v : victims) {
+        if (auto ok = writer_.remove.bind(1, v.rowid).run(); !ok) {
+            writer_.remove.reset();
+            log::error("dvr", "expiry: {}", ok.error().message);
+            return false;
+        }
+    }
+    if (auto ok = tx->commit(); !ok) {
+        log::error("dvr", "expiry: {}", ok.error().message);
+        return false;
+    }
+    int64_t bytes = 0;
+    for (const auto& v : victims) {
+        // Only the DVR's name goes: a clip's hard link keeps the data.
+        std::error_code ec;
+        std::filesystem::remove(segment_file(options_.folder, v.rendition, v.sequence), ec);
+        if (ec) log::warn("dvr", "cannot remove {}/{}: {}", v.rendition, v.sequence, ec.message());
+        bytes += v.bytes;
+    }
+    bytes_ -= bytes;
+    segments_ -= int64_t(victims.size());
+    expired_ += int64_t(victims.size());
+    log::debug("dvr", "expired {} segments ({}) by {}", victims.size(), core::format_size(bytes),
+               by_budget ? "the disk budget" : "the window");
+    return true;
+}
+
+FileDvr::Lease::~Lease() {
+    if (!reader_) return;
+    {
+        std::lock_guard lock(dvr_.readers_mutex_);
+        dvr_.idle_readers_.push_back(std::move(reader_));
+    }
+    dvr_.readers_cv_.notify_one();
+}
+
+FileDvr::Lease FileDvr::borrow() const {
+    {
+        std::unique_lock lock(readers_mutex_);
+        readers_cv_.wait(lock,
+                         [&] { return !idle_readers_.empty() || open_readers_ < kMaxReaders; });
+        if (!idle_readers_.empty()) {
+            auto reader = std::move(idle_readers_.back());
+            idle_readers_.pop_back();
+            return Lease(*this, std::move(reader));
+        }
+        ++open_readers_;
+    }
+    // Opened outside the lock: other readers go on meanwhile.
+    auto reader = Reader::open(index_path_);
+    if (!reader) {
+        log::error("dvr", "cannot open a reader on {}: {}", index_path_, reader.error().message);
+        {
+            std::lock_guard lock(readers_mutex_);
+            --open_readers_;
+        }
+        readers_cv_.notify_one();
+        return Lease(*this, nullptr);
+    }
+    return Lease(*this, std::move(*reader));
+}
+
+std::vector<DvrSegment> FileDvr::range(std::string_view rendition, int64_t from, int64_t to) const {
+    if (to <= from) return {};
+    auto reader = borrow();
+    if (!reader) return {};
+    auto& q = reader->range;
+    q.bind(1, rendition).bind(2, from).bind(3, to).bind(4, std::max<int64_t>(longest_.load(), 1));
+    return all_rows(q, options_.folder);
+}
+
+std::optional<DvrSegment> FileDvr::find(std::string_view rendition, int64_t sequence) const {
+    auto reader = borrow();
+    if (!reader) return std::nullopt;
+    auto& q = reader->find;
+    q.bind(1, rendition).bind(2, sequence);
+    auto rows = all_rows(q, options_.folder);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+}
+
+std::vector<DvrSegment> FileDvr::newest(std::string_view rendition, size_t count) const {
+    if (count == 0) return {};
+    auto reader = borrow();
+    if (!reader) return {};
+    auto& q = reader->newest;
+    q.bind(1, rendition).bind(2, int64_t(std::min<size_t>(count, INT64_MAX)));
+    auto rows = all_rows(q, options_.folder);
+    std::reverse(rows.begin(), rows.end());
+    return rows;
+}
+
+std::optional<std::pair<int64_t, int64_t>> FileDvr::span(std::string_view rendition) const {
+    auto reader = borrow();
+    if (!reader) return std::nullopt;
+    auto first = one_integer(reader->oldest_of.bind(1, rendition));
+    auto last = one_integer(reader->newest_of.bind(1, rendition));
+    if (!first || !last) return std::nullopt;
+    return std::pair{*first, *last};
+}
+
+std::optional<std::pair<int64_t, int64_t>> FileDvr::extent() const {
+    auto reader = borrow();
+    if (!reader) return std::nullopt;
+    auto first = one_integer(reader->oldest_all);
+    auto last = one_integer(reader->newest_all);
+    if (!first || !last) return std::nullopt;
+    return std::pair{*first, *last};
+}
+
+core::SharedBytes FileDvr::read(const DvrSegment& segment) const {
+    std::ifstream in(segment.file, std::ios::binary);
+    if (!in) return nullptr;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(segment.file, ec);
+    if (ec) return nullptr;
+    auto bytes = std::make_shared<core::Bytes>(size);
+    in.read(reinterpret_cast<char*>(bytes->data()), std::streamsize(size));
+    if (!in || in.gcount() != std::streamsize(size)) return nullptr;
+    return bytes;
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Dvr>> Dvr::open(DvrOptions options) {
+    return FileDvr::create(std::move(options));
+}
+
+}  // namespace onair::origin
