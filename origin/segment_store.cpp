@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <tuple>
 
 #include "core/log.hpp"
 #include "core/media_time.hpp"
+#include "origin/dvr.hpp"
 
 namespace onair::origin {
 
@@ -33,8 +35,11 @@ StoreOptions StoreOptions::from_config(const core::ChannelConfig& config) {
     return options;
 }
 
-SegmentStore::SegmentStore(StoreOptions options, SwitchHandler on_switch)
-    : options_(std::move(options)), on_switch_(std::move(on_switch)), failover_(options_.failover) {
+SegmentStore::SegmentStore(StoreOptions options, SwitchHandler on_switch, PublishHandler on_publish)
+    : options_(std::move(options)),
+      on_switch_(std::move(on_switch)),
+      on_publish_(std::move(on_publish)),
+      failover_(options_.failover) {
     renditions_.reserve(options_.renditions.size());
     for (const auto& name : options_.renditions)
         renditions_.emplace_back(name, options_.segment_length);
@@ -72,9 +77,36 @@ auto SegmentStore::window(R& rendition, int count) {
     return out;
 }
 
-void SegmentStore::deliver(std::vector<SwitchEvent> events) const {
+void SegmentStore::stash_events() {
+    auto events = failover_.take_events();
     if (!on_switch_) return;
-    for (const auto& event : events) on_switch_(event);
+    for (auto& e : events) outbox_.events.push_back(std::move(e));
+}
+
+void SegmentStore::deliver() {
+    if (!on_switch_ && !on_publish_) return;
+    // A handler that calls back into the store: the outer loop delivers.
+    if (delivering_.load() == std::this_thread::get_id()) return;
+    for (;;) {
+        std::unique_lock delivery(delivery_mutex_, std::try_to_lock);
+        if (!delivery) return;  // the thread delivering takes ours too
+        delivering_ = std::this_thread::get_id();
+        for (;;) {
+            Outbox box;
+            {
+                std::lock_guard lock(mutex_);
+                std::swap(box, outbox_);
+            }
+            if (box.empty()) break;
+            for (const auto& event : box.events) on_switch_(event);
+            for (auto& segment : box.published) on_publish_(std::move(segment));
+        }
+        delivering_ = std::thread::id();
+        delivery.unlock();
+        // Stashed after our last look but before we let go: go round again.
+        std::lock_guard lock(mutex_);
+        if (outbox_.empty()) return;
+    }
 }
 
 void SegmentStore::on_segment(core::Segment segment) {
@@ -87,7 +119,6 @@ void SegmentStore::on_segment(core::Segment segment) {
         return;
     }
     auto shared = std::make_shared<const core::Segment>(std::move(segment));
-    std::vector<SwitchEvent> events;
     {
         std::lock_guard lock(mutex_);
         Rendition* r = find(shared->rendition);
@@ -100,9 +131,50 @@ void SegmentStore::on_segment(core::Segment segment) {
         const int64_t t = now();
         insert(*r, std::move(shared), t);
         publish(*r, t);
-        events = failover_.take_events();
+        stash_events();
     }
-    deliver(std::move(events));
+    deliver();
+}
+
+size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
+    std::sort(segments.begin(), segments.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.segment.rendition, x.segment.sequence) <
+               std::tie(y.segment.rendition, y.segment.sequence);
+    });
+    size_t restored = 0;
+    std::lock_guard lock(mutex_);
+    const int64_t t = now();
+    for (auto it = segments.begin(); it != segments.end();) {
+        auto end = std::find_if(it, segments.end(), [&](const RestoredSegment& s) {
+            return s.segment.rendition != it->segment.rendition;
+        });
+        Rendition* r = find(it->segment.rendition);
+        if (!r || r->listed_high != INT64_MIN) {
+            log::warn("origin", "not restoring rendition {}: {}", it->segment.rendition,
+                      r ? "it already lists segments" : "not in the ladder");
+            it = end;
+            continue;
+        }
+        // Only the newest window: the rest would be trimmed at once.
+        if (end - it > options_.window_segments) it = end - options_.window_segments;
+        for (; it != end; ++it) {
+            if (!it->segment.bytes || it->segment.duration <= 0) continue;
+            auto shared = std::make_shared<const core::Segment>(std::move(it->segment));
+            if (shared->sequence <= r->listed_high) continue;  // a duplicate
+            Slot slot;
+            slot.first_arrival_ms = t;
+            slot.served = 'r';
+            slot.listed = true;
+            slot.discontinuity = it->discontinuity;
+            r->target.observe(shared->duration);
+            r->peak_bitrate = std::max(r->peak_bitrate, shared->bitrate());
+            r->listed_high = shared->sequence;
+            slot.restored = std::move(shared);
+            r->slots.emplace(r->listed_high, std::move(slot));
+            ++restored;
+        }
+    }
+    return restored;
 }
 
 // Caller holds mutex_.
@@ -157,6 +229,7 @@ void SegmentStore::publish(Rendition& r, int64_t now) {
         }
         slot.served = chosen->pipeline;
         slot.listed = true;
+        if (on_publish_) outbox_.published.push_back(slot.served == 'a' ? slot.a : slot.b);
         slot.discontinuity = !contiguous;
         r.listed_high = seq;
         record_latency(*chosen, now);
@@ -197,36 +270,33 @@ void SegmentStore::record_latency(const core::Segment& s, int64_t now) {
 }
 
 void SegmentStore::tick() {
-    std::vector<SwitchEvent> events;
     {
         std::lock_guard lock(mutex_);
         publish_all(now());
-        events = failover_.take_events();
+        stash_events();
     }
-    deliver(std::move(events));
+    deliver();
 }
 
 bool SegmentStore::manual_switch(char to) {
-    std::vector<SwitchEvent> events;
     bool ok = false;
     {
         std::lock_guard lock(mutex_);
         ok = failover_.manual_switch(to, now());
-        events = failover_.take_events();
+        stash_events();
     }
-    deliver(std::move(events));
+    deliver();
     return ok;
 }
 
 std::optional<MediaPlaylist> SegmentStore::media_listing(std::string_view rendition) {
     MediaPlaylist playlist;
-    std::vector<SwitchEvent> events;
     {
         std::lock_guard lock(mutex_);
         Rendition* r = find(rendition);
         if (!r) return std::nullopt;
         publish_all(now());
-        events = failover_.take_events();
+        stash_events();
         auto listed = window(*r, options_.window_segments);
         if (listed.empty()) {
             playlist.segments.clear();
@@ -243,7 +313,7 @@ std::optional<MediaPlaylist> SegmentStore::media_listing(std::string_view rendit
             }
         }
     }
-    deliver(std::move(events));
+    deliver();
     if (playlist.segments.empty()) return std::nullopt;
     for (auto& entry : playlist.segments) entry.uri = segment_uri(entry.sequence);
     return playlist;
@@ -283,11 +353,10 @@ std::optional<std::string> SegmentStore::media_playlist(std::string_view renditi
 
 std::vector<Variant> SegmentStore::variants() {
     std::vector<Variant> out;
-    std::vector<SwitchEvent> events;
     {
         std::lock_guard lock(mutex_);
         publish_all(now());
-        events = failover_.take_events();
+        stash_events();
         for (const auto& r : renditions_) {
             auto listed = window(r, options_.window_segments);
             if (listed.empty()) continue;
@@ -312,7 +381,7 @@ std::vector<Variant> SegmentStore::variants() {
             out.push_back(std::move(v));
         }
     }
-    deliver(std::move(events));
+    deliver();
     return out;
 }
 
@@ -401,6 +470,43 @@ std::optional<int64_t> SegmentStore::newest_sequence(std::string_view rendition)
 int64_t SegmentStore::refused() const {
     std::lock_guard lock(mutex_);
     return refused_;
+}
+
+size_t restore_from_dvr(const Dvr& dvr, SegmentStore& store, int64_t not_before) {
+    std::vector<RestoredSegment> restored;
+    const auto& options = store.options();
+    for (const auto& rendition : options.renditions) {
+        std::optional<int64_t> previous;
+        bool gap = false;
+        for (auto& d : dvr.newest(rendition, size_t(options.window_segments))) {
+            if (d.end() <= not_before) continue;
+            auto bytes = dvr.read(d);
+            if (!bytes) {
+                gap = true;
+                continue;
+            }
+            RestoredSegment r;
+            r.discontinuity = d.discontinuity || gap || (previous && d.sequence != *previous + 1);
+            r.segment.rendition = rendition;
+            r.segment.pipeline = 'r';
+            r.segment.sequence = d.sequence;
+            r.segment.start = d.start;
+            r.segment.duration = d.duration;
+            r.segment.frames = d.frames;
+            r.segment.slate = d.slate;
+            r.segment.width = d.width;
+            r.segment.height = d.height;
+            r.segment.frame_rate = d.frame_rate;
+            r.segment.codecs = d.codecs;
+            r.segment.bytes = std::move(bytes);
+            restored.push_back(std::move(r));
+            previous = d.sequence;
+            gap = false;
+        }
+    }
+    const size_t n = store.restore(std::move(restored));
+    if (n > 0) log::info("origin", "restored {} segments of the live window from the DVR", n);
+    return n;
 }
 
 }  // namespace onair::origin

@@ -1,5 +1,6 @@
 #pragma once
 // The origin's live segment store and the playlists rendered from it.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/config.hpp"
@@ -36,6 +38,15 @@ struct StoreOptions {
     static StoreOptions from_config(const core::ChannelConfig& config);
 };
 
+// A segment that was listed before a restart, brought back from the DVR
+// (restore_from_dvr) so the live playlists go on where they stopped.
+struct RestoredSegment {
+    core::Segment segment;
+    bool discontinuity = false;  // listed after a gap, as it was
+};
+
+class Dvr;
+
 // The figures the status API and /metrics show of the failover.
 struct FailoverStatus {
     core::FailoverMode mode = core::FailoverMode::primary_preferred;
@@ -54,10 +65,12 @@ struct FailoverStatus {
 // Holds the segments of every rendition, per sequence number a slot with
 // pipeline A's and/or B's copy, and renders the live playlists from them.
 // In: on_segment() from any pipeline (or ingest) thread, tick() from the
-// channel's timer, requests from the HTTP threads. Out: playlists, segment
-// bytes, switch events to `on_switch`. Thread-safe; one mutex, held only to
-// update slots and copy out metadata and shared pointers, never while
-// rendering, writing or calling `on_switch`.
+// channel's timer, requests from the HTTP threads; restore() once at
+// start-up. Out: playlists, segment bytes, switch events to `on_switch`,
+// every copy it lists to `on_publish` (the DVR). Thread-safe; one mutex,
+// held only to update slots and copy out metadata and shared pointers, never
+// while rendering, writing or calling a handler. Handlers run on whichever
+// thread published, one call at a time, in the order things happened.
 //
 // A sequence is listed (published) once the failover controller has chosen
 // its copy, in order: a playlist never lists N+1 before N, and a hole is
@@ -67,13 +80,22 @@ struct FailoverStatus {
 class SegmentStore : public core::SegmentSink {
   public:
     using SwitchHandler = std::function<void(const SwitchEvent&)>;
+    // Each copy as it is listed, once, in sequence order per rendition.
+    using PublishHandler = std::function<void(std::shared_ptr<const core::Segment>)>;
 
-    explicit SegmentStore(StoreOptions options, SwitchHandler on_switch = {});
+    explicit SegmentStore(StoreOptions options, SwitchHandler on_switch = {},
+                          PublishHandler on_publish = {});
     ~SegmentStore() override;
     SegmentStore(const SegmentStore&) = delete;
     SegmentStore& operator=(const SegmentStore&) = delete;
 
     void on_segment(core::Segment segment) override;
+    // Lists `segments` (any renditions, any order) as they were before a
+    // restart: the newest window of each rendition that has nothing listed
+    // yet, discontinuity flags kept; they are not published again. A new
+    // segment that follows the last restored one continues without a
+    // discontinuity. Returns how many were restored. Call before segments come.
+    size_t restore(std::vector<RestoredSegment> segments);
     // Publishes what the clock allows now (deadlines that passed) and
     // reports switches even while no player asks. Call every ~100 ms.
     void tick();
@@ -102,7 +124,8 @@ class SegmentStore : public core::SegmentSink {
     // checks); null when that pipeline's copy is not held. Freezes nothing.
     core::SharedBytes pipeline_copy(std::string_view rendition, int64_t sequence,
                                     char pipeline) const;
-    // The pipeline whose copy `sequence` serves (0 when not held or not chosen yet).
+    // The pipeline whose copy `sequence` serves (0 when not held or not
+    // chosen yet, 'r' when restored from the DVR).
     char served_copy(std::string_view rendition, int64_t sequence) const;
 
     // Introspection for status pages and tests.
@@ -115,6 +138,7 @@ class SegmentStore : public core::SegmentSink {
   private:
     struct Slot {
         std::shared_ptr<const core::Segment> a, b;
+        std::shared_ptr<const core::Segment> restored;  // from the DVR, served as copy r
         int64_t first_arrival_ms = 0;
         char served = 0;             // the copy served for good, once listed or served
         bool listed = false;         // published in the playlist
@@ -122,7 +146,7 @@ class SegmentStore : public core::SegmentSink {
         bool discontinuity = false;  // a gap before it; fixed once listed
         bool retired = false;        // has left the window
         const core::Segment* copy(char p) const {
-            return p == 'a' ? a.get() : p == 'b' ? b.get() : nullptr;
+            return p == 'a' ? a.get() : p == 'b' ? b.get() : p == 'r' ? restored.get() : nullptr;
         }
     };
     struct Rendition {
@@ -147,17 +171,37 @@ class SegmentStore : public core::SegmentSink {
     void publish_all(int64_t now);
     void retire_and_trim(Rendition& r);
     void record_latency(const core::Segment& s, int64_t now);
-    // Hands the controller's events to on_switch; call without mutex_.
-    void deliver(std::vector<SwitchEvent> events) const;
+    // What waits for the handlers, filled under mutex_.
+    struct Outbox {
+        std::vector<SwitchEvent> events;
+        std::vector<std::shared_ptr<const core::Segment>> published;
+        bool empty() const { return events.empty() && published.empty(); }
+    };
+    // Moves the controller's events into the outbox. Caller holds mutex_.
+    void stash_events();
+    // Hands the outbox to the handlers; call without mutex_. One thread
+    // delivers at a time, so handlers see things in order; a thread that
+    // finds another delivering leaves its part to it.
+    void deliver();
     int64_t now() const;
 
     const StoreOptions options_;
     const SwitchHandler on_switch_;
+    const PublishHandler on_publish_;
+    std::mutex delivery_mutex_;  // held by the one thread delivering
+    std::atomic<std::thread::id> delivering_{};
     mutable std::mutex mutex_;
+    Outbox outbox_;
     FailoverController failover_;
     std::vector<Rendition> renditions_;  // ladder order; never resized
     std::deque<int64_t> latencies_ms_;   // newest last
     int64_t refused_ = 0;
 };
+
+// Restores the newest window of every rendition of `store` from `dvr`
+// (bytes read from disk), leaving out segments that end at or before
+// `not_before` (media time: expired). A segment whose file is gone ends the
+// run it was in: the next one restored is marked as a discontinuity.
+size_t restore_from_dvr(const Dvr& dvr, SegmentStore& store, int64_t not_before);
 
 }  // namespace onair::origin
