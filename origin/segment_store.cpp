@@ -168,6 +168,8 @@ size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
             slot.discontinuity = it->discontinuity;
             r->target.observe(shared->duration);
             r->peak_bitrate = std::max(r->peak_bitrate, shared->bitrate());
+            slot.msn = r->listed_high == INT64_MIN ? shared->sequence : r->listed_msn + 1;
+            r->listed_msn = slot.msn;
             r->listed_high = shared->sequence;
             slot.restored = std::move(shared);
             r->slots.emplace(r->listed_high, std::move(slot));
@@ -231,6 +233,8 @@ void SegmentStore::publish(Rendition& r, int64_t now) {
         slot.listed = true;
         if (on_publish_) outbox_.published.push_back(slot.served == 'a' ? slot.a : slot.b);
         slot.discontinuity = !contiguous;
+        slot.msn = first ? seq : r.listed_msn + 1;
+        r.listed_msn = slot.msn;
         r.listed_high = seq;
         record_latency(*chosen, now);
         changed = true;
@@ -302,7 +306,7 @@ std::optional<MediaPlaylist> SegmentStore::media_listing(std::string_view rendit
             playlist.segments.clear();
         } else {
             playlist.target_duration = r->target.seconds();
-            playlist.media_sequence = listed.front()->first;
+            playlist.media_sequence = listed.front()->second.msn;
             playlist.discontinuity_sequence = r->discontinuity_sequence;
             playlist.segments.reserve(listed.size());
             for (auto* entry : listed) {

@@ -75,7 +75,9 @@ struct FailoverStatus {
 // A sequence is listed (published) once the failover controller has chosen
 // its copy, in order: a playlist never lists N+1 before N, and a hole is
 // only skipped (with a discontinuity) once the other pipeline has had
-// `late_after` to fill it. Listing or serving a sequence freezes its copy,
+// `late_after` to fill it. URIs carry the sequence; EXT-X-MEDIA-SEQUENCE
+// counts listed segments, so a hole sliding out never moves the numbers a
+// player has of the segments still listed. Listing or serving a sequence freezes its copy,
 // so one URI never gives a player two different copies.
 class SegmentStore : public core::SegmentSink {
   public:
@@ -144,6 +146,10 @@ class SegmentStore : public core::SegmentSink {
         bool listed = false;         // published in the playlist
         bool hidden = false;         // came after its place was passed: downloadable only
         bool discontinuity = false;  // a gap before it; fixed once listed
+        // Its Media Sequence Number (RFC 8216 6.2.1) once listed: one more
+        // than the previous listed, so numbers stay dense across gaps (the
+        // first listed takes its sequence: without gaps the two agree).
+        int64_t msn = 0;
         bool retired = false;        // has left the window
         const core::Segment* copy(char p) const {
             return p == 'a' ? a.get() : p == 'b' ? b.get() : p == 'r' ? restored.get() : nullptr;
@@ -156,6 +162,7 @@ class SegmentStore : public core::SegmentSink {
         int64_t peak_bitrate = 0;
         int64_t discontinuity_sequence = 0;
         int64_t listed_high = INT64_MIN;  // newest sequence listed
+        int64_t listed_msn = 0;           // its media sequence number
         explicit Rendition(std::string n, int64_t segment_length)
             : name(std::move(n)), target(segment_length) {}
     };

@@ -9,6 +9,7 @@
 
 #include "dvr_fakes.hpp"
 #include "origin/segment_store.hpp"
+#include "tests/support/hls.hpp"
 
 using namespace onair;
 using namespace onair::origin;
@@ -224,4 +225,36 @@ TEST_CASE("store: restore_from_dvr brings back the newest window, gaps marked", 
         CHECK(uris(*p) == seq_uris({4, 6, 7, 9}));
         CHECK(after_discontinuity(*p) == std::vector<std::string>{"6.ts", "9.ts"});
     }
+}
+
+TEST_CASE("store: MEDIA-SEQUENCE counts listed segments, so a gap never renumbers them",
+          "[store][dvr]") {
+    TestClock clock;
+    SegmentStore store(options(5, {"720p", "480p"}, clock));
+    onair::testing::ReloadTracker tracker("720p");
+    auto reload = [&] {
+        auto text = store.media_playlist("720p");
+        REQUIRE(text);
+        auto p = onair::testing::parse_media_playlist(*text);
+        auto added = tracker.add(p);
+        INFO(*text);
+        CHECK(added.empty());
+        return p;
+    };
+    for (int64_t s = 0; s < 5; ++s) {
+        store.on_segment(segment("720p", s));
+        reload();
+    }
+    store.on_segment(segment("720p", 7));  // 5 and 6 never come
+    clock.advance(1001);
+    auto p = reload();
+    CHECK(p.media_sequence == 1);  // 1..4, then 7 as number 5
+    for (int64_t s = 8; s < 14; ++s) {
+        store.on_segment(segment("720p", s));
+        p = reload();
+    }
+    // 9..13 listed; 7 was the 6th listed (number 5), so 9 is number 7.
+    CHECK(uris(std::string(*store.media_playlist("720p"))) == seq_uris({9, 10, 11, 12, 13}));
+    CHECK(p.media_sequence == 7);
+    CHECK(tracker.violations().empty());
 }
