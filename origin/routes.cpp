@@ -7,6 +7,8 @@
 #include <charconv>
 
 #include <chrono>
+
+#include "core/media_time.hpp"
 #include "origin/status_report.hpp"
 
 namespace onair::origin {
@@ -17,6 +19,8 @@ namespace {
 
 constexpr std::string_view kPlaylistCache = "max-age=1";
 constexpr std::string_view kSegmentCache = "max-age=86400";
+// A finished time-shift window changes only as the DVR expires it.
+constexpr std::string_view kVodCache = "max-age=60";
 constexpr std::size_t kMaxSequenceDigits = 18;
 
 int64_t system_now_ms() {
@@ -36,6 +40,11 @@ Response not_ready(std::string_view reason) {
     auto response = make_error(http::status::service_unavailable, "not_ready", reason);
     response.set(http::field::retry_after, "2");
     return response;
+}
+
+Response refused(const TimeShiftRefusal& refusal) {
+    if (refusal.status == http::status::service_unavailable) return not_ready(refusal.reason);
+    return not_found(refusal.reason);
 }
 
 Response text(std::string_view content_type, std::string_view cache, std::string body) {
@@ -177,6 +186,9 @@ bool Routes::known_channel(std::string_view channel) const {
 Response Routes::master(const Call& call) const {
     const std::string& channel = call.params[0];
     if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
+    auto shift = parse_timeshift(call.request.target());
+    if (!shift) return bad_request(shift.error().message);
+    if (*shift) return timeshift_master(**shift);
     auto playlist = store_.master_playlist();
     if (!playlist) return not_ready("no segments yet");
     return text(kMimePlaylist, kPlaylistCache, std::move(*playlist));
@@ -188,6 +200,13 @@ Response Routes::media_playlist(const Call& call) const {
     if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
     if (!store_.has_rendition(rendition))
         return not_found(fmt::format("unknown rendition '{}'", rendition));
+    auto shift = parse_timeshift(call.request.target());
+    if (!shift) return bad_request(shift.error().message);
+    if (*shift) {
+        if (pipeline_param(call.request))
+            return bad_request("pipeline and start/end do not go together");
+        return timeshift_media(rendition, **shift);
+    }
     if (auto which = pipeline_param(call.request)) {
         if (*which != "a" && *which != "b") return bad_request("pipeline must be a or b");
         auto listing = store_.pipeline_listing(rendition, (*which)[0]);
@@ -229,11 +248,33 @@ Response Routes::segment(const Call& call) const {
                              SharedBuffer::from_bytes(std::move(copy)));
     }
     auto bytes = store_.segment(rendition, sequence);
+    // Gone from the live store (or from before a restart): the recording.
+    if (!bytes && dvr_)
+        if (auto recorded = dvr_->find(rendition, sequence)) bytes = dvr_->read(*recorded);
     if (!bytes)
         return not_found(
             fmt::format("segment {} of rendition '{}' is not held", sequence, rendition));
     return make_response(http::status::ok, kMimeTs, kSegmentCache,
                          SharedBuffer::from_bytes(std::move(bytes)));
+}
+
+Response Routes::timeshift_master(const TimeShiftWindow& window) const {
+    if (!dvr_) return not_found("this origin keeps no DVR");
+    const int64_t now = core::utc_ms_to_media(now_ms_());
+    auto variants = timeshift_variants(*dvr_, store_.options().renditions, window, now);
+    if (!variants) return refused(variants.error());
+    return text(kMimePlaylist, kPlaylistCache, render_master_playlist(*variants));
+}
+
+Response Routes::timeshift_media(const std::string& rendition,
+                                 const TimeShiftWindow& window) const {
+    if (!dvr_) return not_found("this origin keeps no DVR");
+    const int64_t now = core::utc_ms_to_media(now_ms_());
+    auto listing =
+        timeshift_listing(*dvr_, rendition, window, now, store_.options().segment_length);
+    if (!listing) return refused(listing.error());
+    const bool vod = listing->type == PlaylistType::vod;
+    return text(kMimePlaylist, vod ? kVodCache : kPlaylistCache, render_media_playlist(*listing));
 }
 
 Response Routes::channel_status(const Call& call) const {

@@ -9,21 +9,24 @@
 #include <vector>
 
 #include "core/status.hpp"
+#include "origin/dvr.hpp"
 #include "origin/http_message.hpp"
 #include "origin/segment_store.hpp"
+#include "origin/timeshift.hpp"
 
 namespace onair::origin {
 
 // Answers
-//   GET|HEAD /live/CHANNEL/master.m3u8
-//   GET|HEAD /live/CHANNEL/RENDITION/index.m3u8
-//   GET|HEAD /live/CHANNEL/RENDITION/SEQ.ts
+//   GET|HEAD /live/CHANNEL/master.m3u8[?start=T[&end=T]]
+//   GET|HEAD /live/CHANNEL/RENDITION/index.m3u8[?start=T[&end=T]]   time-shift from the DVR
+//   GET|HEAD /live/CHANNEL/RENDITION/SEQ.ts     the store's, else the DVR's
 //   GET|HEAD /healthz
 //   GET|HEAD /api/v1/channels/CHANNEL          status: inputs, pipelines, failover
 //   POST     /api/v1/channels/CHANNEL/switch   {"to": "a"|"b"} (Bearer API token)
 //   GET|HEAD /metrics                          Prometheus text
-// and OPTIONS (CORS preflight) on each. Everything comes from the store and
-// the channel's status; nothing is read from the file system. Paths are
+// and OPTIONS (CORS preflight) on each. Everything comes from the store,
+// the DVR and the channel's status; the only files read are the DVR's, for a
+// well-formed sequence number of a known rendition. Paths are
 // decoded per segment and refused (400) if any segment could walk out of its
 // place ("." "..", '/', '\\' or NUL after decoding, empty) or the path is
 // longer than kMaxPath. In: a parsed request, on any server thread
@@ -51,6 +54,10 @@ class Routes {
     // Clip requests go to `clips` when set (after the path checks): /vod/...,
     // /api/v1/clips..., /api/v1/channels/CHANNEL/clips. Set before serving.
     void set_clips(Handler clips) { clips_ = std::move(clips); }
+    // Time-shifted playlists and segments gone from the store come from
+    // `dvr` when set (else time-shift requests get 404). Set before serving;
+    // it must outlive the serving.
+    void set_dvr(const Dvr* dvr) { dvr_ = dvr; }
 
   private:
     struct Call {
@@ -76,6 +83,8 @@ class Routes {
     // Why the request may not make control calls; empty when it may.
     std::optional<Response> refuse_control(const Request& request) const;
     bool known_channel(std::string_view channel) const;
+    Response timeshift_master(const TimeShiftWindow& window) const;
+    Response timeshift_media(const std::string& rendition, const TimeShiftWindow& window) const;
 
     SegmentStore& store_;
     const core::ChannelStatus& status_;
@@ -84,6 +93,7 @@ class Routes {
     std::vector<Route> routes_;
     Handler ingest_;
     Handler clips_;
+    const Dvr* dvr_ = nullptr;
 };
 
 }  // namespace onair::origin
