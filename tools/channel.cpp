@@ -1,7 +1,10 @@
 #include "tools/channel.hpp"
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
+
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
 
@@ -27,8 +30,12 @@ origin::HttpServerOptions server_options(const core::ChannelConfig& config) {
 Channel::Channel(core::ChannelConfig config, ChannelOptions options)
     : config_(std::move(config)),
       shared_anchor_(kAnchorTolerance),
-      store_(origin::StoreOptions::from_config(config_),
-             [this](const origin::SwitchEvent& event) { on_switch(event); }),
+      store_(
+          origin::StoreOptions::from_config(config_),
+          [this](const origin::SwitchEvent& event) { on_switch(event); },
+          [this](std::shared_ptr<const core::Segment> segment) {
+              on_published(std::move(segment));
+          }),
       routes_(store_, status_),
       options_(std::move(options)),
       server_(server_options(config_), routes_.handler()) {
@@ -70,10 +77,46 @@ void Channel::on_switch(const origin::SwitchEvent& event) {
     webhook_->post(boost::json::serialize(json));
 }
 
+// --- DVR -----------------------------------------------------------------
+
+core::Result<> Channel::open_dvr() {
+    const std::filesystem::path folder = std::filesystem::path(config_.data_dir) / "dvr";
+    origin::DvrOptions options;
+    options.folder = folder;
+    options.renditions = store_.options().renditions;
+    options.segment_length = store_.options().segment_length;
+    options.window_ms = config_.dvr.window.count() / 1000;
+    options.max_bytes = config_.dvr.max_bytes;
+    auto dvr = origin::Dvr::open(std::move(options));
+    if (!dvr) return core::fail(fmt::format("DVR in {}: {}", folder.string(), dvr.error().message));
+    dvr_ = std::move(*dvr);
+    // What is still inside the window goes on in the live playlists.
+    const int64_t not_before = core::utc_now_media() - core::micros_to_ticks(config_.dvr.window);
+    origin::restore_from_dvr(*dvr_, store_, not_before);
+    routes_.set_dvr(dvr_.get());
+    return {};
+}
+
+void Channel::on_published(std::shared_ptr<const core::Segment> segment) {
+    if (dvr_) dvr_->record(std::move(segment));
+}
+
+void Channel::close_dvr() {
+    if (!dvr_) return;
+    dvr_->flush();
+    log::info("dvr", "closed: {} segments, {} on disk", dvr_->segments_on_disk(),
+              core::format_size(dvr_->bytes_on_disk()));
+    routes_.set_dvr(nullptr);
+    dvr_.reset();
+}
+
+// --------------------------------------------------------------------------
+
 core::Result<> Channel::start() {
     std::string why;
     if (auto token = core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why))
         routes_.set_api_token(std::move(*token));
+    if (auto ok = open_dvr(); !ok) return ok;
     if (auto ok = server_.start(); !ok) return ok;
     ticker_ = std::jthread([this](std::stop_token stop) {
         std::mutex m;
@@ -112,6 +155,7 @@ void Channel::stop() {
         ticker_.join();
     }
     server_.stop();
+    close_dvr();  // nothing publishes any more: the last segments are recorded
 }
 
 }  // namespace onair::tools

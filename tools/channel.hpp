@@ -2,9 +2,11 @@
 // A whole channel in one process: the origin's store and HTTP server, and one
 // pipeline per input, all from one validated config. Logs every switch
 // between pipelines, and POSTs it to failover.webhook when one is set.
-// Starts consumers before
-// producers (store, server, then pipelines) and stops in reverse, so the last
-// segments of a run still reach the store before the server goes.
+// Records every listed segment in the DVR under the data folder and, at
+// start-up, lists again the live window it had before a restart.
+// Starts consumers before producers (DVR, store, server, then pipelines)
+// and stops in reverse, so the last segments of a run still reach the
+// store and the DVR before the server goes.
 // start() and stop() are called from the main thread.
 #include <memory>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "core/media_time.hpp"
 #include "core/result.hpp"
 #include "core/status.hpp"
+#include "origin/dvr.hpp"
 #include "origin/http_server.hpp"
 #include "origin/ingest_routes.hpp"
 #include "origin/routes.hpp"
@@ -45,9 +48,16 @@ class Channel {
   private:
     void on_switch(const origin::SwitchEvent& event);
 
+    // DVR: opened (and the live window restored) by start(), fed every
+    // listed copy, flushed and closed by stop() once nothing publishes.
+    [[nodiscard]] core::Result<> open_dvr();
+    void on_published(std::shared_ptr<const core::Segment> segment);
+    void close_dvr();
+
     core::ChannelConfig config_;
     core::ChannelStatus status_;
     core::TimeAnchor shared_anchor_;
+    std::unique_ptr<origin::Dvr> dvr_;  // set before anything publishes, reset after
     std::vector<std::unique_ptr<core::TimeAnchor>> own_anchors_;  // timecode: systemclock
     origin::SegmentStore store_;
     origin::Routes routes_;
