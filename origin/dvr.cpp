@@ -48,6 +48,9 @@ CREATE INDEX IF NOT EXISTS segments_by_age ON segments (start);
     "rendition, sequence, start, duration, frames, slate, discontinuity, bytes, width, " \
     "height, rate_num, rate_den, codecs"
 
+// Media missing between two consecutive segments beyond this is a gap
+// (within a run they join exactly; the players' PDT checks allow ~50 ms).
+constexpr int64_t kJoinTolerance = core::kMediaClock / 25;
 constexpr int kMaxReaders = 4;                              // connections open for readers at most
 constexpr int kMaxWriteBatch = 32;                          // segments indexed per transaction
 constexpr auto kIdleWake = std::chrono::milliseconds(500);  // expiry runs at least this often
@@ -253,8 +256,11 @@ class FileDvr final : public Dvr {
     const DvrOptions options_;
     const std::string index_path_;
     Writer writer_;
-    std::map<std::string, int64_t, std::less<>>
-        newest_;  // writer's: each rendition's newest sequence
+    struct Newest {
+        int64_t sequence = 0;
+        int64_t end = 0;  // media time
+    };
+    std::map<std::string, Newest, std::less<>> newest_;  // the writer's, per rendition
 
     mutable std::mutex queue_mutex_;
     std::condition_variable queue_cv_;  // the writer waits for work
@@ -331,13 +337,15 @@ core::Result<> FileDvr::load() {
         return {};
     };
 
-    auto newest = db.prepare("SELECT rendition, MAX(sequence) FROM segments GROUP BY rendition");
+    // SQLite gives the bare column of the row that has the MAX.
+    auto newest = db.prepare(
+        "SELECT rendition, MAX(sequence), start + duration FROM segments GROUP BY rendition");
     if (!newest) return std::unexpected(newest.error());
     for (;;) {
         auto row = newest->step();
         if (!row) return std::unexpected(row.error());
         if (!*row) break;
-        newest_[newest->text(0)] = newest->integer(1);
+        newest_[newest->text(0)] = {newest->integer(1), newest->integer(2)};
     }
 
     // Files of a run that stopped between writing and indexing are strays;
@@ -495,12 +503,15 @@ void FileDvr::write(std::vector<Pending>& batch) {
             continue;
         }
         auto newest = newest_.find(s.rendition);
-        if (newest != newest_.end() && s.sequence <= newest->second) {
+        if (newest != newest_.end() && s.sequence <= newest->second.sequence) {
             log::debug("dvr", "segment {}/{} not after the newest recorded ({}): skipped",
-                       s.rendition, s.sequence, newest->second);
+                       s.rendition, s.sequence, newest->second.sequence);
             continue;
         }
-        const bool gap = newest != newest_.end() && s.sequence != newest->second + 1;
+        // A gap: numbers skipped, or media missing between the two (the
+        // newest was cut short, as the last segment of a stopped run is).
+        const bool gap = newest != newest_.end() && (s.sequence != newest->second.sequence + 1 ||
+                                                     s.start > newest->second.end + kJoinTolerance);
         auto file = segment_file(options_.folder, s.rendition, s.sequence);
         auto tmp = file;
         tmp += ".tmp";
@@ -509,7 +520,7 @@ void FileDvr::write(std::vector<Pending>& batch) {
                        ok.error().message);
             continue;
         }
-        newest_[s.rendition] = s.sequence;
+        newest_[s.rendition] = {s.sequence, s.start + s.duration};
         written.push_back({&s, gap, std::move(file)});
     }
     if (written.empty()) return;

@@ -14,6 +14,8 @@ namespace onair::origin {
 namespace {
 
 constexpr size_t kLatencySamples = 300;
+// Media missing between two consecutive segments beyond this is a gap.
+constexpr int64_t kJoinTolerance = core::kMediaClock / 25;
 
 int64_t system_now_ms() {
     using namespace std::chrono;
@@ -171,6 +173,7 @@ size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
             slot.msn = r->listed_high == INT64_MIN ? shared->sequence : r->listed_msn + 1;
             r->listed_msn = slot.msn;
             r->listed_high = shared->sequence;
+            r->restored_end = shared->start + shared->duration;
             slot.restored = std::move(shared);
             r->slots.emplace(r->listed_high, std::move(slot));
             ++restored;
@@ -216,7 +219,13 @@ void SegmentStore::publish(Rendition& r, int64_t now) {
         auto& [seq, slot] = *it;
         if (slot.hidden) continue;
         const bool first = r.listed_high == INT64_MIN;
-        const bool contiguous = first || seq == r.listed_high + 1;
+        bool contiguous = first || seq == r.listed_high + 1;
+        // The last run's last segment may have been cut short at its stop:
+        // then media is missing although the numbers follow.
+        if (contiguous && r.restored_end != INT64_MIN) {
+            const core::Segment* any = slot.a ? slot.a.get() : slot.b.get();
+            if (any && any->start > r.restored_end + kJoinTolerance) contiguous = false;
+        }
         // A hole: give the other pipeline its chance to fill it first.
         if (!contiguous && now < slot.first_arrival_ms + grace) break;
         char choice = slot.served ? slot.served : failover_.decide(seq, now);
@@ -233,6 +242,7 @@ void SegmentStore::publish(Rendition& r, int64_t now) {
         slot.listed = true;
         if (on_publish_) outbox_.published.push_back(slot.served == 'a' ? slot.a : slot.b);
         slot.discontinuity = !contiguous;
+        r.restored_end = INT64_MIN;
         slot.msn = first ? seq : r.listed_msn + 1;
         r.listed_msn = slot.msn;
         r.listed_high = seq;

@@ -150,7 +150,7 @@ class SegmentStore : public core::SegmentSink {
         // than the previous listed, so numbers stay dense across gaps (the
         // first listed takes its sequence: without gaps the two agree).
         int64_t msn = 0;
-        bool retired = false;        // has left the window
+        bool retired = false;  // has left the window
         const core::Segment* copy(char p) const {
             return p == 'a' ? a.get() : p == 'b' ? b.get() : p == 'r' ? restored.get() : nullptr;
         }
@@ -163,6 +163,8 @@ class SegmentStore : public core::SegmentSink {
         int64_t discontinuity_sequence = 0;
         int64_t listed_high = INT64_MIN;  // newest sequence listed
         int64_t listed_msn = 0;           // its media sequence number
+        // End (media time) of the last restored segment until the next is listed.
+        int64_t restored_end = INT64_MIN;
         explicit Rendition(std::string n, int64_t segment_length)
             : name(std::move(n)), target(segment_length) {}
     };

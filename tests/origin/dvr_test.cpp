@@ -102,6 +102,25 @@ TEST_CASE("dvr: a sequence that does not follow the newest is a discontinuity", 
     CHECK(dvr->segments_on_disk() == 6);
 }
 
+TEST_CASE("dvr: media missing after a segment cut short is a discontinuity too", "[dvr]") {
+    onair::testing::TempDir dir("onair-dvr");
+    TestClock clock;
+    {
+        auto dvr = open_dvr(dvr_options(dir.path(), clock));
+        FakeSegment last;  // a stopped run's last segment: 2 s of 6
+        last.sequence = 4;
+        last.duration = 2 * kSecond;
+        record_all(*dvr, "720p", 0, 3);
+        dvr->record(std::make_shared<const core::Segment>(last.make()));
+    }
+    auto dvr = open_dvr(dvr_options(dir.path(), clock));
+    record_all(*dvr, "720p", 5, 6);  // the numbers follow, the media does not
+    dvr->flush();
+    std::vector<bool> flags;
+    for (const auto& s : dvr->range("720p", 0, INT64_MAX)) flags.push_back(s.discontinuity);
+    CHECK(flags == std::vector<bool>{false, false, false, false, false, true, false});
+}
+
 TEST_CASE("dvr: the index survives closing and opening again", "[dvr]") {
     onair::testing::TempDir dir("onair-dvr");
     TestClock clock;

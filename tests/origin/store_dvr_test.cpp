@@ -258,3 +258,20 @@ TEST_CASE("store: MEDIA-SEQUENCE counts listed segments, so a gap never renumber
     CHECK(p.media_sequence == 7);
     CHECK(tracker.violations().empty());
 }
+
+TEST_CASE("store: after a restored segment cut short, the next one is a discontinuity",
+          "[store][dvr]") {
+    TestClock clock;
+    SegmentStore store(options(5, {"720p"}, clock));
+    std::vector<RestoredSegment> before = {restored("720p", 10), restored("720p", 11)};
+    before.back().segment.duration = 2 * kSecond;  // the stopped run's last, 2 s of 6
+    store.restore(std::move(before));
+    store.on_segment(segment("720p", 12));  // follows by number, not by time
+    clock.advance(1001);
+    auto p = store.media_playlist("720p");
+    REQUIRE(p);
+    CHECK(uris(*p) == seq_uris({10, 11, 12}));
+    CHECK(after_discontinuity(*p) == std::vector<std::string>{"12.ts"});
+    store.on_segment(segment("720p", 13));
+    CHECK(after_discontinuity(*store.media_playlist("720p")) == std::vector<std::string>{"12.ts"});
+}
