@@ -258,6 +258,12 @@ Response Routes::segment(const Call& call) const {
                          SharedBuffer::from_bytes(std::move(bytes)));
 }
 
+std::optional<DvrFigures> Routes::dvr_figures() const {
+    if (!dvr_) return std::nullopt;
+    return DvrFigures{dvr_->segments_on_disk(), dvr_->bytes_on_disk(), dvr_->expired(),
+                      dvr_->dropped(), dvr_->extent()};
+}
+
 Response Routes::timeshift_master(const TimeShiftWindow& window) const {
     if (!dvr_) return not_found("this origin keeps no DVR");
     const int64_t now = core::utc_ms_to_media(now_ms_());
@@ -281,14 +287,14 @@ Response Routes::channel_status(const Call& call) const {
     const std::string& channel = call.params[0];
     if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
     return make_response(http::status::ok, kMimeJson, "no-store",
-                         SharedBuffer::from_string(
-                             channel_status_json(status_, store_.failover_status(), now_ms_())));
+                         SharedBuffer::from_string(channel_status_json(
+                             status_, store_.failover_status(), now_ms_(), dvr_figures())));
 }
 
 Response Routes::metrics(const Call&) const {
     return make_response(http::status::ok, kMimePrometheus, "no-store",
-                         SharedBuffer::from_string(
-                             prometheus_metrics(status_, store_.failover_status(), now_ms_())));
+                         SharedBuffer::from_string(prometheus_metrics(
+                             status_, store_.failover_status(), now_ms_(), dvr_figures())));
 }
 
 // Same length and every byte compared: the time taken tells nothing.
@@ -333,8 +339,8 @@ Response Routes::switch_pipeline(const Call& call) const {
     if (!store_.manual_switch(pipeline))
         return bad_request(fmt::format("cannot switch to pipeline {}", pipeline));
     return make_response(http::status::ok, kMimeJson, "no-store",
-                         SharedBuffer::from_string(
-                             channel_status_json(status_, store_.failover_status(), now_ms_())));
+                         SharedBuffer::from_string(channel_status_json(
+                             status_, store_.failover_status(), now_ms_(), dvr_figures())));
 }
 
 Response Routes::healthz(const Call&) const {

@@ -12,6 +12,7 @@
 #include "origin/dvr.hpp"
 #include "origin/http_message.hpp"
 #include "origin/segment_store.hpp"
+#include "origin/status_report.hpp"
 #include "origin/timeshift.hpp"
 
 namespace onair::origin {
@@ -84,6 +85,7 @@ class Routes {
     std::optional<Response> refuse_control(const Request& request) const;
     bool known_channel(std::string_view channel) const;
     Response timeshift_master(const TimeShiftWindow& window) const;
+    std::optional<DvrFigures> dvr_figures() const;
     Response timeshift_media(const std::string& rendition, const TimeShiftWindow& window) const;
 
     SegmentStore& store_;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/media_time.hpp"
 #include "origin/playlist.hpp"
 
 namespace onair::origin {
@@ -107,7 +108,7 @@ class Metrics {
 }  // namespace
 
 std::string channel_status_json(const core::ChannelStatus& status, const FailoverStatus& failover,
-                                int64_t now_ms) {
+                                int64_t now_ms, const std::optional<DvrFigures>& dvr) {
     boost::json::object inputs, pipelines;
     for (const auto& p : status.pipelines) {
         std::string id(1, p->id);
@@ -143,11 +144,26 @@ std::string channel_status_json(const core::ChannelStatus& status, const Failove
     json["inputs"] = std::move(inputs);
     json["pipelines"] = std::move(pipelines);
     json["latency"] = std::move(latency);
+    if (dvr) {
+        boost::json::object d;
+        d["segments"] = dvr->segments;
+        d["bytes"] = dvr->bytes;
+        d["expired"] = dvr->expired;
+        d["dropped"] = dvr->dropped;
+        if (dvr->extent) {
+            d["oldest"] = format_program_date_time(core::media_to_utc_ms(dvr->extent->first));
+            d["newest"] = format_program_date_time(core::media_to_utc_ms(dvr->extent->second));
+        } else {
+            d["oldest"] = nullptr;
+            d["newest"] = nullptr;
+        }
+        json["dvr"] = std::move(d);
+    }
     return boost::json::serialize(json);
 }
 
 std::string prometheus_metrics(const core::ChannelStatus& status, const FailoverStatus& failover,
-                               int64_t now_ms) {
+                               int64_t now_ms, const std::optional<DvrFigures>& dvr) {
     Metrics m(status.channel);
     auto per_pipeline = [&](std::string_view name, std::string_view type, std::string_view help,
                             auto value) {
@@ -225,6 +241,18 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
              "segments.");
     m.sample(double(failover.latency_median_ms) / 1000, "quantile=\"0.5\"");
     m.sample(double(failover.latency_worst_ms) / 1000, "quantile=\"1\"");
+    if (dvr) {
+        m.family("onair_dvr_segments", "gauge", "Segments the DVR holds, all renditions.");
+        m.sample(double(dvr->segments));
+        m.family("onair_dvr_bytes", "gauge", "Bytes the DVR holds on disk.");
+        m.sample(double(dvr->bytes));
+        m.family("onair_dvr_expired_total", "counter",
+                 "Segments the DVR deleted (window or disk budget).");
+        m.sample(double(dvr->expired));
+        m.family("onair_dvr_dropped_total", "counter",
+                 "Segments not recorded because the DVR's writer fell behind.");
+        m.sample(double(dvr->dropped));
+    }
     return m.take();
 }
 

@@ -3,7 +3,9 @@
 // status API's JSON and the Prometheus text of /metrics, from the failover's
 // figures and the pipelines' live status. Pure: values in, text out.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <boost/json/object.hpp>
 
@@ -12,10 +14,19 @@
 
 namespace onair::origin {
 
+// What the DVR holds, for the status API and /metrics.
+struct DvrFigures {
+    int64_t segments = 0;
+    int64_t bytes = 0;
+    int64_t expired = 0;
+    int64_t dropped = 0;
+    std::optional<std::pair<int64_t, int64_t>> extent;  // oldest start, newest end (media time)
+};
+
 // GET /api/v1/channels/CHANNEL: inputs, pipelines, the active pipeline,
-// switches and latency.
+// switches and latency; the DVR's figures when there is one.
 std::string channel_status_json(const core::ChannelStatus& status, const FailoverStatus& failover,
-                                int64_t now_ms);
+                                int64_t now_ms, const std::optional<DvrFigures>& dvr = {});
 
 // One pipeline's input: state, bitrate, last packet age, damage counters.
 boost::json::object input_status_json(const core::PipelineRuntimeStatus& pipeline, int64_t now_ms);
@@ -23,7 +34,7 @@ boost::json::object input_status_json(const core::PipelineRuntimeStatus& pipelin
 // GET /metrics: the same figures as Prometheus gauges and counters (text
 // exposition format 0.0.4).
 std::string prometheus_metrics(const core::ChannelStatus& status, const FailoverStatus& failover,
-                               int64_t now_ms);
+                               int64_t now_ms, const std::optional<DvrFigures>& dvr = {});
 
 inline constexpr const char* kMimePrometheus = "text/plain; version=0.0.4; charset=utf-8";
 

@@ -293,3 +293,21 @@ TEST_CASE("segments gone from the live store come from the DVR; nothing else fro
         CHECK(header(answer, http::field::content_type) == "application/json");
     }
 }
+
+TEST_CASE("status API and metrics show what the DVR holds", "[routes][timeshift]") {
+    Fixture f({10});
+    f.status.add('a', "testsrc:");
+    auto r = f.get("/api/v1/channels/demo");
+    REQUIRE(r.result() == http::status::ok);
+    auto json = boost::json::parse(body(r)).as_object();
+    const auto& dvr = json.at("dvr").as_object();
+    CHECK(dvr.at("segments").as_int64() == 38);
+    CHECK(dvr.at("bytes").as_int64() == 19 * 1000 + 19 * 400);
+    CHECK(dvr.at("expired").as_int64() == 0);
+    CHECK(dvr.at("dropped").as_int64() == 0);
+    CHECK(dvr.at("oldest").as_string() == at(0));
+    CHECK(dvr.at("newest").as_string() == at(120));
+    auto metrics = body(f.get("/metrics"));
+    CHECK_THAT(metrics, Catch::Contains("onair_dvr_segments{channel=\"demo\"} 38"));
+    CHECK_THAT(metrics, Catch::Contains("onair_dvr_bytes{channel=\"demo\"} 26600"));
+}
