@@ -267,9 +267,17 @@ core::Result<core::CodecContextPtr> open_decoder(const AVCodecParameters& params
     return c;
 }
 
+// The time base of one frame: what the live encoder uses, and what x264
+// writes into the SPS's timing info.
+AVRational frame_time_base(int64_t frame_ticks) {
+    AVRational tb;
+    av_reduce(&tb.num, &tb.den, frame_ticks, core::kMediaClock, INT32_MAX);
+    return tb;
+}
+
 // libx264 set up like the live rung (encoder/video_ladder.cpp), at the size
-// of the recording (which the copied GOPs have), with its own parameter set
-// id; `frames` fit in one GOP.
+// of the recording (which the copied GOPs have), its parameter sets under
+// `sps_id` in the extradata (global header), `frames` in one GOP.
 core::Result<core::CodecContextPtr> open_encoder(const AVFrame& first, const EncodeSettings& s,
                                                  int64_t frame_ticks, int frames, int sps_id) {
     const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
@@ -281,8 +289,8 @@ core::Result<core::CodecContextPtr> open_encoder(const AVFrame& first, const Enc
     c->pix_fmt = AVPixelFormat(first.format);
     c->sample_aspect_ratio =
         first.sample_aspect_ratio.num ? first.sample_aspect_ratio : AVRational{1, 1};
-    c->time_base = kMediaTimeBase;
-    av_reduce(&c->framerate.num, &c->framerate.den, core::kMediaClock, frame_ticks, INT32_MAX);
+    c->time_base = frame_time_base(frame_ticks);
+    c->framerate = av_inv_q(c->time_base);
     const core::Rung& rung = s.rung;
     const int64_t max_rate = rung.max_bitrate > 0 ? rung.max_bitrate : rung.bitrate;
     c->bit_rate = rung.bitrate;
@@ -292,7 +300,9 @@ core::Result<core::CodecContextPtr> open_encoder(const AVFrame& first, const Enc
     const int gop_frames =
         int(std::max<int64_t>(1, core::micros_to_ticks(s.encoder.gop) / frame_ticks));
     c->gop_size = std::max(gop_frames, frames + 1);  // no key frame but the first
+    c->keyint_min = gop_frames;
     c->thread_count = 0;
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // the parameter sets before any frame
     c->color_range = first.color_range;
     c->colorspace = first.colorspace;
     c->color_primaries = first.color_primaries;
@@ -307,13 +317,37 @@ core::Result<core::CodecContextPtr> open_encoder(const AVFrame& first, const Enc
     return c;
 }
 
+// The SPS/PPS re-encodes use. x264 set up like the live encoder writes
+// byte for byte the recording's own, so a re-encode takes the recording's
+// id and the stream keeps one set; when they differ (another x264, a rung
+// changed since), each re-encode gets an id of its own (1, 2, ...) that the
+// recording does not use, so no id ever has two meanings.
+class ParameterSets {
+  public:
+    // `recording`: the recording's SPS and PPS, Annex B.
+    explicit ParameterSets(core::Bytes recording)
+        : recording_(std::move(recording)), taken_(parameter_set_ids(recording_)) {}
+    const core::Bytes& recording() const { return recording_; }
+    int recording_id() const { return taken_.empty() ? 0 : taken_.front(); }
+    int fresh_id() {
+        do ++last_;
+        while (std::find(taken_.begin(), taken_.end(), last_) != taken_.end());
+        return last_;
+    }
+
+  private:
+    core::Bytes recording_;
+    std::vector<int> taken_;
+    int last_ = 0;
+};
+
 // Decodes one GOP (decode order, media time) and re-encodes its frames whose
 // presentation time is in [from, to). Packets come back in decode order, in
-// media time, the first an IDR.
+// media time, the first an IDR carrying the parameter sets in-band.
 class GopReencoder {
   public:
-    GopReencoder(const EncodeSettings& settings, int64_t frame_ticks, int sps_id)
-        : settings_(settings), frame_ticks_(frame_ticks), sps_id_(sps_id) {}
+    GopReencoder(const EncodeSettings& settings, int64_t frame_ticks, ParameterSets& sets)
+        : settings_(settings), frame_ticks_(frame_ticks), sets_(sets) {}
 
     core::Result<std::vector<core::PacketPtr>> run(std::span<const core::PacketPtr> gop,
                                                    const AVCodecParameters& params, int64_t from,
@@ -341,6 +375,8 @@ class GopReencoder {
         if (auto ok = encode(nullptr); !ok) return std::unexpected(ok.error());
         return std::move(out_);
     }
+    // Parameter sets the recording does not have (empty when it reused its own).
+    const core::Bytes& new_parameter_sets() const { return new_sets_; }
 
   private:
     core::Result<> drain_decoder() {
@@ -358,20 +394,51 @@ class GopReencoder {
         }
     }
 
+    // Opens x264 with the recording's parameter set id, and again with a
+    // fresh one if its sets come out different.
+    core::Result<> open_encoder_for(const AVFrame& first) {
+        auto c = open_encoder(first, settings_, frame_ticks_, wanted_, sets_.recording_id());
+        if (!c) return std::unexpected(c.error());
+        headers_ = parameter_sets({(*c)->extradata, size_t((*c)->extradata_size)});
+        if (headers_ != sets_.recording()) {
+            c = open_encoder(first, settings_, frame_ticks_, wanted_, sets_.fresh_id());
+            if (!c) return std::unexpected(c.error());
+            headers_ = parameter_sets({(*c)->extradata, size_t((*c)->extradata_size)});
+            new_sets_ = headers_;
+        }
+        if (headers_.empty()) return core::fail("x264 gave no SPS/PPS");
+        encoder_ = std::move(*c);
+        return {};
+    }
+
+    // The IDR with the parameter sets in front, as the live encoder sends it.
+    core::Result<> prepend_headers(AVPacket& packet) {
+        auto with = core::make_packet();
+        int rc = av_new_packet(with.get(), int(headers_.size()) + packet.size);
+        if (rc < 0) return core::av_fail("packet", rc);
+        std::copy(headers_.begin(), headers_.end(), with->data);
+        std::copy(packet.data, packet.data + packet.size, with->data + headers_.size());
+        if ((rc = av_packet_copy_props(with.get(), &packet)) < 0)
+            return core::av_fail("packet", rc);
+        av_packet_unref(&packet);
+        av_packet_move_ref(&packet, with.get());
+        return {};
+    }
+
     core::Result<> encode(AVFrame* frame) {
+        const AVRational tb = frame_time_base(frame_ticks_);
         if (frame) {
             if (!encoder_) {
-                auto opened = open_encoder(*frame, settings_, frame_ticks_, wanted_, sps_id_);
-                if (!opened) return std::unexpected(opened.error());
-                encoder_ = std::move(*opened);
+                if (auto ok = open_encoder_for(*frame); !ok) return ok;
                 base_ = frame->pts;
             }
-            if (frame->pts <= last_pts_) return {};  // x264 refuses a repeated timestamp
-            last_pts_ = frame->pts;
+            const int64_t pts = av_rescale_q(frame->pts - base_, kMediaTimeBase, tb);
+            if (pts <= last_pts_) return {};  // x264 refuses a repeated timestamp
+            last_pts_ = pts;
             // The decoder left the source's picture types; only the first is forced.
             frame->pict_type = first_ ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
             first_ = false;
-            frame->pts -= base_;
+            frame->pts = pts;
         }
         int rc = avcodec_send_frame(encoder_.get(), frame);
         if (rc < 0) return core::av_fail("x264", rc);
@@ -380,8 +447,11 @@ class GopReencoder {
             rc = avcodec_receive_packet(encoder_.get(), packet.get());
             if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return {};
             if (rc < 0) return core::av_fail("x264", rc);
-            packet->pts += base_;
-            packet->dts += base_;
+            if (out_.empty()) {
+                if (auto ok = prepend_headers(*packet); !ok) return ok;
+            }
+            packet->pts = base_ + av_rescale_q(packet->pts, tb, kMediaTimeBase);
+            packet->dts = base_ + av_rescale_q(packet->dts, tb, kMediaTimeBase);
             packet->duration = frame_ticks_;
             packet->time_base = kMediaTimeBase;
             packet->stream_index = kVideo;
@@ -391,10 +461,11 @@ class GopReencoder {
 
     const EncodeSettings& settings_;
     int64_t frame_ticks_;
-    int sps_id_;
+    ParameterSets& sets_;
     int64_t from_ = 0, to_ = 0;
     int wanted_ = 0;
     core::CodecContextPtr decoder_, encoder_;
+    core::Bytes headers_, new_sets_;
     int64_t base_ = 0;
     int64_t last_pts_ = INT64_MIN;
     bool first_ = true;
@@ -415,23 +486,8 @@ struct ClippedSegment {
     std::vector<core::PacketPtr> audio;
     int64_t first = 0;    // presentation time of the first frame kept
     int64_t end = 0;      // after the last frame kept
-    core::Bytes recoded;  // SPS/PPS of the re-encoded runs (Annex B)
+    core::Bytes recoded;  // SPS/PPS the re-encodes added (Annex B); usually none
     int copied_gops = 0, recoded_gops = 0, recoded_frames = 0;
-};
-
-// Parameter set ids for re-encodes: 1, 2, ... skipping those the recording uses.
-class ParameterSetIds {
-  public:
-    explicit ParameterSetIds(std::vector<int> taken) : taken_(std::move(taken)) {}
-    int next() {
-        do ++last_;
-        while (std::find(taken_.begin(), taken_.end(), last_) != taken_.end());
-        return last_;
-    }
-
-  private:
-    std::vector<int> taken_;
-    int last_ = 0;
 };
 
 bool in_cut(const std::optional<core::ClipCut>& cut, int64_t pts) {
@@ -442,7 +498,7 @@ bool in_cut(const std::optional<core::ClipCut>& cut, int64_t pts) {
 // re-encodes each as the cut asks; keeps the AAC frames overlapping the cut.
 core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
                                           const std::optional<core::ClipCut>& cut,
-                                          const EncodeSettings& settings, ParameterSetIds& ids) {
+                                          const EncodeSettings& settings, ParameterSets& sets) {
     ClippedSegment out;
     out.first = INT64_MAX;
     int64_t last = INT64_MIN;
@@ -462,11 +518,11 @@ core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
             for (const auto& p : gop) out.video.push_back(copy_packet(*p));
             ++out.copied_gops;
         } else if (kept > 0) {
-            GopReencoder recoder(settings, media.frame_ticks, ids.next());
+            GopReencoder recoder(settings, media.frame_ticks, sets);
             auto packets = recoder.run(gop, *media.video_params, cut->start, cut->end);
             if (!packets) return std::unexpected(packets.error());
-            auto sets = parameter_sets(bytes_of(*packets->front()));
-            out.recoded.insert(out.recoded.end(), sets.begin(), sets.end());
+            const auto& added = recoder.new_parameter_sets();
+            out.recoded.insert(out.recoded.end(), added.begin(), added.end());
             out.recoded_frames += int(packets->size());
             ++out.recoded_gops;
             for (auto& p : *packets) out.video.push_back(std::move(p));
@@ -711,15 +767,15 @@ core::Result<> LibavClipMedia::write_mp4(const std::vector<core::ClipSegmentFile
     // the avcC lists the re-encodes' parameter sets too.
     auto first = read_segment(chosen->front(), true);
     if (!first) return std::unexpected(first.error());
-    ParameterSetIds ids(parameter_set_ids(parameter_sets(bytes_of(*first->video.front()))));
+    ParameterSets sets(parameter_sets(bytes_of(*first->video.front())));
     std::vector<ClippedSegment> ends;
-    auto head = clip_segment(*first, cut, settings, ids);
+    auto head = clip_segment(*first, cut, settings, sets);
     if (!head) return std::unexpected(head.error());
     ends.push_back(std::move(*head));
     if (chosen->size() > 1) {
         auto last = read_segment(chosen->back(), false);
         if (!last) return std::unexpected(last.error());
-        auto tail = clip_segment(*last, cut, settings, ids);
+        auto tail = clip_segment(*last, cut, settings, sets);
         if (!tail) return std::unexpected(tail.error());
         ends.push_back(std::move(*tail));
     }
@@ -737,7 +793,7 @@ core::Result<> LibavClipMedia::write_mp4(const std::vector<core::ClipSegmentFile
     for (size_t i = 1; i + 1 < chosen->size(); ++i) {
         auto media = read_segment((*chosen)[i], false);
         if (!media) return std::unexpected(media.error());
-        auto middle = clip_segment(*media, cut, settings, ids);
+        auto middle = clip_segment(*media, cut, settings, sets);
         if (!middle) return std::unexpected(middle.error());
         if (auto ok = mp4.add(*middle); !ok) return ok;
     }
@@ -771,8 +827,8 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
         }
         auto media = read_segment(segment, true);
         if (!media) return std::unexpected(media.error());
-        ParameterSetIds ids(parameter_set_ids(parameter_sets(bytes_of(*media->video.front()))));
-        auto clipped = clip_segment(*media, cut, settings, ids);
+        ParameterSets sets(parameter_sets(bytes_of(*media->video.front())));
+        auto clipped = clip_segment(*media, cut, settings, sets);
         if (!clipped) return std::unexpected(clipped.error());
         if (clipped->video.empty()) continue;
         auto packets = interleave(*clipped);

@@ -23,15 +23,20 @@
 // re-encodes nothing. AAC frames that overlap [start, end) are kept, so
 // audio reaches at most one AAC frame past either bound.
 //
-// Trade-off, copied and re-encoded GOPs in one stream: every re-encoded run
-// has its own x264 whose SPS/PPS carry ids (1, 2) that the recording does
-// not use; they travel in-band before each re-encoded IDR (as the live
-// segments carry theirs), and the MP4's avcC lists every set, the
-// recording's and the re-encodes'. Decoders pick the right set by id per
-// slice, the sample entry stays a plain, fully described avc1, and no player
-// sees one id change meaning. The cost: the boundary GOPs must be encoded
-// before the MP4's header is written, and their packets are held in memory
-// (at most two GOPs).
+// Trade-off, copied and re-encoded GOPs in one stream: x264 is set up like
+// the live encoder (preset, profile, time base of one frame, rate control),
+// which makes it write the recording's SPS/PPS byte for byte. Each re-encode
+// first opens x264 with a global header to see its parameter sets; when they
+// match, its IDR carries those very sets in-band, the stream keeps one
+// SPS/PPS and the MP4 one plain avc1 entry any player takes. When they
+// differ (another x264, a rung changed since the recording), the re-encode
+// is opened again under SPS/PPS ids the recording does not use, carries
+// them in-band and the avcC lists them beside the recording's: decoders
+// pick a set by id per slice and no id ever has two meanings (players that
+// keep only the first SPS they see may still stumble on this fallback).
+// Costs: the boundary GOPs are encoded before the MP4's header is written
+// and their packets held in memory (at most two GOPs); the fallback opens
+// x264 twice.
 //
 // Threads: an instance is callable from any one thread at a time.
 #include <memory>
