@@ -1,0 +1,861 @@
+#include "packager/clip_media.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <span>
+#include <system_error>
+
+#include <fmt/format.h>
+
+extern "C" {
+#include <libavutil/opt.h>
+}
+
+#include "core/libav.hpp"
+#include "core/log.hpp"
+#include "core/media_time.hpp"
+#include "packager/ts_muxer.hpp"
+
+namespace onair::packager {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+constexpr int kVideo = 0;  // stream_index of every packet we hold
+constexpr int kAudio = 1;
+constexpr int64_t kDefaultFrameTicks = core::kMediaClock / 25;
+constexpr const char* kComponent = "clips";
+
+// ---- H.264 Annex B ----------------------------------------------------------
+
+// Calls f(nal_unit_type, the NAL unit without its start code) for each NAL
+// unit of an Annex B buffer.
+template <class F>
+void for_each_nal(std::span<const uint8_t> data, F&& f) {
+    auto next_start = [&](size_t from) {
+        for (size_t i = from; i + 2 < data.size(); ++i)
+            if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) return i;
+        return data.size();
+    };
+    size_t at = next_start(0);
+    while (at < data.size()) {
+        size_t begin = at + 3;
+        size_t end = next_start(begin);
+        size_t stop = end;
+        while (stop > begin && data[stop - 1] == 0) --stop;  // the next start code's leading zero
+        if (stop > begin) f(data[begin] & 0x1f, data.subspan(begin, stop - begin));
+        at = end;
+    }
+}
+
+std::span<const uint8_t> bytes_of(const AVPacket& p) {
+    return {p.data, size_t(p.size)};
+}
+
+bool is_idr(const AVPacket& packet) {
+    int first_slice = 0;
+    for_each_nal(bytes_of(packet), [&](int type, std::span<const uint8_t>) {
+        if (!first_slice && type >= 1 && type <= 5) first_slice = type;
+    });
+    return first_slice == 5;
+}
+
+// The SPS and PPS NAL units of a packet, each after a 4-byte start code.
+core::Bytes parameter_sets(std::span<const uint8_t> data) {
+    core::Bytes out;
+    for_each_nal(data, [&](int type, std::span<const uint8_t> nal) {
+        if (type != 7 && type != 8) return;
+        out.insert(out.end(), {0, 0, 0, 1});
+        out.insert(out.end(), nal.begin(), nal.end());
+    });
+    return out;
+}
+
+// The first ue(v) at `bit` of `nal` (emulation prevention bytes cannot occur
+// this early in an SPS or PPS of a real stream).
+int read_ue(std::span<const uint8_t> nal, size_t bit) {
+    auto get = [&](size_t b) { return b / 8 < nal.size() ? (nal[b / 8] >> (7 - b % 8)) & 1 : 1; };
+    int zeros = 0;
+    while (!get(bit) && zeros < 31) ++zeros, ++bit;
+    ++bit;
+    int value = 0;
+    for (int i = 0; i < zeros; ++i) value = (value << 1) | get(bit++);
+    return (1 << zeros) - 1 + value;
+}
+
+// Ids the parameter sets in `sets` use (SPS ids after profile, flags and
+// level; PPS ids first), so re-encodes can take others.
+std::vector<int> parameter_set_ids(std::span<const uint8_t> sets) {
+    std::vector<int> ids;
+    for_each_nal(sets, [&](int type, std::span<const uint8_t> nal) {
+        if (type == 7) ids.push_back(read_ue(nal, 32));
+        if (type == 8) ids.push_back(read_ue(nal, 8));
+    });
+    return ids;
+}
+
+// ---- Reading one segment ----------------------------------------------------
+
+struct SegmentMedia {
+    std::vector<core::PacketPtr> video;     // decode order, media time, kVideo
+    std::vector<core::PacketPtr> audio;     // media time, kAudio
+    core::CodecParametersPtr video_params;  // probed only when asked
+    core::CodecParametersPtr audio_params;  // null: no audio stream
+    int64_t frame_ticks = kDefaultFrameTicks;
+};
+
+std::string describe(const core::ClipSegmentFile& s) {
+    return fmt::format("segment {} ({})", s.sequence, s.file.string());
+}
+
+// The shortest step between presentation times: one frame.
+int64_t frame_ticks_of(const std::vector<core::PacketPtr>& video, int64_t fallback) {
+    std::vector<int64_t> pts;
+    pts.reserve(video.size());
+    for (const auto& p : video) pts.push_back(p->pts);
+    std::sort(pts.begin(), pts.end());
+    int64_t best = 0;
+    for (size_t i = 1; i < pts.size(); ++i) {
+        int64_t step = pts[i] - pts[i - 1];
+        if (step > 0 && (best == 0 || step < best)) best = step;
+    }
+    return best > 0 ? best : fallback;
+}
+
+// Media time for a demuxed timestamp: rescaled to 90 kHz, then unwrapped
+// from 33 bits near `reference` (the segment's recorded start, then the
+// stream's previous packet), so a wrap inside a segment is harmless too.
+void to_media_time(AVPacket& p, AVRational time_base, int64_t& reference) {
+    if (p.pts == AV_NOPTS_VALUE) p.pts = p.dts;
+    if (p.dts == AV_NOPTS_VALUE) p.dts = p.pts;
+    p.pts = core::unwrap_near(av_rescale_q(p.pts, time_base, kMediaTimeBase), reference);
+    p.dts = core::unwrap_near(av_rescale_q(p.dts, time_base, kMediaTimeBase), p.pts);
+    p.duration = av_rescale_q(p.duration, time_base, kMediaTimeBase);
+    p.time_base = kMediaTimeBase;
+    reference = p.pts;
+}
+
+// Times AAC frames from their ADTS headers. A PES carries several frames
+// and only its first has a timestamp; the demuxer's parser fills in the
+// others only in a probed stream. Each frame starts 1024 samples (per raw
+// data block) after the one before.
+class AdtsClock {
+  public:
+    // False when `p` is not an ADTS frame or nothing before it had a time.
+    bool stamp(AVPacket& p, AVRational time_base, int64_t& reference) {
+        static constexpr int kRates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
+                                         22050, 16000, 12000, 11025, 8000,  7350};
+        if (p.size < 7 || p.data[0] != 0xff || (p.data[1] & 0xf6) != 0xf0) return false;
+        const int rate_index = (p.data[2] >> 2) & 0xf;
+        if (rate_index >= int(std::size(kRates))) return false;
+        const int rate = kRates[rate_index];
+        if (p.pts != AV_NOPTS_VALUE || p.dts != AV_NOPTS_VALUE || rate != rate_) {
+            if (p.pts == AV_NOPTS_VALUE && p.dts == AV_NOPTS_VALUE) return false;
+            to_media_time(p, time_base, reference);
+            anchor_ = p.pts;
+            samples_ = 0;
+            rate_ = rate;
+        }
+        const int64_t begin = anchor_ + av_rescale(samples_, core::kMediaClock, rate);
+        samples_ += 1024 * ((p.data[6] & 3) + 1);
+        const int64_t end = anchor_ + av_rescale(samples_, core::kMediaClock, rate);
+        p.pts = p.dts = reference = begin;
+        p.duration = end - begin;
+        p.time_base = kMediaTimeBase;
+        return true;
+    }
+
+  private:
+    int64_t anchor_ = 0;   // media time of the last stamped frame
+    int64_t samples_ = 0;  // since then
+    int rate_ = 0;
+};
+
+core::Result<> check_codecs(const AVStream* video, const AVStream* audio,
+                            const core::ClipSegmentFile& s) {
+    if (!video) return core::fail(fmt::format("{}: no video stream", describe(s)));
+    if (video->codecpar->codec_id != AV_CODEC_ID_H264)
+        return core::fail(fmt::format("{}: video is {}, not H.264", describe(s),
+                                      avcodec_get_name(video->codecpar->codec_id)));
+    if (audio && audio->codecpar->codec_id != AV_CODEC_ID_AAC)
+        return core::fail(fmt::format("{}: audio is {}, not AAC", describe(s),
+                                      avcodec_get_name(audio->codecpar->codec_id)));
+    return {};
+}
+
+// Demuxes a whole segment into memory. `probe` also reads its streams'
+// parameters (sizes, sample rate), which only the MP4's header and the
+// decoders need; copying packets does without.
+core::Result<SegmentMedia> read_segment(const core::ClipSegmentFile& segment, bool probe) {
+    std::error_code ec;
+    if (!fs::is_regular_file(segment.file, ec))
+        return core::fail(fmt::format("{}: file missing", describe(segment)), AVERROR(ENOENT));
+    AVFormatContext* raw = nullptr;
+    int rc =
+        avformat_open_input(&raw, segment.file.c_str(), av_find_input_format("mpegts"), nullptr);
+    if (rc < 0) return core::av_fail(describe(segment), rc);
+    core::InputFormatPtr format(raw);
+    if (probe && (rc = avformat_find_stream_info(format.get(), nullptr)) < 0)
+        return core::av_fail(describe(segment) + ": stream info", rc);
+    const AVStream* video = nullptr;
+    const AVStream* audio = nullptr;
+    for (unsigned i = 0; i < format->nb_streams; ++i) {
+        const AVStream* st = format->streams[i];
+        if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !video) video = st;
+        if (st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO && !audio) audio = st;
+    }
+    if (auto ok = check_codecs(video, audio, segment); !ok) return std::unexpected(ok.error());
+
+    SegmentMedia media;
+    media.video_params = core::copy_parameters(video->codecpar);
+    if (audio) media.audio_params = core::copy_parameters(audio->codecpar);
+    int64_t video_reference = segment.start, audio_reference = segment.start;
+    bool seen_idr = false;
+    AdtsClock audio_clock;
+    for (;;) {
+        auto packet = core::make_packet();
+        rc = av_read_frame(format.get(), packet.get());
+        if (rc == AVERROR_EOF) break;
+        if (rc < 0) return core::av_fail(describe(segment) + ": read", rc);
+        if (packet->stream_index == video->index) {
+            if (packet->pts == AV_NOPTS_VALUE && packet->dts == AV_NOPTS_VALUE) continue;
+            // Frames before the first IDR cannot be decoded: only a damaged
+            // segment has them.
+            seen_idr = seen_idr || is_idr(*packet);
+            if (!seen_idr) continue;
+            to_media_time(*packet, video->time_base, video_reference);
+            packet->stream_index = kVideo;
+            media.video.push_back(std::move(packet));
+        } else if (audio && packet->stream_index == audio->index) {
+            if (!audio_clock.stamp(*packet, audio->time_base, audio_reference)) continue;
+            packet->stream_index = kAudio;
+            media.audio.push_back(std::move(packet));
+        }
+    }
+    if (media.video.empty())
+        return core::fail(fmt::format("{}: no decodable video", describe(segment)),
+                          AVERROR_INVALIDDATA);
+    media.frame_ticks = frame_ticks_of(media.video, kDefaultFrameTicks);
+    for (auto& p : media.video)
+        if (p->duration <= 0) p->duration = media.frame_ticks;
+    return media;
+}
+
+// ---- Re-encoding a GOP's frames -----------------------------------------------
+
+struct EncodeSettings {
+    const core::Rung& rung;
+    const core::EncoderConfig& encoder;
+};
+
+core::Result<core::CodecContextPtr> open_decoder(const AVCodecParameters& params) {
+    const AVCodec* codec = avcodec_find_decoder(AV_CODEC_ID_H264);
+    if (!codec) return core::fail("this FFmpeg has no H.264 decoder");
+    core::CodecContextPtr c(avcodec_alloc_context3(codec));
+    if (!c) return core::fail("out of memory");
+    int rc = avcodec_parameters_to_context(c.get(), &params);
+    if (rc < 0) return core::av_fail("H.264 decoder parameters", rc);
+    c->pkt_timebase = kMediaTimeBase;
+    c->thread_count = 0;
+    rc = avcodec_open2(c.get(), codec, nullptr);
+    if (rc < 0) return core::av_fail("open H.264 decoder", rc);
+    return c;
+}
+
+// The time base of one frame: what the live encoder uses, and what x264
+// writes into the SPS's timing info.
+AVRational frame_time_base(int64_t frame_ticks) {
+    AVRational tb;
+    av_reduce(&tb.num, &tb.den, frame_ticks, core::kMediaClock, INT32_MAX);
+    return tb;
+}
+
+// libx264 set up like the live rung (encoder/video_ladder.cpp), at the size
+// of the recording (which the copied GOPs have), its parameter sets under
+// `sps_id` in the extradata (global header), `frames` in one GOP.
+core::Result<core::CodecContextPtr> open_encoder(const AVFrame& first, const EncodeSettings& s,
+                                                 int64_t frame_ticks, int frames, int sps_id) {
+    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
+    if (!codec) return core::fail("this FFmpeg has no libx264 encoder");
+    core::CodecContextPtr c(avcodec_alloc_context3(codec));
+    if (!c) return core::fail("out of memory");
+    c->width = first.width;
+    c->height = first.height;
+    c->pix_fmt = AVPixelFormat(first.format);
+    c->sample_aspect_ratio =
+        first.sample_aspect_ratio.num ? first.sample_aspect_ratio : AVRational{1, 1};
+    c->time_base = frame_time_base(frame_ticks);
+    c->framerate = av_inv_q(c->time_base);
+    const core::Rung& rung = s.rung;
+    const int64_t max_rate = rung.max_bitrate > 0 ? rung.max_bitrate : rung.bitrate;
+    c->bit_rate = rung.bitrate;
+    c->rc_max_rate = max_rate;
+    c->rc_buffer_size =
+        int(std::min<int64_t>(rung.bufsize > 0 ? rung.bufsize : 2 * max_rate, INT32_MAX));
+    const int gop_frames =
+        int(std::max<int64_t>(1, core::micros_to_ticks(s.encoder.gop) / frame_ticks));
+    c->gop_size = std::max(gop_frames, frames + 1);  // no key frame but the first
+    c->keyint_min = gop_frames;
+    c->thread_count = 0;
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // the parameter sets before any frame
+    c->color_range = first.color_range;
+    c->colorspace = first.colorspace;
+    c->color_primaries = first.color_primaries;
+    c->color_trc = first.color_trc;
+    core::Options options;
+    options.set("preset", s.encoder.preset);
+    options.set("profile", core::to_string(rung.profile));
+    options.set("forced-idr", int64_t{1});
+    options.set("x264-params", fmt::format("scenecut=0:sps-id={}", sps_id));
+    int rc = avcodec_open2(c.get(), codec, options.address());
+    if (rc < 0) return core::av_fail(fmt::format("open x264 for {}", rung.name), rc);
+    return c;
+}
+
+// The SPS/PPS re-encodes use. x264 set up like the live encoder writes
+// byte for byte the recording's own, so a re-encode takes the recording's
+// id and the stream keeps one set; when they differ (another x264, a rung
+// changed since), each re-encode gets an id of its own (1, 2, ...) that the
+// recording does not use, so no id ever has two meanings.
+class ParameterSets {
+  public:
+    // `recording`: the recording's SPS and PPS, Annex B.
+    explicit ParameterSets(core::Bytes recording)
+        : recording_(std::move(recording)), taken_(parameter_set_ids(recording_)) {}
+    const core::Bytes& recording() const { return recording_; }
+    int recording_id() const { return taken_.empty() ? 0 : taken_.front(); }
+    int fresh_id() {
+        do ++last_;
+        while (std::find(taken_.begin(), taken_.end(), last_) != taken_.end());
+        return last_;
+    }
+
+  private:
+    core::Bytes recording_;
+    std::vector<int> taken_;
+    int last_ = 0;
+};
+
+// Decodes one GOP (decode order, media time) and re-encodes its frames whose
+// presentation time is in [from, to). Packets come back in decode order, in
+// media time, the first an IDR carrying the parameter sets in-band.
+class GopReencoder {
+  public:
+    GopReencoder(const EncodeSettings& settings, int64_t frame_ticks, ParameterSets& sets)
+        : settings_(settings), frame_ticks_(frame_ticks), sets_(sets) {}
+
+    core::Result<std::vector<core::PacketPtr>> run(std::span<const core::PacketPtr> gop,
+                                                   const AVCodecParameters& params, int64_t from,
+                                                   int64_t to) {
+        from_ = from;
+        to_ = to;
+        wanted_ = int(std::count_if(gop.begin(), gop.end(), [&](const core::PacketPtr& p) {
+            return p->pts >= from && p->pts < to;
+        }));
+        auto decoder = open_decoder(params);
+        if (!decoder) return std::unexpected(decoder.error());
+        decoder_ = std::move(*decoder);
+        for (const auto& packet : gop) {
+            int rc;
+            while ((rc = avcodec_send_packet(decoder_.get(), packet.get())) == AVERROR(EAGAIN)) {
+                if (auto ok = drain_decoder(); !ok) return std::unexpected(ok.error());
+            }
+            // A damaged frame is left out; the frames around it still count.
+            if (rc < 0 && rc != AVERROR_INVALIDDATA) return core::av_fail("H.264 decoder", rc);
+            if (auto ok = drain_decoder(); !ok) return std::unexpected(ok.error());
+        }
+        avcodec_send_packet(decoder_.get(), nullptr);
+        if (auto ok = drain_decoder(); !ok) return std::unexpected(ok.error());
+        if (!encoder_) return core::fail("no frame of the cut could be decoded");
+        if (auto ok = encode(nullptr); !ok) return std::unexpected(ok.error());
+        return std::move(out_);
+    }
+    // Parameter sets the recording does not have (empty when it reused its own).
+    const core::Bytes& new_parameter_sets() const { return new_sets_; }
+
+  private:
+    core::Result<> drain_decoder() {
+        auto frame = core::make_frame();
+        for (;;) {
+            int rc = avcodec_receive_frame(decoder_.get(), frame.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return {};
+            if (rc < 0) return core::av_fail("H.264 decoder", rc);
+            int64_t pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
+            if (pts >= from_ && pts < to_) {
+                frame->pts = pts;
+                if (auto ok = encode(frame.get()); !ok) return ok;
+            }
+            av_frame_unref(frame.get());
+        }
+    }
+
+    // Opens x264 with the recording's parameter set id, and again with a
+    // fresh one if its sets come out different.
+    core::Result<> open_encoder_for(const AVFrame& first) {
+        auto c = open_encoder(first, settings_, frame_ticks_, wanted_, sets_.recording_id());
+        if (!c) return std::unexpected(c.error());
+        headers_ = parameter_sets({(*c)->extradata, size_t((*c)->extradata_size)});
+        if (headers_ != sets_.recording()) {
+            c = open_encoder(first, settings_, frame_ticks_, wanted_, sets_.fresh_id());
+            if (!c) return std::unexpected(c.error());
+            headers_ = parameter_sets({(*c)->extradata, size_t((*c)->extradata_size)});
+            new_sets_ = headers_;
+        }
+        if (headers_.empty()) return core::fail("x264 gave no SPS/PPS");
+        encoder_ = std::move(*c);
+        return {};
+    }
+
+    // The IDR with the parameter sets in front, as the live encoder sends it.
+    core::Result<> prepend_headers(AVPacket& packet) {
+        auto with = core::make_packet();
+        int rc = av_new_packet(with.get(), int(headers_.size()) + packet.size);
+        if (rc < 0) return core::av_fail("packet", rc);
+        std::copy(headers_.begin(), headers_.end(), with->data);
+        std::copy(packet.data, packet.data + packet.size, with->data + headers_.size());
+        if ((rc = av_packet_copy_props(with.get(), &packet)) < 0)
+            return core::av_fail("packet", rc);
+        av_packet_unref(&packet);
+        av_packet_move_ref(&packet, with.get());
+        return {};
+    }
+
+    core::Result<> encode(AVFrame* frame) {
+        const AVRational tb = frame_time_base(frame_ticks_);
+        if (frame) {
+            if (!encoder_) {
+                if (auto ok = open_encoder_for(*frame); !ok) return ok;
+                base_ = frame->pts;
+            }
+            const int64_t pts = av_rescale_q(frame->pts - base_, kMediaTimeBase, tb);
+            if (pts <= last_pts_) return {};  // x264 refuses a repeated timestamp
+            last_pts_ = pts;
+            // The decoder left the source's picture types; only the first is forced.
+            frame->pict_type = first_ ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+            first_ = false;
+            frame->pts = pts;
+        }
+        int rc = avcodec_send_frame(encoder_.get(), frame);
+        if (rc < 0) return core::av_fail("x264", rc);
+        for (;;) {
+            auto packet = core::make_packet();
+            rc = avcodec_receive_packet(encoder_.get(), packet.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return {};
+            if (rc < 0) return core::av_fail("x264", rc);
+            if (out_.empty()) {
+                if (auto ok = prepend_headers(*packet); !ok) return ok;
+            }
+            packet->pts = base_ + av_rescale_q(packet->pts, tb, kMediaTimeBase);
+            packet->dts = base_ + av_rescale_q(packet->dts, tb, kMediaTimeBase);
+            packet->duration = frame_ticks_;
+            packet->time_base = kMediaTimeBase;
+            packet->stream_index = kVideo;
+            out_.push_back(std::move(packet));
+        }
+    }
+
+    const EncodeSettings& settings_;
+    int64_t frame_ticks_;
+    ParameterSets& sets_;
+    int64_t from_ = 0, to_ = 0;
+    int wanted_ = 0;
+    core::CodecContextPtr decoder_, encoder_;
+    core::Bytes headers_, new_sets_;
+    int64_t base_ = 0;
+    int64_t last_pts_ = INT64_MIN;
+    bool first_ = true;
+    std::vector<core::PacketPtr> out_;
+};
+
+// ---- Cutting one segment ------------------------------------------------------
+
+core::PacketPtr copy_packet(const AVPacket& packet) {
+    auto copy = core::make_packet();
+    if (av_packet_ref(copy.get(), &packet) < 0) throw std::bad_alloc();
+    return copy;
+}
+
+// A segment's packets after the cut, still in media time.
+struct ClippedSegment {
+    std::vector<core::PacketPtr> video;  // decode order
+    std::vector<core::PacketPtr> audio;
+    int64_t first = 0;    // presentation time of the first frame kept
+    int64_t end = 0;      // after the last frame kept
+    core::Bytes recoded;  // SPS/PPS the re-encodes added (Annex B); usually none
+    int copied_gops = 0, recoded_gops = 0, recoded_frames = 0;
+};
+
+bool in_cut(const std::optional<core::ClipCut>& cut, int64_t pts) {
+    return !cut || (pts >= cut->start && pts < cut->end);
+}
+
+// Splits the segment into GOPs (each from an IDR) and copies, drops or
+// re-encodes each as the cut asks; keeps the AAC frames overlapping the cut.
+core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
+                                          const std::optional<core::ClipCut>& cut,
+                                          const EncodeSettings& settings, ParameterSets& sets) {
+    ClippedSegment out;
+    out.first = INT64_MAX;
+    int64_t last = INT64_MIN;
+    auto& video = media.video;
+    for (size_t begin = 0; begin < video.size();) {
+        size_t end = begin + 1;
+        while (end < video.size() && !is_idr(*video[end])) ++end;
+        std::span<const core::PacketPtr> gop(video.data() + begin, end - begin);
+        size_t kept = 0;
+        for (const auto& p : gop) {
+            if (!in_cut(cut, p->pts)) continue;
+            ++kept;
+            out.first = std::min(out.first, p->pts);
+            last = std::max(last, p->pts);
+        }
+        if (kept == gop.size()) {
+            for (const auto& p : gop) out.video.push_back(copy_packet(*p));
+            ++out.copied_gops;
+        } else if (kept > 0) {
+            GopReencoder recoder(settings, media.frame_ticks, sets);
+            auto packets = recoder.run(gop, *media.video_params, cut->start, cut->end);
+            if (!packets) return std::unexpected(packets.error());
+            const auto& added = recoder.new_parameter_sets();
+            out.recoded.insert(out.recoded.end(), added.begin(), added.end());
+            out.recoded_frames += int(packets->size());
+            ++out.recoded_gops;
+            for (auto& p : *packets) out.video.push_back(std::move(p));
+        }
+        begin = end;
+    }
+    if (out.video.empty()) return out;  // the cut only grazes this segment
+    out.end = last + media.frame_ticks;
+    for (auto& p : media.audio) {
+        if (cut && (p->pts + p->duration <= cut->start || p->pts >= cut->end)) continue;
+        out.audio.push_back(std::move(p));
+    }
+    return out;
+}
+
+// Video and audio in one decode-time order, video first on ties.
+std::vector<AVPacket*> interleave(const ClippedSegment& c) {
+    std::vector<AVPacket*> out;
+    out.reserve(c.video.size() + c.audio.size());
+    size_t v = 0, a = 0;
+    while (v < c.video.size() || a < c.audio.size()) {
+        bool take_video =
+            a == c.audio.size() || (v < c.video.size() && c.video[v]->dts <= c.audio[a]->dts);
+        out.push_back(take_video ? c.video[v++].get() : c.audio[a++].get());
+    }
+    return out;
+}
+
+// ---- Output files ---------------------------------------------------------------
+
+// A file written under a temporary name beside its final one, renamed into
+// place by commit() and removed if never committed.
+class TempFile {
+  public:
+    explicit TempFile(fs::path final_path) : final_(std::move(final_path)) {
+        static std::atomic<int> count{0};
+        temp_ = final_;
+        temp_ += fmt::format(".{}.{}.tmp", getpid(), count++);
+    }
+    ~TempFile() {
+        std::error_code ec;
+        if (!committed_) fs::remove(temp_, ec);
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+
+    const fs::path& path() const { return temp_; }
+    core::Result<> commit() {
+        std::error_code ec;
+        fs::rename(temp_, final_, ec);
+        if (ec) return core::fail(fmt::format("rename to {}: {}", final_.string(), ec.message()));
+        committed_ = true;
+        return {};
+    }
+
+  private:
+    fs::path final_, temp_;
+    bool committed_ = false;
+};
+
+core::Result<> write_bytes(const fs::path& path, const core::Bytes& bytes) {
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    file.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    file.close();
+    if (!file) return core::fail(fmt::format("write {}", path.string()));
+    return {};
+}
+
+// An MP4 (moov in front) of one H.264 and at most one AAC stream. Packets in
+// come in 90 kHz; each stream's decode times are kept increasing. libavformat
+// turns the Annex B samples into avcC form, and ADTS into raw AAC with its
+// AudioSpecificConfig (movenc adds aac_adtstoasc itself).
+class Mp4Writer {
+  public:
+    core::Result<> open(const fs::path& path, const AVCodecParameters& video,
+                        const AVCodecParameters* audio) {
+        AVFormatContext* raw = nullptr;
+        int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", path.c_str());
+        if (rc < 0) return core::av_fail("mp4 muxer", rc);
+        format_.reset(raw);
+        for (const AVCodecParameters* params : {&video, audio}) {
+            if (!params) continue;
+            AVStream* st = avformat_new_stream(raw, nullptr);
+            if (!st) return core::fail("out of memory");
+            rc = avcodec_parameters_copy(st->codecpar, params);
+            if (rc < 0) return core::av_fail("mp4 stream parameters", rc);
+            st->codecpar->codec_tag = 0;
+            st->time_base = kMediaTimeBase;
+        }
+        AVIOContext* io = nullptr;
+        rc = avio_open2(&io, path.c_str(), AVIO_FLAG_WRITE, nullptr, nullptr);
+        if (rc < 0) return core::av_fail("open " + path.string(), rc);
+        io_.reset(io);
+        raw->pb = io;
+        core::Options options;
+        options.set("movflags", "+faststart");
+        rc = avformat_write_header(raw, options.address());
+        if (rc < 0) return core::av_fail("mp4 header", rc);
+        return {};
+    }
+
+    // `packet` in 90 kHz; the muxer takes its data.
+    core::Result<> write(AVPacket& packet) {
+        av_packet_rescale_ts(&packet, kMediaTimeBase,
+                             format_->streams[packet.stream_index]->time_base);
+        int64_t& last = last_dts_[packet.stream_index];
+        if (packet.dts <= last) {  // a join that went backwards: stay in order
+            packet.dts = last + 1;
+            packet.pts = std::max(packet.pts, packet.dts);
+        }
+        last = packet.dts;
+        int rc = av_interleaved_write_frame(format_.get(), &packet);
+        if (rc < 0) return core::av_fail("mp4 packet", rc);
+        return {};
+    }
+
+    core::Result<> finish() {
+        int rc = av_write_trailer(format_.get());
+        if (rc < 0) return core::av_fail("mp4 trailer", rc);
+        format_->pb = nullptr;
+        AVIOContext* io = io_.release();
+        rc = avio_closep(&io);
+        if (rc < 0) return core::av_fail("close mp4", rc);
+        return {};
+    }
+
+  private:
+    core::ProtocolIoPtr io_;  // declared first: closed after the muxer is freed
+    core::OutputFormatPtr format_;
+    int64_t last_dts_[2] = {INT64_MIN, INT64_MIN};
+};
+
+// ---- Checks ---------------------------------------------------------------------
+
+core::Result<> check_cut(const std::vector<core::ClipSegmentFile>& segments,
+                         const std::optional<core::ClipCut>& cut) {
+    if (segments.empty()) return core::fail("no segments");
+    for (size_t i = 1; i < segments.size(); ++i)
+        if (segments[i].start <= segments[i - 1].start)
+            return core::fail(fmt::format("{} is not after {}", describe(segments[i]),
+                                          describe(segments[i - 1])));
+    if (!cut) return {};
+    if (cut->start >= cut->end)
+        return core::fail(
+            fmt::format("cut start {} is not before its end {}", cut->start, cut->end));
+    const int64_t first = segments.front().start;
+    const int64_t last = segments.back().start + segments.back().duration;
+    if (cut->start < first || cut->end > last)
+        return core::fail(fmt::format("cut [{}, {}) is outside the segments [{}, {})", cut->start,
+                                      cut->end, first, last));
+    return {};
+}
+
+// The segments the cut overlaps (all without a cut), each file present.
+core::Result<std::vector<core::ClipSegmentFile>> segments_in(
+    const std::vector<core::ClipSegmentFile>& segments, const std::optional<core::ClipCut>& cut) {
+    if (auto ok = check_cut(segments, cut); !ok) return std::unexpected(ok.error());
+    std::vector<core::ClipSegmentFile> out;
+    for (const auto& s : segments) {
+        if (cut && (s.start + s.duration <= cut->start || s.start >= cut->end)) continue;
+        std::error_code ec;
+        if (!fs::is_regular_file(s.file, ec))
+            return core::fail(fmt::format("{}: file missing", describe(s)), AVERROR(ENOENT));
+        out.push_back(s);
+    }
+    if (out.empty()) return core::fail("no segment overlaps the cut");
+    return out;
+}
+
+// The MP4's avcC source: the recording's parameter sets, then the re-encodes'.
+core::Result<core::CodecParametersPtr> mp4_video_parameters(const SegmentMedia& first,
+                                                            const core::Bytes& recoded) {
+    auto params = core::copy_parameters(first.video_params.get());
+    core::Bytes sets = parameter_sets(bytes_of(*first.video.front()));
+    if (sets.empty() && params->extradata)
+        sets.assign(params->extradata, params->extradata + params->extradata_size);
+    if (sets.empty()) return core::fail("no SPS/PPS in the first segment");
+    sets.insert(sets.end(), recoded.begin(), recoded.end());
+    av_freep(&params->extradata);
+    params->extradata =
+        static_cast<uint8_t*>(av_mallocz(sets.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (!params->extradata) return core::fail("out of memory");
+    std::copy(sets.begin(), sets.end(), params->extradata);
+    params->extradata_size = int(sets.size());
+    return params;
+}
+
+}  // namespace
+
+// ---- write_mp4 ------------------------------------------------------------------
+
+namespace {
+
+// Writes clipped segments one after the other into an MP4, each starting
+// where the previous one ended (a gap or an overlap in the recording closes
+// up), the first at 0.
+class Mp4Assembler {
+  public:
+    Mp4Assembler(Mp4Writer& writer, bool audio) : writer_(writer), audio_(audio) {}
+
+    core::Result<> add(ClippedSegment& c) {
+        if (c.video.empty()) return {};
+        const int64_t shift = c.first - next_out_;
+        next_out_ += c.end - c.first;
+        copied_gops_ += c.copied_gops;
+        recoded_frames_ += c.recoded_frames;
+        for (AVPacket* p : interleave(c)) {
+            if (p->stream_index == kAudio && !audio_) continue;
+            p->pts -= shift;
+            p->dts -= shift;
+            if (auto ok = writer_.write(*p); !ok) return ok;
+        }
+        return {};
+    }
+    core::Result<> finish() {
+        if (next_out_ == 0) return core::fail("no video frame in the cut");
+        return writer_.finish();
+    }
+    std::string summary() const {
+        return fmt::format("{:.3f} s, {} GOPs copied, {} frames re-encoded",
+                           core::ticks_to_seconds(next_out_), copied_gops_, recoded_frames_);
+    }
+
+  private:
+    Mp4Writer& writer_;
+    bool audio_;
+    int64_t next_out_ = 0;
+    int copied_gops_ = 0, recoded_frames_ = 0;
+};
+
+}  // namespace
+
+core::Result<> LibavClipMedia::write_mp4(const std::vector<core::ClipSegmentFile>& segments,
+                                         const std::optional<core::ClipCut>& cut,
+                                         const core::Rung& rung, const core::EncoderConfig& encoder,
+                                         const fs::path& out) {
+    auto chosen = segments_in(segments, cut);
+    if (!chosen) return std::unexpected(chosen.error());
+    const EncodeSettings settings{rung, encoder};
+
+    // The first and the last segment are cut before the header is written:
+    // the avcC lists the re-encodes' parameter sets too.
+    auto first = read_segment(chosen->front(), true);
+    if (!first) return std::unexpected(first.error());
+    ParameterSets sets(parameter_sets(bytes_of(*first->video.front())));
+    std::vector<ClippedSegment> ends;
+    auto head = clip_segment(*first, cut, settings, sets);
+    if (!head) return std::unexpected(head.error());
+    ends.push_back(std::move(*head));
+    if (chosen->size() > 1) {
+        auto last = read_segment(chosen->back(), false);
+        if (!last) return std::unexpected(last.error());
+        auto tail = clip_segment(*last, cut, settings, sets);
+        if (!tail) return std::unexpected(tail.error());
+        ends.push_back(std::move(*tail));
+    }
+    core::Bytes recoded;
+    for (const auto& c : ends) recoded.insert(recoded.end(), c.recoded.begin(), c.recoded.end());
+    auto video_params = mp4_video_parameters(*first, recoded);
+    if (!video_params) return std::unexpected(video_params.error());
+    const AVCodecParameters* audio_params = first->audio_params.get();
+
+    TempFile temp(out);
+    Mp4Writer writer;
+    if (auto ok = writer.open(temp.path(), **video_params, audio_params); !ok) return ok;
+    Mp4Assembler mp4(writer, audio_params != nullptr);
+    if (auto ok = mp4.add(ends.front()); !ok) return ok;
+    for (size_t i = 1; i + 1 < chosen->size(); ++i) {
+        auto media = read_segment((*chosen)[i], false);
+        if (!media) return std::unexpected(media.error());
+        auto middle = clip_segment(*media, cut, settings, sets);
+        if (!middle) return std::unexpected(middle.error());
+        if (auto ok = mp4.add(*middle); !ok) return ok;
+    }
+    if (ends.size() > 1) {
+        if (auto ok = mp4.add(ends.back()); !ok) return ok;
+    }
+    if (auto ok = mp4.finish(); !ok) return ok;
+    if (auto ok = temp.commit(); !ok) return ok;
+    log::info(kComponent, "{}: {} segments, {}", out.filename().string(), chosen->size(),
+              mp4.summary());
+    return {};
+}
+
+// ---- trim_segments --------------------------------------------------------------
+
+core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
+    const std::vector<core::ClipSegmentFile>& segments, const core::ClipCut& cut,
+    const core::Rung& rung, const core::EncoderConfig& encoder, const fs::path& folder) {
+    auto chosen = segments_in(segments, cut);
+    if (!chosen) return std::unexpected(chosen.error());
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) return core::fail(fmt::format("create {}: {}", folder.string(), ec.message()));
+    const EncodeSettings settings{rung, encoder};
+
+    std::vector<core::ClipSegmentFile> out;
+    for (const auto& segment : *chosen) {
+        if (segment.start >= cut.start && segment.start + segment.duration <= cut.end) {
+            out.push_back(segment);  // wholly inside: the DVR's file as it is
+            continue;
+        }
+        auto media = read_segment(segment, true);
+        if (!media) return std::unexpected(media.error());
+        ParameterSets sets(parameter_sets(bytes_of(*media->video.front())));
+        auto clipped = clip_segment(*media, cut, settings, sets);
+        if (!clipped) return std::unexpected(clipped.error());
+        if (clipped->video.empty()) continue;
+        auto packets = interleave(*clipped);
+        std::vector<const AVPacket*> in_order(packets.begin(), packets.end());
+        auto bytes = mux_transport_stream(
+            {media->video_params.get(),
+             clipped->audio.empty() ? nullptr : media->audio_params.get(), in_order});
+        if (!bytes) return std::unexpected(bytes.error());
+
+        core::ClipSegmentFile trimmed = segment;
+        trimmed.file = folder / fmt::format("{}.ts", segment.sequence);
+        trimmed.start = clipped->first;
+        const int64_t recorded_end = segment.start + segment.duration;
+        trimmed.duration = (cut.end < recorded_end ? clipped->end : recorded_end) - clipped->first;
+        TempFile temp(trimmed.file);
+        if (auto ok = write_bytes(temp.path(), *bytes); !ok) return std::unexpected(ok.error());
+        if (auto ok = temp.commit(); !ok) return std::unexpected(ok.error());
+        log::info(kComponent, "{}: {} GOPs copied, {} frames re-encoded", trimmed.file.string(),
+                  clipped->copied_gops, clipped->recoded_frames);
+        out.push_back(std::move(trimmed));
+    }
+    if (out.empty()) return core::fail("no video frame in the cut");
+    return out;
+}
+
+std::unique_ptr<core::ClipMedia> make_clip_media() {
+    return std::make_unique<LibavClipMedia>();
+}
+
+}  // namespace onair::packager
