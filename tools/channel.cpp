@@ -1,6 +1,7 @@
 #include "tools/channel.hpp"
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 
 #include <boost/json.hpp>
@@ -72,8 +73,11 @@ void Channel::on_switch(const origin::SwitchEvent& event) {
 
 core::Result<> Channel::start() {
     std::string why;
-    if (auto token = core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why))
-        routes_.set_api_token(std::move(*token));
+    std::string api_token =
+        core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why).value_or("");
+    if (!api_token.empty()) routes_.set_api_token(api_token);
+    // TODO(merge): the DVR block's Dvr; until then clip requests get 503.
+    if (auto ok = start_clips(nullptr, api_token); !ok) return ok;
     if (auto ok = server_.start(); !ok) return ok;
     ticker_ = std::jthread([this](std::stop_token stop) {
         std::mutex m;
@@ -112,6 +116,40 @@ void Channel::stop() {
         ticker_.join();
     }
     server_.stop();
+    stop_clips();
+}
+
+core::Result<> Channel::start_clips(const origin::Dvr* dvr, const std::string& api_token) {
+    const std::filesystem::path data(config_.data_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(data, ec);
+    if (ec) return core::fail(fmt::format("data folder {}: {}", data.string(), ec.message()));
+    auto catalog = origin::SqliteClipCatalog::open(data / "catalog.sqlite");
+    if (!catalog) return std::unexpected(catalog.error());
+    clip_catalog_ = std::move(*catalog);
+    if (!config_.clips.webhook.empty()) {
+        auto notifier = origin::WebhookNotifier::create(config_.clips.webhook);
+        if (notifier)
+            clip_webhook_ = std::move(*notifier);
+        else
+            log::error("harvest", "webhook {}: {}", config_.clips.webhook,
+                       notifier.error().message);
+    }
+    origin::HarvestService::Notify notify;
+    if (clip_webhook_)
+        notify = [hook = clip_webhook_.get()](std::string json) { hook->post(std::move(json)); };
+    harvest_ = std::make_unique<origin::HarvestService>(
+        origin::HarvestOptions::from_config(config_), *clip_catalog_, dvr, options_.clip_media,
+        std::move(notify));
+    if (auto ok = harvest_->start(); !ok) return ok;
+    clip_routes_ = std::make_unique<origin::ClipRoutes>(*harvest_, api_token);
+    routes_.set_clips(clip_routes_->handler());
+    return {};
+}
+
+void Channel::stop_clips() {
+    if (harvest_) harvest_->stop();
+    if (clip_webhook_) clip_webhook_->stop();
 }
 
 }  // namespace onair::tools
