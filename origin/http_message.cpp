@@ -2,6 +2,17 @@
 
 #include <boost/json.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include <fmt/format.h>
+
 namespace onair::origin {
 
 namespace http = boost::beast::http;
@@ -18,6 +29,54 @@ SharedBuffer SharedBuffer::from_bytes(core::SharedBytes bytes) {
     const void* data = bytes->data();
     std::size_t size = bytes->size();
     return SharedBuffer(std::move(bytes), data, size);
+}
+
+namespace {
+
+// One read-only mapping; munmap when the last SharedBuffer on it goes.
+struct Mapping {
+    void* data = nullptr;
+    std::size_t size = 0;
+    Mapping(void* d, std::size_t n) : data(d), size(n) {}
+    ~Mapping() { ::munmap(data, size); }
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+};
+
+// Closes a descriptor on every path out.
+struct Fd {
+    int fd = -1;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+std::unexpected<core::Error> errno_fail(const std::filesystem::path& path, std::string_view what) {
+    int code = errno;
+    return core::fail(
+        fmt::format("{}: {}: {}", path.string(), what, std::system_category().message(code)), code);
+}
+
+}  // namespace
+
+core::Result<SharedBuffer> SharedBuffer::map_file(const std::filesystem::path& path) {
+    Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) return errno_fail(path, "open");
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0) return errno_fail(path, "stat");
+    if (!S_ISREG(st.st_mode)) return core::fail(path.string() + ": not a regular file");
+    if (st.st_size == 0) return SharedBuffer();
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.fd, 0);
+    if (data == MAP_FAILED) return errno_fail(path, "mmap");
+    auto owner = std::make_shared<const Mapping>(data, size);
+    return SharedBuffer(std::move(owner), data, size);
+}
+
+SharedBuffer SharedBuffer::slice(std::size_t offset, std::size_t size) const {
+    if (offset >= size_) return {};
+    size = std::min(size, size_ - offset);
+    return SharedBuffer(owner_, static_cast<const char*>(data_) + offset, size);
 }
 
 Response make_response(http::status status, std::string_view content_type,

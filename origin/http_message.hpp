@@ -11,12 +11,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "core/result.hpp"
 #include "core/segment.hpp"
 
 namespace onair::origin {
@@ -30,6 +32,12 @@ class SharedBuffer {
         : owner_(std::move(owner)), data_(data), size_(size) {}
     static SharedBuffer from_string(std::string text);
     static SharedBuffer from_bytes(core::SharedBytes bytes);
+    // A file's bytes mapped read-only (never read into memory), unmapped when
+    // the last copy of the buffer goes; an empty file gives an empty buffer.
+    // The file must not be truncated while mapped (clip assets never are).
+    [[nodiscard]] static core::Result<SharedBuffer> map_file(const std::filesystem::path& path);
+    // Bytes [offset, offset + size) of this buffer (clamped to it), sharing its owner.
+    SharedBuffer slice(std::size_t offset, std::size_t size) const;
 
     const void* data() const { return data_; }
     std::size_t size() const { return size_; }

@@ -114,9 +114,11 @@ void Channel::close_dvr() {
 
 core::Result<> Channel::start() {
     std::string why;
-    if (auto token = core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why))
-        routes_.set_api_token(std::move(*token));
+    std::string api_token =
+        core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why).value_or("");
+    if (!api_token.empty()) routes_.set_api_token(api_token);
     if (auto ok = open_dvr(); !ok) return ok;
+    if (auto ok = start_clips(dvr_.get(), api_token); !ok) return ok;
     if (auto ok = server_.start(); !ok) return ok;
     ticker_ = std::jthread([this](std::stop_token stop) {
         std::mutex m;
@@ -155,7 +157,41 @@ void Channel::stop() {
         ticker_.join();
     }
     server_.stop();
-    close_dvr();  // nothing publishes any more: the last segments are recorded
+    stop_clips();  // no job reads the DVR any more
+    close_dvr();   // nothing publishes any more: the last segments are recorded
+}
+
+core::Result<> Channel::start_clips(const origin::Dvr* dvr, const std::string& api_token) {
+    const std::filesystem::path data(config_.data_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(data, ec);
+    if (ec) return core::fail(fmt::format("data folder {}: {}", data.string(), ec.message()));
+    auto catalog = origin::SqliteClipCatalog::open(data / "catalog.sqlite");
+    if (!catalog) return std::unexpected(catalog.error());
+    clip_catalog_ = std::move(*catalog);
+    if (!config_.clips.webhook.empty()) {
+        auto notifier = origin::WebhookNotifier::create(config_.clips.webhook);
+        if (notifier)
+            clip_webhook_ = std::move(*notifier);
+        else
+            log::error("harvest", "webhook {}: {}", config_.clips.webhook,
+                       notifier.error().message);
+    }
+    origin::HarvestService::Notify notify;
+    if (clip_webhook_)
+        notify = [hook = clip_webhook_.get()](std::string json) { hook->post(std::move(json)); };
+    harvest_ = std::make_unique<origin::HarvestService>(
+        origin::HarvestOptions::from_config(config_), *clip_catalog_, dvr, options_.clip_media,
+        std::move(notify));
+    if (auto ok = harvest_->start(); !ok) return ok;
+    clip_routes_ = std::make_unique<origin::ClipRoutes>(*harvest_, api_token);
+    routes_.set_clips(clip_routes_->handler());
+    return {};
+}
+
+void Channel::stop_clips() {
+    if (harvest_) harvest_->stop();
+    if (clip_webhook_) clip_webhook_->stop();
 }
 
 }  // namespace onair::tools

@@ -3,10 +3,11 @@
 // pipeline per input, all from one validated config. Logs every switch
 // between pipelines, and POSTs it to failover.webhook when one is set.
 // Records every listed segment in the DVR under the data folder and, at
-// start-up, lists again the live window it had before a restart.
-// Starts consumers before producers (DVR, store, server, then pipelines)
-// and stops in reverse, so the last segments of a run still reach the
-// store and the DVR before the server goes.
+// start-up, lists again the live window it had before a restart. Clips
+// (harvest jobs, catalog, VOD routes) are set up before the server serves
+// and stopped after it. Starts consumers before producers (DVR, clips,
+// store, server, then pipelines) and stops in reverse, so the last segments
+// of a run still reach the store and the DVR before the server goes.
 // start() and stop() are called from the main thread.
 #include <memory>
 #include <optional>
@@ -15,11 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "core/clip_media.hpp"
 #include "core/config.hpp"
 #include "core/media_time.hpp"
 #include "core/result.hpp"
 #include "core/status.hpp"
+#include "origin/clip_catalog.hpp"
+#include "origin/clip_routes.hpp"
 #include "origin/dvr.hpp"
+#include "origin/harvest.hpp"
 #include "origin/http_server.hpp"
 #include "origin/ingest_routes.hpp"
 #include "origin/routes.hpp"
@@ -35,6 +40,9 @@ namespace onair::tools {
 struct ChannelOptions {
     bool run_pipelines = true;
     std::optional<std::string> ingest_token;
+    // Cuts the clips' MP4s and frame-accurate ends (packager/'s, given by
+    // main); not owned. Null: every clip job fails with "no clip media".
+    core::ClipMedia* clip_media = nullptr;
 };
 
 class Channel {
@@ -47,6 +55,11 @@ class Channel {
 
   private:
     void on_switch(const origin::SwitchEvent& event);
+    // Clips (harvest): DATA/catalog.sqlite, the jobs cutting from `dvr`
+    // into DATA/clips, and their routes. Started before the server serves;
+    // stopped after it, and before the DVR they cut from.
+    [[nodiscard]] core::Result<> start_clips(const origin::Dvr* dvr, const std::string& api_token);
+    void stop_clips();
 
     // DVR: opened (and the live window restored) by start(), fed every
     // listed copy, flushed and closed by stop() once nothing publishes.
@@ -64,6 +77,11 @@ class Channel {
     ChannelOptions options_;
     std::unique_ptr<origin::IngestRoutes> ingest_;      // with an ingest token
     std::unique_ptr<origin::WebhookNotifier> webhook_;  // with failover.webhook
+    // Clips: see start_clips().
+    std::unique_ptr<origin::SqliteClipCatalog> clip_catalog_;
+    std::unique_ptr<origin::WebhookNotifier> clip_webhook_;  // with clips.webhook
+    std::unique_ptr<origin::HarvestService> harvest_;
+    std::unique_ptr<origin::ClipRoutes> clip_routes_;
     origin::HttpServer server_;
     std::vector<std::unique_ptr<Pipeline>> pipelines_;
     std::jthread ticker_;  // publishes on deadlines while no segment or player comes

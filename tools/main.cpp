@@ -21,6 +21,7 @@ extern "C" {
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "origin/http_client.hpp"
+#include "packager/clip_media.hpp"
 #include "tools/channel.hpp"
 #include "tools/plan.hpp"
 #include "tools/remote_pipeline.hpp"
@@ -281,7 +282,9 @@ int command_run(const Arguments& args) {
     auto config = load_valid(args.positional[0]);
     if (!config) return kExitUsage;
     start_logging(*config);
+    auto clip_media = packager::make_clip_media();
     tools::ChannelOptions options;
+    options.clip_media = clip_media.get();
     // Ingest is optional here: only a token that is configured but cannot
     // be read is an error.
     std::string why;
@@ -311,8 +314,10 @@ int command_origin(const Arguments& args) {
     auto config = load_valid(args.positional[0], {.origin = true, .inputs = false});
     if (!config) return kExitUsage;
     std::string why;
+    auto clip_media = packager::make_clip_media();
     tools::ChannelOptions options{.run_pipelines = false,
-                                  .ingest_token = ingest_token(*config, why)};
+                                  .ingest_token = ingest_token(*config, why),
+                                  .clip_media = clip_media.get()};
     if (!options.ingest_token) {
         fmt::print(stderr, "onair: 'onair origin' needs the ingest token: {}\n", why);
         return kExitUsage;

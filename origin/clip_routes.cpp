@@ -1,0 +1,425 @@
+#include "origin/clip_routes.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <limits>
+
+#include "core/log.hpp"
+#include "origin/playlist.hpp"
+
+namespace onair::origin {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::string_view kLog = "harvest";
+constexpr std::string_view kVodPlaylistCache = "max-age=60";
+constexpr std::string_view kVodMediaCache = "max-age=86400";
+constexpr std::string_view kMimeMp4 = "video/mp4";
+constexpr std::string_view kReadAllow = "GET, HEAD, OPTIONS";
+constexpr std::size_t kMaxSequenceDigits = 18;
+constexpr std::string_view kIdRule =
+    "clip ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'";
+
+Response not_found(std::string_view reason) {
+    return make_error(http::status::not_found, "not_found", reason);
+}
+
+// 400 with every reason: "reason" joins them for people, "reasons" lists them for programs.
+Response bad_request(const std::vector<std::string>& reasons) {
+    boost::json::object json;
+    json["error"] = "bad_request";
+    std::string joined;
+    boost::json::array list;
+    for (const auto& r : reasons) {
+        if (!joined.empty()) joined += "; ";
+        joined += r;
+        list.emplace_back(r);
+    }
+    json["reason"] = joined;
+    json["reasons"] = std::move(list);
+    return make_response(http::status::bad_request, kMimeJson, "no-store",
+                         SharedBuffer::from_string(boost::json::serialize(json)));
+}
+
+Response bad_request(std::string reason) {
+    return bad_request(std::vector<std::string>{std::move(reason)});
+}
+
+Response internal_error(std::string_view what) {
+    return make_error(http::status::internal_server_error, "internal_error", what);
+}
+
+Response json_response(http::status status, const boost::json::value& json) {
+    return make_response(status, kMimeJson, "no-store",
+                         SharedBuffer::from_string(boost::json::serialize(json)));
+}
+
+Response preflight(std::string_view allow) {
+    Response response{http::status::no_content, 11};
+    response.set(http::field::access_control_allow_origin, "*");
+    response.set(http::field::access_control_allow_methods, allow);
+    response.set(http::field::access_control_allow_headers,
+                 "*, Authorization, Content-Type, Range");
+    response.set(http::field::access_control_max_age, "600");
+    response.set(http::field::allow, allow);
+    response.set(http::field::cache_control, "no-store");
+    return response;
+}
+
+Response not_allowed(std::string_view allow) {
+    auto response = make_error(http::status::method_not_allowed, "method_not_allowed",
+                               fmt::format("allowed: {}", allow));
+    response.set(http::field::allow, allow);
+    return response;
+}
+
+// The same refusals as the live routes' path check.
+bool unsafe_segment(std::string_view segment) {
+    return segment.empty() || segment == "." || segment == ".." ||
+           segment.find_first_of(std::string_view("/\\\0", 3)) != std::string_view::npos;
+}
+
+bool valid_rendition_name(std::string_view name) {
+    return name.size() <= 32 && valid_clip_id(name);
+}
+
+// "SEQ.ts" with one spelling per number: no sign, no leading zeros.
+bool segment_file_name(std::string_view file) {
+    if (!file.ends_with(".ts")) return false;
+    auto d = file.substr(0, file.size() - 3);
+    return !d.empty() && d.size() <= kMaxSequenceDigits && (d.size() == 1 || d[0] != '0') &&
+           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool same_token(std::string_view a, std::string_view b) {
+    unsigned diff = a.size() == b.size() ? 0 : 1;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff |= unsigned(a[i]) ^ unsigned(i < b.size() ? b[i] : 0);
+    return diff == 0;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Digits as a number; past uint64 it saturates (a huge offset is simply past the end).
+std::optional<uint64_t> byte_position(std::string_view text) {
+    if (text.empty() ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec == std::errc::result_out_of_range) return std::numeric_limits<uint64_t>::max();
+    return value;
+}
+
+}  // namespace
+
+std::optional<ByteRange> parse_byte_range(std::string_view header, std::size_t size) {
+    header = trim(header);
+    constexpr std::string_view kUnit = "bytes=";
+    if (header.size() < kUnit.size()) return std::nullopt;
+    for (size_t i = 0; i < kUnit.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(header[i])) != kUnit[i]) return std::nullopt;
+    std::string_view spec = trim(header.substr(kUnit.size()));
+    if (spec.find(',') != std::string_view::npos) return std::nullopt;  // several: send it all
+    auto dash = spec.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    auto first_text = trim(spec.substr(0, dash));
+    auto last_text = trim(spec.substr(dash + 1));
+    const ByteRange unsatisfiable{false, 0, 0};
+    if (first_text.empty()) {  // -n: the last n bytes
+        auto n = byte_position(last_text);
+        if (!n) return std::nullopt;
+        if (*n == 0 || size == 0) return unsatisfiable;
+        const auto count = std::min<uint64_t>(*n, size);
+        return ByteRange{true, size_t(size - count), size - 1};
+    }
+    auto first = byte_position(first_text);
+    if (!first) return std::nullopt;
+    std::optional<uint64_t> last;
+    if (!last_text.empty()) {
+        last = byte_position(last_text);
+        if (!last || *last < *first) return std::nullopt;  // invalid: ignored (RFC 9110 14.2)
+    }
+    if (*first >= size) return unsatisfiable;
+    const uint64_t end = last ? std::min<uint64_t>(*last, size - 1) : size - 1;
+    return ByteRange{true, size_t(*first), size_t(end)};
+}
+
+ClipRoutes::ClipRoutes(HarvestService& service, std::string api_token)
+    : service_(service), api_token_(std::move(api_token)) {}
+
+Response ClipRoutes::operator()(const Request& request) const {
+    Response response = route(request);
+    if (request.method() == http::verb::head) strip_body(response);
+    return response;
+}
+
+Response ClipRoutes::route(const Request& request) const {
+    auto target = request.target();
+    auto parsed =
+        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
+    if (!parsed) return bad_request("the request target is not an absolute path");
+    std::vector<std::string> s;
+    for (std::string segment : parsed->segments()) {
+        // Checked again here: this handler may be used without Routes in front.
+        if (unsafe_segment(segment)) return bad_request("a path segment could leave its place");
+        s.push_back(std::move(segment));
+    }
+    const auto method = request.method();
+    auto read_only = [&](auto answer) -> Response {
+        if (method == http::verb::options) return preflight(kReadAllow);
+        if (method != http::verb::get && method != http::verb::head) return not_allowed(kReadAllow);
+        return answer();
+    };
+
+    if (!s.empty() && s[0] == "vod") {
+        // The id first: nothing below may see one that could name another folder.
+        if (s.size() < 2) return not_found("no such path");
+        if (!valid_clip_id(s[1])) return bad_request(std::string(kIdRule));
+        return read_only([&] { return vod(request, s); });
+    }
+    if (s.size() >= 3 && s[0] == "api" && s[1] == "v1" && s[2] == "clips") {
+        if (s.size() == 3) return read_only([&] { return list(request, nullptr); });
+        if (s.size() != 4) return not_found("no such path");
+        if (!valid_clip_id(s[3])) return bad_request(std::string(kIdRule));
+        constexpr std::string_view allow = "GET, HEAD, DELETE, OPTIONS";
+        if (method == http::verb::options) return preflight(allow);
+        if (method == http::verb::get || method == http::verb::head) return status(s[3]);
+        if (method == http::verb::delete_) return remove(request, s[3]);
+        return not_allowed(allow);
+    }
+    if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "channels" && s[4] == "clips") {
+        constexpr std::string_view allow = "GET, HEAD, POST, OPTIONS";
+        if (method == http::verb::options) return preflight(allow);
+        if (method == http::verb::post) return create(request, s[3]);
+        if (method == http::verb::get || method == http::verb::head) return list(request, &s[3]);
+        return not_allowed(allow);
+    }
+    return not_found("no such path");
+}
+
+std::optional<Response> ClipRoutes::refuse_control(const Request& request) const {
+    if (api_token_.empty())
+        return make_error(http::status::forbidden, "forbidden",
+                          "control calls are off: set ONAIR_API_TOKEN (or origin.api_token_file)");
+    auto header = request[http::field::authorization];
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.empty() || !header.starts_with(kBearer) ||
+        !same_token(header.substr(kBearer.size()), api_token_)) {
+        auto response = make_error(http::status::unauthorized, "unauthorized",
+                                   header.empty() ? "an Authorization: Bearer token is required"
+                                                  : "the token is not valid");
+        response.set(http::field::www_authenticate, "Bearer");
+        return response;
+    }
+    return std::nullopt;
+}
+
+Response ClipRoutes::create(const Request& request, const std::string& channel) const {
+    if (channel != service_.options().channel)
+        return not_found(fmt::format("unknown channel '{}'", channel));
+    if (auto refused = refuse_control(request)) return std::move(*refused);
+    boost::system::error_code ec;
+    auto body = boost::json::parse(request.body(), ec);
+    if (ec) return bad_request(fmt::format("the body is not JSON: {}", ec.message()));
+    auto clip = service_.submit(body);
+    if (!clip) {
+        const auto& refusal = clip.error();
+        const std::string reason = refusal.reasons.empty() ? "" : refusal.reasons.front();
+        switch (refusal.kind) {
+            case SubmitRefusal::Kind::invalid:
+                return bad_request(refusal.reasons);
+            case SubmitRefusal::Kind::duplicate:
+                return make_error(http::status::conflict, "conflict", reason);
+            case SubmitRefusal::Kind::unavailable: {
+                auto response = make_error(http::status::service_unavailable, "not_ready", reason);
+                response.set(http::field::retry_after, "5");
+                return response;
+            }
+            case SubmitRefusal::Kind::error:
+                break;
+        }
+        return internal_error(reason);
+    }
+    auto response = json_response(http::status::accepted, clip_json(*clip));
+    response.set(http::field::location, fmt::format("/api/v1/clips/{}", clip->id));
+    return response;
+}
+
+Response ClipRoutes::list(const Request& request, const std::string* channel) const {
+    if (channel && *channel != service_.options().channel)
+        return not_found(fmt::format("unknown channel '{}'", *channel));
+    auto target = request.target();
+    auto parsed =
+        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
+    ClipQuery query;
+    if (channel) query.channel = *channel;
+    std::vector<std::string> reasons;
+    for (auto param : parsed->params()) {
+        const std::string key(param.key);
+        const std::string value = param.has_value ? std::string(param.value) : std::string();
+        if (value.empty() && key != "cursor") continue;  // "?event=&since=": not given
+        if (key == "channel") {
+            if (channel && value != *channel)
+                reasons.push_back(
+                    fmt::format("channel={} does not match the path's channel", value));
+            query.channel = value;
+        } else if (key == "event") {
+            query.event = value;
+        } else if (key == "status") {
+            if (!(query.status = parse_clip_status(value)))
+                reasons.push_back("status must be in_progress, succeeded or failed");
+        } else if (key == "since" || key == "until") {
+            auto t = parse_utc_time(value);
+            if (!t)
+                reasons.push_back(fmt::format(
+                    "{} must be ISO 8601 with a zone (2026-11-22T04:48:00Z) or epoch seconds",
+                    key));
+            (key == "since" ? query.since_ms : query.until_ms) = t;
+        } else if (key == "limit") {
+            int limit = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+            if (ec != std::errc() || end != value.data() + value.size() || limit < 1 ||
+                limit > ClipQuery::kMaxLimit)
+                reasons.push_back(fmt::format("limit must be 1 to {}", ClipQuery::kMaxLimit));
+            else
+                query.limit = limit;
+        } else if (key == "cursor") {
+            if (!value.empty() && !(query.after = ClipCursor::decode(value)))
+                reasons.push_back("cursor is not one this server gave (use next_cursor as it is)");
+        } else {
+            reasons.push_back(fmt::format(
+                "unknown parameter \"{}\" (channel, event, status, since, until, limit, cursor)",
+                key.substr(0, 40)));
+        }
+    }
+    if (!reasons.empty()) return bad_request(reasons);
+    auto page = service_.catalog().list(query);
+    if (!page) {
+        log::error(kLog, "clip catalog: {}", page.error().message);
+        return internal_error("the clip catalog cannot be read");
+    }
+    boost::json::array clips;
+    for (const auto& clip : page->clips) clips.push_back(clip_json(clip));
+    boost::json::object json;
+    json["clips"] = std::move(clips);
+    json["next_cursor"] = page->next ? boost::json::value(boost::json::string(page->next->encode()))
+                                     : boost::json::value(nullptr);
+    return json_response(http::status::ok, json);
+}
+
+Response ClipRoutes::status(const std::string& id) const {
+    auto clip = service_.catalog().get(id);
+    if (!clip) {
+        log::error(kLog, "clip catalog: {}", clip.error().message);
+        return internal_error("the clip catalog cannot be read");
+    }
+    if (!*clip) return not_found(fmt::format("no clip \"{}\"", id));
+    return json_response(http::status::ok, clip_json(**clip));
+}
+
+Response ClipRoutes::remove(const Request& request, const std::string& id) const {
+    if (auto refused = refuse_control(request)) return std::move(*refused);
+    auto removed = service_.remove(id);
+    if (!removed) {
+        log::error(kLog, "clip {}: cannot delete: {}", id, removed.error().message);
+        return internal_error("the clip cannot be deleted now");
+    }
+    switch (*removed) {
+        case HarvestService::Removal::not_found:
+            return not_found(fmt::format("no clip \"{}\"", id));
+        case HarvestService::Removal::running:
+            return make_error(http::status::conflict, "conflict",
+                              fmt::format("clip \"{}\" is still being cut; delete it once it "
+                                          "has succeeded or failed",
+                                          id));
+        case HarvestService::Removal::removed:
+            break;
+    }
+    Response response{http::status::no_content, 11};
+    response.set(http::field::access_control_allow_origin, "*");
+    response.set(http::field::cache_control, "no-store");
+    return response;
+}
+
+Response ClipRoutes::vod(const Request& request, const std::vector<std::string>& s) const {
+    // Which file, from names checked against fixed forms only.
+    const std::string& id = s[1];
+    std::string relative, content_type;
+    std::string_view cache = kVodMediaCache;
+    bool ranges = true;
+    if (s.size() == 3 && s[2] == "master.m3u8") {
+        relative = s[2];
+        content_type = kMimePlaylist;
+        cache = kVodPlaylistCache;
+        ranges = false;
+    } else if (s.size() == 3 && s[2] == "clip.mp4") {
+        relative = s[2];
+        content_type = kMimeMp4;
+    } else if (s.size() == 4 && valid_rendition_name(s[2]) &&
+               (s[3] == "index.m3u8" || segment_file_name(s[3]))) {
+        const auto& ladder = service_.options().ladder;
+        if (std::none_of(ladder.begin(), ladder.end(),
+                         [&](const core::Rung& r) { return r.name == s[2]; }))
+            return not_found(fmt::format("no rendition '{}'", s[2]));
+        relative = s[2] + "/" + s[3];
+        const bool playlist = s[3] == "index.m3u8";
+        content_type = playlist ? kMimePlaylist : kMimeTs;
+        cache = playlist ? kVodPlaylistCache : kVodMediaCache;
+        ranges = !playlist;
+    } else {
+        return not_found("no such path");
+    }
+
+    auto clip = service_.catalog().get(id);
+    if (!clip) {
+        log::error(kLog, "clip catalog: {}", clip.error().message);
+        return internal_error("the clip catalog cannot be read");
+    }
+    if (!*clip) return not_found(fmt::format("no clip \"{}\"", id));
+    if ((*clip)->status != ClipStatus::succeeded)
+        return not_found(fmt::format("clip \"{}\" is {}", id, to_string((*clip)->status)));
+
+    auto file = SharedBuffer::map_file(service_.asset_folder(id) / relative);
+    if (!file) {
+        if (file.error().code == ENOENT || file.error().code == ENOTDIR)
+            return not_found(fmt::format("clip \"{}\" has no {}", id, relative));
+        log::error(kLog, "{}", file.error().message);
+        return internal_error("the file cannot be read");
+    }
+    const std::size_t size = file->size();
+    auto header = request[http::field::range];
+    std::optional<ByteRange> range;
+    if (ranges && !header.empty()) range = parse_byte_range(header, size);
+    if (range && !range->satisfiable) {
+        auto response = make_error(http::status::range_not_satisfiable, "range_not_satisfiable",
+                                   fmt::format("the file has {} bytes", size));
+        response.set(http::field::content_range, fmt::format("bytes */{}", size));
+        response.set(http::field::accept_ranges, "bytes");
+        return response;
+    }
+    Response response =
+        range ? make_response(http::status::partial_content, content_type, cache,
+                              file->slice(range->first, range->last - range->first + 1))
+              : make_response(http::status::ok, content_type, cache, std::move(*file));
+    if (range)
+        response.set(http::field::content_range,
+                     fmt::format("bytes {}-{}/{}", range->first, range->last, size));
+    if (ranges) response.set(http::field::accept_ranges, "bytes");
+    return response;
+}
+
+}  // namespace onair::origin
