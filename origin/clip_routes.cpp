@@ -100,13 +100,6 @@ bool segment_file_name(std::string_view file) {
            std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool same_token(std::string_view a, std::string_view b) {
-    unsigned diff = a.size() == b.size() ? 0 : 1;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff |= unsigned(a[i]) ^ unsigned(i < b.size() ? b[i] : 0);
-    return diff == 0;
-}
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -212,20 +205,7 @@ Response ClipRoutes::route(const Request& request) const {
 }
 
 std::optional<Response> ClipRoutes::refuse_control(const Request& request) const {
-    if (api_token_.empty())
-        return make_error(http::status::forbidden, "forbidden",
-                          "control calls are off: set ONAIR_API_TOKEN (or origin.api_token_file)");
-    auto header = request[http::field::authorization];
-    constexpr std::string_view kBearer = "Bearer ";
-    if (header.empty() || !header.starts_with(kBearer) ||
-        !same_token(header.substr(kBearer.size()), api_token_)) {
-        auto response = make_error(http::status::unauthorized, "unauthorized",
-                                   header.empty() ? "an Authorization: Bearer token is required"
-                                                  : "the token is not valid");
-        response.set(http::field::www_authenticate, "Bearer");
-        return response;
-    }
-    return std::nullopt;
+    return refuse_without_bearer(request, api_token_);
 }
 
 Response ClipRoutes::create(const Request& request, const std::string& channel) const {

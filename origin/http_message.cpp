@@ -103,4 +103,33 @@ void strip_body(Response& response) {
     response.body() = SharedBuffer();
 }
 
+namespace {
+
+bool same_token(std::string_view a, std::string_view b) {
+    unsigned diff = a.size() == b.size() ? 0 : 1;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff |= unsigned(a[i]) ^ unsigned(i < b.size() ? b[i] : 0);
+    return diff == 0;
+}
+
+}  // namespace
+
+std::optional<Response> refuse_without_bearer(const Request& request, std::string_view token) {
+    namespace http = boost::beast::http;
+    if (token.empty())
+        return make_error(http::status::forbidden, "forbidden",
+                          "control calls are off: set ONAIR_API_TOKEN (or origin.api_token_file)");
+    auto header = request[http::field::authorization];
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.empty() || !header.starts_with(kBearer) ||
+        !same_token(header.substr(kBearer.size()), token)) {
+        auto response = make_error(http::status::unauthorized, "unauthorized",
+                                   header.empty() ? "an Authorization: Bearer token is required"
+                                                  : "the token is not valid");
+        response.set(http::field::www_authenticate, "Bearer");
+        return response;
+    }
+    return std::nullopt;
+}
+
 }  // namespace onair::origin

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,6 +98,12 @@ Response make_response(boost::beast::http::status status, std::string_view conte
 // Cache-Control: no-store.
 Response make_error(boost::beast::http::status status, std::string_view error,
                     std::string_view reason);
+
+// The answer to a control call that lacks `token` as "Authorization: Bearer"
+// (401 with WWW-Authenticate; 403 when no token is configured at all), or
+// nullopt when it may go on. The comparison takes the same time however
+// much of the token matches.
+std::optional<Response> refuse_without_bearer(const Request& request, std::string_view token);
 
 // Drops the body but keeps every header, Content-Length included (for HEAD).
 void strip_body(Response& response);
