@@ -776,7 +776,7 @@ failover:
     CHECK(plain.input_loss.then == LossFill::black);
 }
 
-TEST_CASE("a slate image given means: show it; it must be readable", "[config]") {
+TEST_CASE("a slate image given means: show it, it must be readable", "[config]") {
     auto dir = std::filesystem::temp_directory_path() / "onair-config-slate";
     std::filesystem::create_directories(dir);
     auto png = (dir / "slate.png").string();

@@ -40,7 +40,7 @@ TEST_CASE("the payload is what follows the header, CSRCs and extension, minus pa
     CHECK(r.lost() == 0);
 }
 
-TEST_CASE("sequence gaps are losses; late or duplicate datagrams are not") {
+TEST_CASE("sequence gaps are losses, late or duplicate datagrams are not") {
     RtpPayload r;
     r.extract(rtp(65534), 0);
     r.extract(rtp(65535), 0);

@@ -131,7 +131,8 @@ origin: {{listen: 127.0.0.1:{}}}
 )",
                                 ports.input, ports.http),
                     {"9:1: encodr: unknown key, did you mean \"encoder\"? (allowed: channel, "
-                     "inputs, timecode, ladder, audio, encoder, hls, origin, input_loss, failover, data, dvr, clips)",
+                     "inputs, timecode, ladder, audio, encoder, hls, origin, input_loss, failover, "
+                     "data, dvr, clips)",
                      "10:20: hls.windw: unknown key, did you mean \"window\"? (allowed: segment, "
                      "window)"});
 }

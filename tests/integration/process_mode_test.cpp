@@ -80,7 +80,7 @@ struct Player {
 
 }  // namespace
 
-TEST_CASE("process mode: two encoders push to an origin; A restarts with the same numbering",
+TEST_CASE("process mode: two encoders push to an origin, A restarts with the same numbering",
           "[integration][process]") {
     TempDir dir("onair-process");
     const int udp_a = free_udp_port();

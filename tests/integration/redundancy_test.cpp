@@ -468,7 +468,7 @@ TEST_CASE("both inputs lost: slate is served and the playlist keeps advancing",
     viewer.check();
 }
 
-TEST_CASE("content checks: A goes black, then silent; the origin moves to B each time",
+TEST_CASE("content checks: A goes black, then silent, the origin moves to B each time",
           "[integration][redundancy][health]") {
     // A's picture is black from 26 s to 40 s of the feed, its sound silent
     // from 54 s to 70 s; B's content stays good. Checks need 2 s of it.

@@ -164,7 +164,7 @@ TEST_CASE(
     CHECK(catalog->list(other).value().clips.empty());
 }
 
-TEST_CASE("catalog: the file is in WAL mode with a schema version; a newer one is refused",
+TEST_CASE("catalog: the file is in WAL mode with a schema version, a newer one is refused",
           "[catalog]") {
     TempFolder dir;
     { auto catalog = open(dir); }

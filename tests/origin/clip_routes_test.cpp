@@ -219,7 +219,7 @@ TEST_CASE("clip API: status and catalog listing with filters and a cursor", "[cl
     CHECK(api.get("/api/v1/clips?limit=500&event=").result() == http::status::ok);
 }
 
-TEST_CASE("clip API: DELETE removes asset and record; a running job gets 409", "[clip_routes]") {
+TEST_CASE("clip API: DELETE removes asset and record, a running job gets 409", "[clip_routes]") {
     Api api;
     api.make("gone", 0, 3);
     check_error(api.remove("gone", ""), http::status::unauthorized, "unauthorized");

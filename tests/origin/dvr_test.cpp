@@ -167,7 +167,7 @@ TEST_CASE("dvr: opening removes stray files and rows whose file is gone", "[dvr]
     CHECK(dvr->segments_on_disk() == 3);
 }
 
-TEST_CASE("dvr: segments older than the window go, files and rows; a clip's hard link stays",
+TEST_CASE("dvr: segments older than the window go, files and rows, a clip's hard link stays",
           "[dvr]") {
     onair::testing::TempDir dir("onair-dvr");
     TestClock clock;  // base + 60 s
@@ -243,7 +243,7 @@ TEST_CASE("dvr: over the disk budget the oldest go first, across renditions", "[
     CHECK(files == 5);
 }
 
-TEST_CASE("dvr: record never waits; a full queue drops the oldest and counts it", "[dvr]") {
+TEST_CASE("dvr: record never waits, a full queue drops the oldest and counts it", "[dvr]") {
     onair::testing::TempDir dir("onair-dvr");
     TestClock clock;
     auto options = dvr_options(dir.path(), clock);

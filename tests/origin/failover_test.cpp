@@ -48,7 +48,7 @@ std::string run(FailoverController& c, int64_t from, int64_t to, int64_t a_delay
 
 }  // namespace
 
-TEST_CASE("healthy A is served at once; B arriving first waits for A", "[failover]") {
+TEST_CASE("healthy A is served at once, B arriving first waits for A", "[failover]") {
     FailoverController c(settings());
     c.on_arrival(arrival('a', 1, kT0));
     CHECK(c.decide(1, kT0) == 'a');
@@ -123,7 +123,7 @@ TEST_CASE("an unhealthy active copy waits for the other only until its deadline"
     CHECK(c.switches() == 0);
 }
 
-TEST_CASE("real content beats slate even when it fails a check; both lost stays put",
+TEST_CASE("real content beats slate even when it fails a check, both lost stays put",
           "[failover]") {
     FailoverController c(settings(core::FailoverMode::equal));
     CHECK(run(c, 0, 0, 0, 0, {true, {}}, {false, {true, false, false}}) == "b");

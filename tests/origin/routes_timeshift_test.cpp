@@ -268,7 +268,7 @@ TEST_CASE("time-shift: the master lists the renditions, its URIs carry the windo
     }
 }
 
-TEST_CASE("segments gone from the live store come from the DVR; nothing else from disk",
+TEST_CASE("segments gone from the live store come from the DVR, nothing else from disk",
           "[routes][timeshift]") {
     Fixture f({10});
     auto r = f.get("/live/demo/480p/3.ts");

@@ -50,7 +50,7 @@ TEST_CASE("sqlite: rows written are read back, also after reopening", "[sqlite]"
     CHECK_FALSE(*row);
 }
 
-TEST_CASE("sqlite: a transaction not committed leaves nothing; errors say why", "[sqlite]") {
+TEST_CASE("sqlite: a transaction not committed leaves nothing, errors say why", "[sqlite]") {
     TempFile file;
     auto db = SqliteDb::open(file.path.string());
     REQUIRE(db);

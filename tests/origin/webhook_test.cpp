@@ -142,7 +142,7 @@ TEST_CASE("webhook: a 4xx refusal is not retried", "[webhook]") {
     CHECK(receiver.count() == 1);
 }
 
-TEST_CASE("webhook: post never blocks; a full queue drops the oldest", "[webhook]") {
+TEST_CASE("webhook: post never blocks, a full queue drops the oldest", "[webhook]") {
     // Nothing answers there: the first event is stuck in its back-off.
     uint16_t port = 0;
     {

@@ -249,7 +249,7 @@ TEST_CASE("segment pusher: an origin that comes up late still gets the segments"
     CHECK(origin.store.held("360p") == 2);
 }
 
-TEST_CASE("segment pusher: on_segment never blocks; a full queue drops the oldest",
+TEST_CASE("segment pusher: on_segment never blocks, a full queue drops the oldest",
           "[process][push]") {
     const uint16_t port = closed_port();
     auto options = pusher_options({"127.0.0.1", port, "/"});
