@@ -20,12 +20,15 @@ struct ClipSegmentFile {
     int64_t duration = 0;  // ticks
 };
 
-// Exact frame bounds: keep the frames whose media time is in [start, end).
+// Exact frame bounds: keep the frames whose media time is in [start, end),
+// each bound taken half a millisecond early (times come in whole ms).
 struct ClipCut {
     int64_t start = 0;
     int64_t end = 0;
 };
 
+// Calls may run on several threads at once (a job trims its renditions side
+// by side); each runs its codecs on the calling thread.
 class ClipMedia {
   public:
     virtual ~ClipMedia() = default;

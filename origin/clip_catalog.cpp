@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string>
+#include <variant>
+#include <vector>
 
 namespace onair::origin {
 namespace {
@@ -207,25 +210,30 @@ core::Result<bool> SqliteClipCatalog::update(const ClipRecord& r) {
 }
 
 core::Result<ClipPage> SqliteClipCatalog::list(const ClipQuery& q) const {
-    // Absent filters bind NULL and drop out of the WHERE clause.
-    std::string sql = fmt::format(
-        "SELECT {} FROM clips WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR event = ?2) "
-        "AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR start_ms >= ?4) "
-        "AND (?5 IS NULL OR start_ms < ?5) "
-        "AND (?6 IS NULL OR start_ms > ?6 OR (start_ms = ?6 AND id > ?7)) "
-        "ORDER BY start_ms, id LIMIT ?8",
-        kColumns);
+    // Only the filters given go into the WHERE clause, so that SQLite can
+    // use the index that leads with them (by event, by channel, by start).
+    std::vector<std::string> terms;
+    std::vector<std::variant<int64_t, std::string>> values;
+    auto add = [&](std::string_view term, auto... bound) {
+        terms.emplace_back(term);
+        (values.emplace_back(bound), ...);
+    };
+    if (q.channel) add("channel = ?", *q.channel);
+    if (q.event) add("event = ?", *q.event);
+    if (q.status) add("status = ?", std::string(to_string(*q.status)));
+    if (q.since_ms) add("start_ms >= ?", *q.since_ms);
+    if (q.until_ms) add("start_ms < ?", *q.until_ms);
+    if (q.after) add("(start_ms, id) > (?, ?)", q.after->start_ms, q.after->id);
     const int limit = std::clamp(q.limit, 1, ClipQuery::kMaxLimit);
+    values.emplace_back(int64_t(limit) + 1);  // one more tells whether a next page exists
+    const std::string sql =
+        fmt::format("SELECT {} FROM clips{}{} ORDER BY start_ms, id LIMIT ?", kColumns,
+                    terms.empty() ? "" : " WHERE ", fmt::join(terms, " AND "));
     std::lock_guard lock(mutex_);
     auto s = db_.prepare(sql);
     if (!s) return pass(s);
-    s->bind_optional(1, q.channel).bind_optional(2, q.event);
-    s->bind_optional(3, q.status ? std::optional<std::string>(to_string(*q.status)) : std::nullopt);
-    bind_optional(*s, 4, q.since_ms);
-    bind_optional(*s, 5, q.until_ms);
-    bind_optional(*s, 6, q.after ? std::optional<int64_t>(q.after->start_ms) : std::nullopt);
-    s->bind(7, q.after ? std::string_view(q.after->id) : std::string_view());
-    s->bind(8, int64_t(limit) + 1);  // one more tells whether a next page exists
+    for (size_t i = 0; i < values.size(); ++i)
+        std::visit([&](const auto& v) { s->bind(int(i) + 1, v); }, values[i]);
     auto rows = read_all(*s);
     if (!rows) return pass(rows);
     ClipPage page;

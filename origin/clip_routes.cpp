@@ -263,7 +263,10 @@ Response ClipRoutes::list(const Request& request, const std::string* channel) co
             if (!(query.status = parse_clip_status(value)))
                 reasons.push_back("status must be in_progress, succeeded or failed");
         } else if (key == "since" || key == "until") {
-            auto t = parse_utc_time(value);
+            // An unescaped "+01:00" arrives as " 01:00" (form decoding).
+            std::string time = value;
+            std::replace(time.begin(), time.end(), ' ', '+');
+            auto t = parse_utc_time(time);
             if (!t)
                 reasons.push_back(fmt::format(
                     "{} must be ISO 8601 with a zone (2026-11-22T04:48:00Z) or epoch seconds",

@@ -11,10 +11,12 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stop_token>
 #include <thread>
 #include <unordered_set>
 
+#include "core/durable.hpp"
 #include "core/log.hpp"
 #include "core/media_time.hpp"
 #include "origin/sqlite.hpp"
@@ -88,6 +90,13 @@ core::Result<> write_file(const std::filesystem::path& tmp, const std::filesyste
             std::filesystem::remove(tmp, ignored);
             return core::fail(fmt::format("cannot write {}", tmp.string()));
         }
+    }
+    // On the disk before its index row is committed: after a power loss a row
+    // never names a file that lost its data.
+    if (auto ok = core::sync_path(tmp); !ok) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        return ok;
     }
     std::error_code ec;
     std::filesystem::rename(tmp, file, ec);
@@ -350,7 +359,7 @@ core::Result<> FileDvr::load() {
 
     // Files of a run that stopped between writing and indexing are strays;
     // rows whose file is gone (removed by hand) would only answer 404.
-    auto sequences = db.prepare("SELECT rowid, sequence FROM segments WHERE rendition = ?1");
+    auto sequences = db.prepare("SELECT rowid, sequence, bytes FROM segments WHERE rendition = ?1");
     auto remove = db.prepare("DELETE FROM segments WHERE rowid = ?1");
     if (!sequences) return std::unexpected(sequences.error());
     if (!remove) return std::unexpected(remove.error());
@@ -365,8 +374,11 @@ core::Result<> FileDvr::load() {
             if (!row) return std::unexpected(row.error());
             if (!*row) break;
             const int64_t seq = sequences->integer(1);
+            // A file cut short (a disk that lost what it had not flushed) is
+            // as good as gone: it goes, with its row.
             std::error_code ec;
-            if (std::filesystem::exists(segment_file(options_.folder, r, seq), ec))
+            const auto size = std::filesystem::file_size(segment_file(options_.folder, r, seq), ec);
+            if (!ec && int64_t(size) == sequences->integer(2))
                 indexed.insert(seq);
             else
                 missing.push_back(sequences->integer(0));
@@ -389,8 +401,9 @@ core::Result<> FileDvr::load() {
             }
         }
         if (!missing.empty() || strays > 0)
-            log::warn("dvr", "{}: {} index rows without a file dropped, {} stray files removed", r,
-                      missing.size(), strays);
+            log::warn("dvr",
+                      "{}: {} index rows without their whole file dropped, {} stray files removed",
+                      r, missing.size(), strays);
     }
     if (auto ok = tx->commit(); !ok) return ok;
     if (auto ok = count(); !ok) return ok;
@@ -534,6 +547,11 @@ void FileDvr::write(std::vector<Pending>& batch) {
         }
         newest_ = newest_before;  // the next one then marks the hole
     };
+    // The renames too reach the disk before the rows that name them.
+    std::set<std::filesystem::path> folders;
+    for (const auto& w : written) folders.insert(w.file.parent_path());
+    for (const auto& folder : folders)
+        if (auto ok = core::sync_path(folder); !ok) log::warn("dvr", "{}", ok.error().message);
     auto tx = SqliteTransaction::begin(writer_.db);
     if (!tx) return fail(tx.error());
     int64_t bytes = 0, longest = longest_.load();

@@ -8,11 +8,18 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/durable.hpp"
 #include "core/log.hpp"
 #include "core/media_time.hpp"
 #include "core/units.hpp"
@@ -25,6 +32,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kLog = "harvest";
+constexpr int kWorkerNice = 10;
 constexpr std::string_view kMaster = "master.m3u8";
 constexpr std::string_view kMediaPlaylist = "index.m3u8";
 constexpr std::string_view kMp4 = "clip.mp4";
@@ -137,8 +145,9 @@ std::string quoted(std::string_view text) {
 // A time field: ISO 8601 text with a zone, epoch seconds as text or number.
 std::optional<int64_t> time_value(const boost::json::value& v) {
     if (v.is_string()) return parse_utc_time(v.as_string());
-    if (v.is_int64() && v.as_int64() >= 0) return v.as_int64() * 1000;
-    if (v.is_uint64()) return int64_t(v.as_uint64()) * 1000;
+    // Below 1e12 s (tens of thousands of years): no overflow in ms.
+    constexpr int64_t kMaxSeconds = 1'000'000'000'000;
+    if (v.is_int64() && v.as_int64() >= 0 && v.as_int64() < kMaxSeconds) return v.as_int64() * 1000;
     if (v.is_double() && v.as_double() >= 0 && v.as_double() < 1e12)
         return std::llround(v.as_double() * 1000);
     return std::nullopt;
@@ -151,8 +160,8 @@ std::optional<int64_t> duration_value(const boost::json::value& v) {
         if (!d) return std::nullopt;
         return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
     }
-    if (v.is_int64()) return v.as_int64() * 1000;
-    if (v.is_uint64() && v.as_uint64() < uint64_t(1) << 40) return int64_t(v.as_uint64()) * 1000;
+    constexpr int64_t kMaxSeconds = int64_t(1) << 40;  // no overflow in ms
+    if (v.is_int64() && std::abs(v.as_int64()) < kMaxSeconds) return v.as_int64() * 1000;
     if (v.is_double() && std::abs(v.as_double()) < 1e12) return std::llround(v.as_double() * 1000);
     return std::nullopt;
 }
@@ -598,6 +607,11 @@ void HarvestService::enqueue(Task task) {
 }
 
 void HarvestService::work(std::stop_token stop) {
+    // Clips wait for the live channel, never the other way round: this thread,
+    // and the decoder and x264 threads it starts (which inherit it), run only
+    // on what the pipelines leave of the CPU.
+    if (::setpriority(PRIO_PROCESS, ::gettid(), kWorkerNice) != 0)
+        log::warn(kLog, "cannot lower the clip workers' priority: {}", std::strerror(errno));
     for (;;) {
         Task task;
         {
@@ -631,11 +645,20 @@ void HarvestService::run_job(ClipRecord clip, std::stop_token stop) {
         finish(std::move(clip), made.error().message, 0);
         return;
     }
-    // The asset appears whole (one rename), then the record says so.
+    // On the disk, then whole under its name (one rename), then the record
+    // says so: not even a power loss leaves a half asset listed as succeeded.
+    if (auto synced = core::sync_tree(partial); !synced) {
+        fs::remove_all(partial, ec);
+        finish(std::move(clip), synced.error().message, 0);
+        return;
+    }
     std::lock_guard assets(assets_mutex_);
     const fs::path folder = asset_folder(clip.id);
     fs::remove_all(folder, ec);  // only ever a leftover of a run that died before recording it
     fs::rename(partial, folder, ec);
+    if (!ec)
+        if (auto synced = core::sync_path(options_.folder); !synced)
+            log::warn(kLog, "clip {}: {}", clip.id, synced.error().message);
     if (ec) {
         std::error_code ignored;
         fs::remove_all(partial, ignored);
@@ -657,8 +680,19 @@ void HarvestService::finish(ClipRecord clip, const std::string& error, int64_t d
         clip.master.clear();
         clip.mp4.clear();
     }
-    if (auto ok = catalog_.update(clip); !ok) {
-        log::error(kLog, "clip {}: cannot record its outcome: {}", clip.id, ok.error().message);
+    // A busy or briefly full disk should not leave the job in_progress until
+    // the next start: a few tries, backing off, before giving up on it.
+    auto recorded = catalog_.update(clip);
+    for (auto pause = std::chrono::milliseconds(50);
+         !recorded && pause <= std::chrono::milliseconds(800); pause *= 2) {
+        log::warn(kLog, "clip {}: cannot record its outcome ({}), again in {} ms", clip.id,
+                  recorded.error().message, pause.count());
+        std::this_thread::sleep_for(pause);
+        recorded = catalog_.update(clip);
+    }
+    if (!recorded) {
+        log::error(kLog, "clip {}: cannot record its outcome: {}", clip.id,
+                   recorded.error().message);
         return;  // still in_progress in the catalog: cut again at the next start
     }
     if (error.empty())
@@ -699,11 +733,21 @@ core::Result<int64_t> HarvestService::make_asset(const ClipRecord& clip, const f
         if (r.recorded.empty())
             return core::fail(fmt::format("the DVR holds no segment of {} from {} to {}", rung.name,
                                           when(clip.start_ms), when(clip.end_ms)));
+        // The range was checked at the request; a job that waited in the
+        // queue, or resumed after a restart, may find its head expired since
+        // (window or disk budget). A head missing for a gap in the recording
+        // (a restart) is no reason to fail: that time was never recorded.
+        auto span = dvr_->span(rung.name);
+        if (r.recorded.front().start > from && span && from < span->first)
+            return core::fail(fmt::format(
+                "the DVR no longer holds {} from {}: expired before the job ran (it holds from {})",
+                rung.name, when(clip.start_ms), when(core::media_to_utc_ms(span->first))));
         const fs::path folder = partial / rung.name;
         fs::create_directory(folder, ec);
         if (ec)
             return core::fail(fmt::format("cannot create {}: {}", folder.string(), ec.message()));
         for (const auto& s : r.recorded) {
+            if (stopped()) return core::fail("stopped");  // a day's clip links 14,400 files
             fs::path file = folder / segment_uri(s.sequence);
             if (auto ok = link_or_copy(s.file, file); !ok)
                 return core::fail(
@@ -721,19 +765,23 @@ core::Result<int64_t> HarvestService::make_asset(const ClipRecord& clip, const f
     if (mp4 == renditions.end())
         return core::fail(
             fmt::format("the MP4's rendition {} is not in the ladder", clip.rendition));
-    // Before any trimming: the MP4 cuts the DVR's own segments.
-    if (auto ok = media_->write_mp4(mp4->files, cut, *mp4->rung, options_.encoder, partial / kMp4);
-        !ok)
-        return core::fail(fmt::format("{}: {}", kMp4, ok.error().message));
-    if (stopped()) return core::fail("stopped");
-
     if (cut) {
+        // The renditions' ends are re-encoded side by side: their codecs run
+        // single-threaded (cheaper in CPU than frame threads, and CPU is what
+        // the live pipelines leave little of), and together use every core.
+        // Trimmed ends are written aside, then renamed over the links:
+        // writing into a link would change the DVR's file too.
+        std::vector<std::future<core::Result<std::vector<core::ClipSegmentFile>>>> trims;
         for (auto& r : renditions) {
-            // Trimmed ends are written aside, then renamed over the links:
-            // writing into a link would change the DVR's file too.
             const fs::path scratch = partial / ".trim" / r.rung->name;
             fs::create_directories(scratch, ec);
-            auto trimmed = media_->trim_segments(r.files, *cut, *r.rung, options_.encoder, scratch);
+            trims.push_back(std::async(std::launch::async, [this, &r, &cut, scratch] {
+                return media_->trim_segments(r.files, *cut, *r.rung, options_.encoder, scratch);
+            }));
+        }
+        for (size_t i = 0; i < renditions.size(); ++i) {
+            auto& r = renditions[i];
+            auto trimmed = trims[i].get();
             if (!trimmed)
                 return core::fail(fmt::format("{}: {}", r.rung->name, trimmed.error().message));
             if (trimmed->empty())
@@ -758,6 +806,13 @@ core::Result<int64_t> HarvestService::make_asset(const ClipRecord& clip, const f
         }
         fs::remove_all(partial / ".trim", ec);
     }
+    // From the rendition's clip segments, trimmed already: the boundary GOPs
+    // are re-encoded once, for the HLS asset and the MP4 alike.
+    if (auto ok = media_->write_mp4(mp4->files, std::nullopt, *mp4->rung, options_.encoder,
+                                    partial / kMp4);
+        !ok)
+        return core::fail(fmt::format("{}: {}", kMp4, ok.error().message));
+    if (stopped()) return core::fail("stopped");
 
     std::vector<Variant> variants;
     int64_t duration = 0;

@@ -69,6 +69,7 @@ std::string render_media_playlist(const MediaPlaylist& playlist) {
     if (playlist.type != PlaylistType::none)
         fmt::format_to(it, "#EXT-X-PLAYLIST-TYPE:{}\n", type_name(playlist.type));
     out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
+    if (playlist.start_at_beginning) out += "#EXT-X-START:TIME-OFFSET=0\n";
     for (const auto& s : playlist.segments) {
         if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
         fmt::format_to(it, "#EXT-X-PROGRAM-DATE-TIME:{}\n", format_program_date_time(s.utc_ms));

@@ -27,6 +27,7 @@ struct MediaPlaylist {
     int64_t discontinuity_sequence = 0;  // written only when non-zero
     PlaylistType type = PlaylistType::none;
     bool end_list = false;
+    bool start_at_beginning = false;  // EXT-X-START:TIME-OFFSET=0: play from the first segment
     std::vector<MediaEntry> segments;
 };
 

@@ -44,6 +44,7 @@ Response not_ready(std::string_view reason) {
 
 Response refused(const TimeShiftRefusal& refusal) {
     if (refusal.status == http::status::service_unavailable) return not_ready(refusal.reason);
+    if (refusal.status == http::status::bad_request) return bad_request(refusal.reason);
     return not_found(refusal.reason);
 }
 
@@ -247,15 +248,17 @@ Response Routes::segment(const Call& call) const {
         return make_response(http::status::ok, kMimeTs, "no-store",
                              SharedBuffer::from_bytes(std::move(copy)));
     }
-    auto bytes = store_.segment(rendition, sequence);
-    // Gone from the live store (or from before a restart): the recording.
-    if (!bytes && dvr_)
-        if (auto recorded = dvr_->find(rendition, sequence)) bytes = dvr_->read(*recorded);
-    if (!bytes)
-        return not_found(
-            fmt::format("segment {} of rendition '{}' is not held", sequence, rendition));
-    return make_response(http::status::ok, kMimeTs, kSegmentCache,
-                         SharedBuffer::from_bytes(std::move(bytes)));
+    if (auto bytes = store_.segment(rendition, sequence))
+        return make_response(http::status::ok, kMimeTs, kSegmentCache,
+                             SharedBuffer::from_bytes(std::move(bytes)));
+    // Gone from the live store (or from before a restart): the recording,
+    // mapped rather than read here on a serving thread. Expiry unlinks the
+    // file, which leaves a mapping whole.
+    if (dvr_)
+        if (auto recorded = dvr_->find(rendition, sequence))
+            if (auto mapped = SharedBuffer::map_file(recorded->file))
+                return make_response(http::status::ok, kMimeTs, kSegmentCache, std::move(*mapped));
+    return not_found(fmt::format("segment {} of rendition '{}' is not held", sequence, rendition));
 }
 
 std::optional<DvrFigures> Routes::dvr_figures() const {

@@ -177,6 +177,16 @@ TimeShiftResult<std::vector<DvrSegment>> select(const Dvr& dvr, std::string_view
     if (window.start > now)
         return std::unexpected(
             refuse(http::status::not_found, fmt::format("start is in the future; {}", holds)));
+    const bool live = !window.end || *window.end > now;
+    if (live && now - window.start > kMaxWindowTicks)
+        return std::unexpected(
+            refuse(http::status::bad_request, "a window lasts at most 24h; give an end"));
+    if (live && window.start < oldest)
+        return std::unexpected(
+            refuse(http::status::not_found,
+                   fmt::format("start has left the DVR window, and a playlist growing live from it "
+                               "could only lose its first segments; {}",
+                               holds)));
     if (end <= oldest)
         return std::unexpected(refuse(
             http::status::not_found,
@@ -237,6 +247,8 @@ core::Result<std::optional<TimeShiftWindow>> parse_timeshift(std::string_view ta
         if (!end_time)
             return core::fail(fmt::format("end '{}' is not a time: {}", *end, kTimeHelp));
         if (*end_time <= window.start) return core::fail("start must be before end");
+        if (*end_time - window.start > kMaxWindowTicks)
+            return core::fail("a window lasts at most 24h");
         window.end = *end_time;
         window.query += "&end=" + query_value(*end);
     }
@@ -270,6 +282,7 @@ TimeShiftResult<MediaPlaylist> timeshift_listing(const Dvr& dvr, std::string_vie
         playlist.end_list = true;
     } else {
         playlist.type = PlaylistType::event;
+        playlist.start_at_beginning = true;  // players start EVENT playlists at the live edge
     }
     return playlist;
 }

@@ -261,7 +261,9 @@ core::Result<core::CodecContextPtr> open_decoder(const AVCodecParameters& params
     int rc = avcodec_parameters_to_context(c.get(), &params);
     if (rc < 0) return core::av_fail("H.264 decoder parameters", rc);
     c->pkt_timebase = kMediaTimeBase;
-    c->thread_count = 0;
+    // One thread: less CPU than frame threads; a harvest job runs its
+    // renditions side by side instead.
+    c->thread_count = 1;
     rc = avcodec_open2(c.get(), codec, nullptr);
     if (rc < 0) return core::av_fail("open H.264 decoder", rc);
     return c;
@@ -301,7 +303,7 @@ core::Result<core::CodecContextPtr> open_encoder(const AVFrame& first, const Enc
         int(std::max<int64_t>(1, core::micros_to_ticks(s.encoder.gop) / frame_ticks));
     c->gop_size = std::max(gop_frames, frames + 1);  // no key frame but the first
     c->keyint_min = gop_frames;
-    c->thread_count = 0;
+    c->thread_count = 1;                      // as the decoder
     c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // the parameter sets before any frame
     c->color_range = first.color_range;
     c->colorspace = first.colorspace;
@@ -341,8 +343,22 @@ class ParameterSets {
     int last_ = 0;
 };
 
+// Cut times come in whole milliseconds, and at 29.97 or 59.94 fps a frame's
+// time given to the millisecond may be up to half of one after it: each bound
+// reaches half a millisecond early, so the frame at T1 is kept and the frame
+// at T2 is not, however the times were rounded.
+constexpr int64_t kCutSlack = core::kMediaClock / 2000;
+
+bool in_cut(const core::ClipCut& cut, int64_t pts) {
+    return pts + kCutSlack >= cut.start && pts + kCutSlack < cut.end;
+}
+
+bool in_cut(const std::optional<core::ClipCut>& cut, int64_t pts) {
+    return !cut || in_cut(*cut, pts);
+}
+
 // Decodes one GOP (decode order, media time) and re-encodes its frames whose
-// presentation time is in [from, to). Packets come back in decode order, in
+// presentation time is in the cut. Packets come back in decode order, in
 // media time, the first an IDR carrying the parameter sets in-band.
 class GopReencoder {
   public:
@@ -350,17 +366,17 @@ class GopReencoder {
         : settings_(settings), frame_ticks_(frame_ticks), sets_(sets) {}
 
     core::Result<std::vector<core::PacketPtr>> run(std::span<const core::PacketPtr> gop,
-                                                   const AVCodecParameters& params, int64_t from,
-                                                   int64_t to) {
-        from_ = from;
-        to_ = to;
-        wanted_ = int(std::count_if(gop.begin(), gop.end(), [&](const core::PacketPtr& p) {
-            return p->pts >= from && p->pts < to;
-        }));
+                                                   const AVCodecParameters& params,
+                                                   const core::ClipCut& cut) {
+        cut_ = cut;
+        wanted_ = int(std::count_if(gop.begin(), gop.end(),
+                                    [&](const core::PacketPtr& p) { return in_cut(cut, p->pts); }));
         auto decoder = open_decoder(params);
         if (!decoder) return std::unexpected(decoder.error());
         decoder_ = std::move(*decoder);
         for (const auto& packet : gop) {
+            // Decode order: no frame shown before `to` needs a packet decoded after it.
+            if (packet->dts != AV_NOPTS_VALUE && packet->dts >= cut.end) break;
             int rc;
             while ((rc = avcodec_send_packet(decoder_.get(), packet.get())) == AVERROR(EAGAIN)) {
                 if (auto ok = drain_decoder(); !ok) return std::unexpected(ok.error());
@@ -375,8 +391,6 @@ class GopReencoder {
         if (auto ok = encode(nullptr); !ok) return std::unexpected(ok.error());
         return std::move(out_);
     }
-    // Parameter sets the recording does not have (empty when it reused its own).
-    const core::Bytes& new_parameter_sets() const { return new_sets_; }
 
   private:
     core::Result<> drain_decoder() {
@@ -386,7 +400,7 @@ class GopReencoder {
             if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return {};
             if (rc < 0) return core::av_fail("H.264 decoder", rc);
             int64_t pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
-            if (pts >= from_ && pts < to_) {
+            if (in_cut(cut_, pts)) {
                 frame->pts = pts;
                 if (auto ok = encode(frame.get()); !ok) return ok;
             }
@@ -404,7 +418,6 @@ class GopReencoder {
             c = open_encoder(first, settings_, frame_ticks_, wanted_, sets_.fresh_id());
             if (!c) return std::unexpected(c.error());
             headers_ = parameter_sets({(*c)->extradata, size_t((*c)->extradata_size)});
-            new_sets_ = headers_;
         }
         if (headers_.empty()) return core::fail("x264 gave no SPS/PPS");
         encoder_ = std::move(*c);
@@ -462,10 +475,10 @@ class GopReencoder {
     const EncodeSettings& settings_;
     int64_t frame_ticks_;
     ParameterSets& sets_;
-    int64_t from_ = 0, to_ = 0;
+    core::ClipCut cut_;
     int wanted_ = 0;
     core::CodecContextPtr decoder_, encoder_;
-    core::Bytes headers_, new_sets_;
+    core::Bytes headers_;
     int64_t base_ = 0;
     int64_t last_pts_ = INT64_MIN;
     bool first_ = true;
@@ -484,15 +497,10 @@ core::PacketPtr copy_packet(const AVPacket& packet) {
 struct ClippedSegment {
     std::vector<core::PacketPtr> video;  // decode order
     std::vector<core::PacketPtr> audio;
-    int64_t first = 0;    // presentation time of the first frame kept
-    int64_t end = 0;      // after the last frame kept
-    core::Bytes recoded;  // SPS/PPS the re-encodes added (Annex B); usually none
+    int64_t first = 0;  // presentation time of the first frame kept
+    int64_t end = 0;    // after the last frame kept
     int copied_gops = 0, recoded_gops = 0, recoded_frames = 0;
 };
-
-bool in_cut(const std::optional<core::ClipCut>& cut, int64_t pts) {
-    return !cut || (pts >= cut->start && pts < cut->end);
-}
 
 // Splits the segment into GOPs (each from an IDR) and copies, drops or
 // re-encodes each as the cut asks; keeps the AAC frames overlapping the cut.
@@ -519,10 +527,8 @@ core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
             ++out.copied_gops;
         } else if (kept > 0) {
             GopReencoder recoder(settings, media.frame_ticks, sets);
-            auto packets = recoder.run(gop, *media.video_params, cut->start, cut->end);
+            auto packets = recoder.run(gop, *media.video_params, *cut);
             if (!packets) return std::unexpected(packets.error());
-            const auto& added = recoder.new_parameter_sets();
-            out.recoded.insert(out.recoded.end(), added.begin(), added.end());
             out.recoded_frames += int(packets->size());
             ++out.recoded_gops;
             for (auto& p : *packets) out.video.push_back(std::move(p));
@@ -692,21 +698,44 @@ core::Result<std::vector<core::ClipSegmentFile>> segments_in(
     return out;
 }
 
-// The MP4's avcC source: the recording's parameter sets, then the re-encodes'.
+// The distinct SPS/PPS sets (Annex B, each as its IDR carries it) the
+// samples of an MP4 refer to. A segment trim_segments wrote may carry a
+// re-encode's own next to the recording's.
+class ParameterSetList {
+  public:
+    void add(core::Bytes sets) {
+        if (!sets.empty() && std::find(sets_.begin(), sets_.end(), sets) == sets_.end())
+            sets_.push_back(std::move(sets));
+    }
+    void add_from(const std::vector<core::PacketPtr>& video) {
+        for (const auto& p : video)
+            if (is_idr(*p)) add(parameter_sets(bytes_of(*p)));
+    }
+    bool empty() const { return sets_.empty(); }
+    core::Bytes joined() const {
+        core::Bytes out;
+        for (const auto& s : sets_) out.insert(out.end(), s.begin(), s.end());
+        return out;
+    }
+
+  private:
+    std::vector<core::Bytes> sets_;
+};
+
+// The MP4's video parameters: the first segment's, the avcC source all `sets`.
 core::Result<core::CodecParametersPtr> mp4_video_parameters(const SegmentMedia& first,
-                                                            const core::Bytes& recoded) {
+                                                            ParameterSetList sets) {
     auto params = core::copy_parameters(first.video_params.get());
-    core::Bytes sets = parameter_sets(bytes_of(*first.video.front()));
     if (sets.empty() && params->extradata)
-        sets.assign(params->extradata, params->extradata + params->extradata_size);
+        sets.add(core::Bytes(params->extradata, params->extradata + params->extradata_size));
     if (sets.empty()) return core::fail("no SPS/PPS in the first segment");
-    sets.insert(sets.end(), recoded.begin(), recoded.end());
+    const core::Bytes joined = sets.joined();
     av_freep(&params->extradata);
     params->extradata =
-        static_cast<uint8_t*>(av_mallocz(sets.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+        static_cast<uint8_t*>(av_mallocz(joined.size() + AV_INPUT_BUFFER_PADDING_SIZE));
     if (!params->extradata) return core::fail("out of memory");
-    std::copy(sets.begin(), sets.end(), params->extradata);
-    params->extradata_size = int(sets.size());
+    std::copy(joined.begin(), joined.end(), params->extradata);
+    params->extradata_size = int(joined.size());
     return params;
 }
 
@@ -764,14 +793,24 @@ core::Result<> LibavClipMedia::write_mp4(const std::vector<core::ClipSegmentFile
     const EncodeSettings settings{rung, encoder};
 
     // The first and the last segment are cut before the header is written:
-    // the avcC lists the re-encodes' parameter sets too.
+    // the avcC lists the re-encodes' parameter sets too. The second is read
+    // early for the sets the middle (DVR) segments carry.
     auto first = read_segment(chosen->front(), true);
     if (!first) return std::unexpected(first.error());
+    ParameterSetList avcc;
+    avcc.add(parameter_sets(bytes_of(*first->video.front())));
     ParameterSets sets(parameter_sets(bytes_of(*first->video.front())));
     std::vector<ClippedSegment> ends;
     auto head = clip_segment(*first, cut, settings, sets);
     if (!head) return std::unexpected(head.error());
     ends.push_back(std::move(*head));
+    std::optional<SegmentMedia> second;
+    if (chosen->size() > 2) {
+        auto media = read_segment((*chosen)[1], false);
+        if (!media) return std::unexpected(media.error());
+        avcc.add(parameter_sets(bytes_of(*media->video.front())));
+        second = std::move(*media);
+    }
     if (chosen->size() > 1) {
         auto last = read_segment(chosen->back(), false);
         if (!last) return std::unexpected(last.error());
@@ -779,9 +818,8 @@ core::Result<> LibavClipMedia::write_mp4(const std::vector<core::ClipSegmentFile
         if (!tail) return std::unexpected(tail.error());
         ends.push_back(std::move(*tail));
     }
-    core::Bytes recoded;
-    for (const auto& c : ends) recoded.insert(recoded.end(), c.recoded.begin(), c.recoded.end());
-    auto video_params = mp4_video_parameters(*first, recoded);
+    for (const auto& c : ends) avcc.add_from(c.video);
+    auto video_params = mp4_video_parameters(*first, std::move(avcc));
     if (!video_params) return std::unexpected(video_params.error());
     const AVCodecParameters* audio_params = first->audio_params.get();
 
@@ -791,7 +829,8 @@ core::Result<> LibavClipMedia::write_mp4(const std::vector<core::ClipSegmentFile
     Mp4Assembler mp4(writer, audio_params != nullptr);
     if (auto ok = mp4.add(ends.front()); !ok) return ok;
     for (size_t i = 1; i + 1 < chosen->size(); ++i) {
-        auto media = read_segment((*chosen)[i], false);
+        auto media = i == 1 ? core::Result<SegmentMedia>(std::move(*second))
+                            : read_segment((*chosen)[i], false);
         if (!media) return std::unexpected(media.error());
         auto middle = clip_segment(*media, cut, settings, sets);
         if (!middle) return std::unexpected(middle.error());
@@ -820,6 +859,10 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
     const EncodeSettings settings{rung, encoder};
 
     std::vector<core::ClipSegmentFile> out;
+    // One for the whole rendition: a fresh id of the first segment's
+    // re-encode is never reused by the last's (an MP4 copied from these
+    // segments lists both under one avcC).
+    std::optional<ParameterSets> sets;
     for (const auto& segment : *chosen) {
         if (segment.start >= cut.start && segment.start + segment.duration <= cut.end) {
             out.push_back(segment);  // wholly inside: the DVR's file as it is
@@ -827,8 +870,8 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
         }
         auto media = read_segment(segment, true);
         if (!media) return std::unexpected(media.error());
-        ParameterSets sets(parameter_sets(bytes_of(*media->video.front())));
-        auto clipped = clip_segment(*media, cut, settings, sets);
+        if (!sets) sets.emplace(parameter_sets(bytes_of(*media->video.front())));
+        auto clipped = clip_segment(*media, cut, settings, *sets);
         if (!clipped) return std::unexpected(clipped.error());
         if (clipped->video.empty()) continue;
         auto packets = interleave(*clipped);

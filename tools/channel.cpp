@@ -114,8 +114,10 @@ void Channel::close_dvr() {
 
 core::Result<> Channel::start() {
     std::string why;
-    std::string api_token =
-        core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why).value_or("");
+    auto token = core::read_token("ONAIR_API_TOKEN", config_.origin.api_token_file, why);
+    // (A token file named but unreadable was refused with the channel file.)
+    if (!token) log::info("origin", "control and clip calls are off: {}", why);
+    const std::string api_token = token.value_or("");
     if (!api_token.empty()) routes_.set_api_token(api_token);
     if (auto ok = open_dvr(); !ok) return ok;
     if (auto ok = start_clips(dvr_.get(), api_token); !ok) return ok;

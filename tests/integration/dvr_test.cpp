@@ -220,15 +220,28 @@ TEST_CASE("DVR: time-shift windows on a running channel and a 1 min window that 
     REQUIRE(gone);
     CHECK(gone->status == 404);
     CHECK_THAT(gone->body, Catch::Contains("\"reason\""));
-    // A window that begins before the oldest still held starts at what is left.
+    // A past window that begins before the oldest still held starts at what
+    // is left. It ends where the live playlist begins: recorded, and past.
+    auto live_now = onair.media("360p");
+    REQUIRE(live_now);
+    REQUIRE_FALSE(live_now->segments.empty());
+    REQUIRE(live_now->segments.front().pdt_ms);
     auto rest = fetch_media(onair,
                             onair.media_path("360p") + "?start=" + epoch(*oldest.pdt_ms) +
-                                "&end=" + epoch(*oldest.pdt_ms + 200'000),
-                            true, true);
+                                "&end=" + epoch(*live_now->segments.front().pdt_ms),
+                            false, true);
+    INFO(rest.body);
     REQUIRE(rest.status == 200);
+    CHECK(rest.playlist.playlist_type == "VOD");
     REQUIRE_FALSE(rest.playlist.segments.empty());
     CHECK(sequence_of(rest.playlist.segments.front().uri) > oldest.sequence);
     CHECK(*rest.playlist.segments.front().pdt_ms >= *oldest.pdt_ms + 2000);
+    // A live window from there would have to drop its first segments, which
+    // an EVENT playlist may not: 404, with the reason.
+    auto live_from_gone = onair.get(onair.media_path("360p") + "?start=" + epoch(*oldest.pdt_ms));
+    REQUIRE(live_from_gone);
+    CHECK(live_from_gone->status == 404);
+    CHECK_THAT(live_from_gone->body, Catch::Contains("start has left the DVR window"));
 
     auto exit = onair.stop();
     REQUIRE(exit);

@@ -211,6 +211,16 @@ TEST_CASE("clip API: status and catalog listing with filters and a cursor", "[cl
     for (const auto& c : listing.at("clips").as_array())
         in_window.emplace_back(c.at("id").as_string());
     CHECK(in_window == std::vector<std::string>{"c2", "c3"});
+    // The same window with the zone written as people do, '+' unescaped.
+    auto local = [](int64_t utc_ms) {
+        auto text = format_program_date_time(utc_ms + 3'600'000);
+        return text.substr(0, text.size() - 1) + "+01:00";
+    };
+    auto zoned =
+        api.get(fmt::format("/api/v1/channels/demo/clips?since={}&until={}",
+                            local(segment_start_ms(S + 2)), local(segment_start_ms(S + 4))));
+    REQUIRE(zoned.result() == http::status::ok);
+    CHECK(json_body(zoned).at("clips").as_array().size() == 2);
     check_error(api.get("/api/v1/channels/other/clips"), http::status::not_found, "not_found");
 
     auto bad = api.get("/api/v1/clips?limit=501&since=later&cursor=xyz&status=done&colour=red");

@@ -147,24 +147,27 @@ TEST_CASE("dvr: the index survives closing and opening again", "[dvr]") {
     CHECK(dvr->find("480p", 108)->discontinuity);
 }
 
-TEST_CASE("dvr: opening removes stray files and rows whose file is gone", "[dvr]") {
+TEST_CASE("dvr: opening removes stray files and rows whose file is gone or cut short", "[dvr]") {
     onair::testing::TempDir dir("onair-dvr");
     TestClock clock;
     const fs::path folder = dir.path() / "dvr" / "720p";
     {
         auto dvr = open_dvr(dvr_options(dir.path(), clock));
-        record_all(*dvr, "720p", 0, 3);
+        record_all(*dvr, "720p", 0, 5);
     }
     std::ofstream(folder / "50.ts") << "not indexed";
     std::ofstream(folder / "51.ts.tmp") << "half written";
     std::ofstream(folder / "notes.txt") << "someone else's";
     fs::remove(folder / "2.ts");
+    // What a power loss can leave of a file the disk had not flushed.
+    fs::resize_file(folder / "4.ts", fs::file_size(folder / "4.ts") / 2);
     auto dvr = open_dvr(dvr_options(dir.path(), clock));
     CHECK_FALSE(fs::exists(folder / "50.ts"));
     CHECK_FALSE(fs::exists(folder / "51.ts.tmp"));
+    CHECK_FALSE(fs::exists(folder / "4.ts"));
     CHECK(fs::exists(folder / "notes.txt"));
-    CHECK(sequences(dvr->range("720p", 0, INT64_MAX)) == std::vector<int64_t>{0, 1, 3});
-    CHECK(dvr->segments_on_disk() == 3);
+    CHECK(sequences(dvr->range("720p", 0, INT64_MAX)) == std::vector<int64_t>{0, 1, 3, 5});
+    CHECK(dvr->segments_on_disk() == 4);
 }
 
 TEST_CASE("dvr: segments older than the window go, files and rows, a clip's hard link stays",

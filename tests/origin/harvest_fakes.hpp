@@ -306,7 +306,14 @@ class CountingCatalog : public ClipCatalog {
     core::Result<std::optional<ClipRecord>> get(std::string_view id) const override {
         return ++calls, inner_.get(id);
     }
-    core::Result<bool> update(const ClipRecord& r) override { return ++calls, inner_.update(r); }
+    core::Result<bool> update(const ClipRecord& r) override {
+        ++calls;
+        if (failing_updates > 0) {
+            --failing_updates;
+            return core::fail("database is locked");
+        }
+        return inner_.update(r);
+    }
     core::Result<ClipPage> list(const ClipQuery& q) const override {
         return ++calls, inner_.list(q);
     }
@@ -315,6 +322,7 @@ class CountingCatalog : public ClipCatalog {
         return ++calls, inner_.unfinished();
     }
     mutable std::atomic<int> calls{0};
+    std::atomic<int> failing_updates{0};  // so many updates fail first
 
   private:
     ClipCatalog& inner_;

@@ -52,6 +52,15 @@ TEST_CASE("harvest: times are ISO 8601 with a zone or epoch seconds", "[harvest]
     }
 }
 
+TEST_CASE("harvest: a time too large for milliseconds is malformed, not wrapped", "[harvest]") {
+    for (auto huge : {"9223372036854775807", "18446744073709551615", "1000000000000"}) {
+        INFO(huge);
+        auto reasons = problems(
+            fmt::format(R"({{"start": {}, "end": {}, "title": "t"}})", huge, kBaseMs / 1000 + 10));
+        CHECK(mentions(reasons, "\"start\" must be ISO 8601"));
+    }
+}
+
 TEST_CASE("harvest: a good request is read whole", "[harvest]") {
     auto r = parse_clip_request(json(fmt::format(R"({{"id": "goal_1-a", "start": "{}", "end": {},
         "title": "Goal", "description": "Header\nfrom the corner", "event": "final",
@@ -90,6 +99,10 @@ TEST_CASE("harvest: \"last\" takes the newest part of the DVR", "[harvest]") {
     CHECK(mentions(problems(R"({"last": "soon", "title": "t"})"), "\"last\" must be a duration"));
     CHECK(mentions(problems(R"({"last": "0s", "title": "t"})"), "\"last\" must be a duration"));
     CHECK(mentions(problems(R"({"last": "25h", "title": "t"})"), "at most 24h"));
+    // Numbers whose milliseconds would not fit (and so wrap into the window).
+    for (auto huge : {"9223372036854775807", "18446744073709551615", "-9223372036854775807"})
+        CHECK(mentions(problems(fmt::format(R"({{"last": {}, "title": "t"}})", huge)),
+                       "\"last\" must be a duration"));
     CHECK(mentions(
         problems(fmt::format(R"({{"last": "60s", "start": {}, "title": "t"}})", kBaseMs / 1000)),
         "either \"last\" or \"start\" and \"end\""));

@@ -167,12 +167,15 @@ TEST_CASE("harvest job: frame accuracy trims the ends of every rendition, never 
     CHECK(clip.duration_ms == 8500);  // 1.5 + 3 x 2 + 1 s
 
     const core::ClipCut cut{start_ms * kTick, end_ms * kTick};
+    // The MP4 is copied from its rendition's clip segments, trimmed already:
+    // the boundary GOPs are re-encoded once.
     auto mp4s = h.media.mp4_calls();
     REQUIRE(mp4s.size() == 1);
-    REQUIRE(mp4s[0].cut);
-    CHECK(mp4s[0].cut->start == cut.start);
-    CHECK(mp4s[0].cut->end == cut.end);
-    CHECK(mp4s[0].segments.size() == 5);  // whole segments in: the MP4 cuts them itself
+    CHECK_FALSE(mp4s[0].cut);
+    REQUIRE(mp4s[0].segments.size() == 5);
+    CHECK(mp4s[0].segments.front().start == cut.start);
+    CHECK(mp4s[0].segments.back().start + mp4s[0].segments.back().duration == cut.end);
+    CHECK(mp4s[0].segments.front().file.parent_path().filename() == mp4s[0].rung);
 
     auto trims = h.media.trim_calls();
     REQUIRE(trims.size() == 2);
@@ -245,10 +248,44 @@ TEST_CASE("harvest job: a failure is recorded with its message and leaves no fol
         CHECK(h.record("bad").status == ClipStatus::failed);
         CHECK_THAT(h.record("bad").message, Catch::Contains("the DVR holds no segment"));
     }
+    SECTION("the DVR expires the head of the range before the job gets to it") {
+        h.media.close_gate();
+        auto& service = h.start(1);
+        submit(service, clip_body("first", S + 20, 2));  // holds the one worker
+        REQUIRE(eventually([&] { return h.media.active() == 1; }));
+        submit(service, clip_body("bad", S + 2, 6));  // S+2 .. S+7
+        h.dvr.expire_before(S + 4);                   // S+4 .. S+7 are left
+        h.media.open_gate();
+        REQUIRE(service.wait_idle(5s));
+        CHECK(h.record("first").status == ClipStatus::succeeded);
+        // Not a shorter clip that says it succeeded.
+        CHECK(h.record("bad").status == ClipStatus::failed);
+        CHECK_THAT(h.record("bad").message, Catch::Contains("expired before the job ran"));
+    }
     std::vector<std::string> left;
     for (const auto& e : fs::directory_iterator(h.dir / "clips"))
         if (e.path().filename() != "first") left.push_back(e.path().filename().string());
     CHECK(left.empty());
+}
+
+TEST_CASE("harvest jobs: a catalog briefly unable to write still gets the outcome", "[harvest]") {
+    HarvestHarness h;
+    h.dvr.add_range(S, 30);
+    auto& service = h.start(1);
+    h.catalog->failing_updates = 3;
+    submit(service, clip_body("busy", S + 2, 3));
+    REQUIRE(service.wait_idle(5s));
+    CHECK(h.record("busy").status == ClipStatus::succeeded);
+    CHECK(h.catalog->failing_updates == 0);
+    CHECK(h.notifications().size() == 1);
+
+    // Never writable: the record stays in_progress (cut again at the next
+    // start), and no webhook says otherwise.
+    h.catalog->failing_updates = 1000;
+    submit(service, clip_body("stuck", S + 6, 3));
+    REQUIRE(service.wait_idle(10s));
+    CHECK(h.record("stuck").status == ClipStatus::in_progress);
+    CHECK(h.notifications().size() == 1);
 }
 
 TEST_CASE("harvest jobs: submitting never waits, and at most `concurrency` run at once",

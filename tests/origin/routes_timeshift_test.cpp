@@ -131,6 +131,8 @@ TEST_CASE("time-shift: no end, or an end to come, is an EVENT that grows", "[rou
     CHECK(p.media_sequence == 15);
     CHECK(p.segments.size() == 5);
     CHECK(header(r, http::field::cache_control) == "max-age=1");
+    // Players start an EVENT playlist near its live edge unless told otherwise.
+    CHECK(body(r).find("#EXT-X-START:TIME-OFFSET=0\n") != std::string::npos);
 
     r = f.get(f.media(fmt::format("start={}&end={}", at(90), at(600))));
     p = checked(r, true);
@@ -205,6 +207,21 @@ TEST_CASE("time-shift: outside what the DVR holds is 404 with a reason", "[route
         check_error(f.get(f.media(query)), http::status::not_found, "not_found");
         check_error(f.get("/live/demo/master.m3u8?" + query), http::status::not_found, "not_found");
     }
+    // A live window whose start has expired: an EVENT playlist may not lose
+    // its head, so there is none. A past window still lists what is left.
+    for (auto query :
+         {fmt::format("start={}", at(-10)), fmt::format("start={}&end={}", at(-10), at(600))}) {
+        INFO(query);
+        auto r = f.get(f.media(query));
+        check_error(r, http::status::not_found, "not_found");
+        CHECK(body(r).find("start has left the DVR window") != std::string::npos);
+    }
+    auto past = checked(f.get(f.media(fmt::format("start={}&end={}", at(-10), at(12)))), false);
+    CHECK(past.segments.size() == 2);
+    CHECK(
+        body(f.get(f.media(fmt::format("start={}&end={}", at(-10), at(12))))).find("EXT-X-START") ==
+        std::string::npos);
+
     f.now_ms = kBaseUtcMs + 1'000'000;  // the channel stopped long ago
     check_error(f.get(f.media(fmt::format("start={}&end={}", at(500), at(600)))),
                 http::status::not_found, "not_found");
@@ -226,16 +243,27 @@ TEST_CASE("time-shift: outside what the DVR holds is 404 with a reason", "[route
 TEST_CASE("time-shift: malformed times and start >= end are 400 with a reason",
           "[routes][timeshift]") {
     Fixture f;
-    for (auto query :
-         {"start=yesterday", "start=2026-11-22T04:48:00", "start=2026-02-30T00:00:00Z",
-          "start=1795322890&end=1795322880", "start=1795322880&end=1795322880", "end=1795322880",
-          "start=1&start=2", "start=", "start=1795322880&pipeline=a"}) {
+    for (auto query : {"start=yesterday", "start=2026-11-22T04:48:00", "start=2026-02-30T00:00:00Z",
+                       "start=1795322890&end=1795322880", "start=1795322880&end=1795322880",
+                       "end=1795322880", "start=1&start=2", "start=", "start=1795322880&pipeline=a",
+                       "start=1795322880&end=1795409281"}) {  // a day and a second
         INFO(query);
         check_error(f.get(f.media(query)), http::status::bad_request, "bad_request");
         if (std::string_view(query).find("pipeline") == std::string_view::npos)
             check_error(f.get(std::string("/live/demo/master.m3u8?") + query),
                         http::status::bad_request, "bad_request");
     }
+}
+
+TEST_CASE("time-shift: a live window grown past a day is 400, asking for an end",
+          "[routes][timeshift]") {
+    Fixture f;
+    f.now_ms = kBaseUtcMs + (24 * 3600 + 60) * 1000;
+    auto r = f.get(f.media(fmt::format("start={}", at(30))));
+    check_error(r, http::status::bad_request, "bad_request");
+    CHECK(body(r).find("at most 24h") != std::string::npos);
+    check_error(f.get(fmt::format("/live/demo/master.m3u8?start={}", at(30))),
+                http::status::bad_request, "bad_request");
 }
 
 TEST_CASE("time-shift: the master lists the renditions, its URIs carry the window",

@@ -467,6 +467,31 @@ TEST_CASE("re-encodes unlike the recording get SPS/PPS ids of their own", "[clip
     probe_clean(all, out);
     check_frames(decode(all), r.number_at(cut.start), int((cut.end - cut.start) / kFrame),
                  cut.start & (core::kPtsWrap - 1));
+
+    // The MP4 copied from those segments (as a harvest job makes it) lists
+    // every set its samples use.
+    auto copied = out / "copied.mp4";
+    REQUIRE(media->write_mp4(*trimmed, std::nullopt, changed, r.encoder, copied));
+    probe_clean(copied, out);
+    CHECK(check_parameter_sets(copied) == 6);
+    check_frames(decode(copied), r.number_at(cut.start), int((cut.end - cut.start) / kFrame), 0);
+}
+
+TEST_CASE("cut times rounded to the millisecond keep the frame at T1 and leave the frame at T2",
+          "[clip]") {
+    auto r = record(8);
+    // As a producer sends them at 29.97 fps: each a frame's time rounded up, by < 0.5 ms.
+    const core::ClipCut rounded{r.at(1, 13) + 44, r.at(2, 32) + 44};
+    TempDir out("onair-clip-out");
+    auto media = packager::make_clip_media();
+    auto file = out / "clip.mp4";
+    REQUIRE(media->write_mp4(r.segments, rounded, r.rung, r.encoder, file));
+    check_frames(decode(file), r.number_at(r.at(1, 13)), 50 - 13 + 32, 0);
+    auto trimmed = media->trim_segments(r.segments, rounded, r.rung, r.encoder, out / "hls");
+    REQUIRE(trimmed);
+    REQUIRE(trimmed->size() == 2);
+    CHECK(trimmed->front().start == r.at(1, 13));
+    CHECK(trimmed->back().duration == 32 * kFrame);
 }
 
 TEST_CASE("trimmed segments keep media time, start exactly at the cut and hold its frames",
@@ -514,6 +539,16 @@ TEST_CASE("trimmed segments keep media time, start exactly at the cut and hold i
     probe_clean(all, out);
     check_frames(decode(all), r.number_at(cut.start), int((cut.end - cut.start) / kFrame),
                  cut.start & (core::kPtsWrap - 1));
+
+    // The MP4 copied from them: the same frames, one SPS/PPS, audio to the cut.
+    auto copied = out / "copied.mp4";
+    REQUIRE(media->write_mp4(*trimmed, std::nullopt, r.rung, r.encoder, copied));
+    probe_clean(copied, out);
+    CHECK(check_parameter_sets(copied) == 2);
+    auto d = decode(copied);
+    check_frames(d, r.number_at(cut.start), int((cut.end - cut.start) / kFrame), 0);
+    check_audio_from(d, 0);
+    check_audio_to(d, cut.end - cut.start);
 }
 
 TEST_CASE("a cut inside one GOP gives one trimmed segment and an MP4 of just those frames",

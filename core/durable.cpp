@@ -1,0 +1,38 @@
+#include "core/durable.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace onair::core {
+
+Result<> sync_path(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(
+            fmt::format("{}: open: {}", path.string(), std::system_category().message(errno)));
+    const int rc = ::fsync(fd);
+    const int code = errno;
+    ::close(fd);
+    if (rc != 0)
+        return fail(
+            fmt::format("{}: fsync: {}", path.string(), std::system_category().message(code)));
+    return {};
+}
+
+Result<> sync_tree(const std::filesystem::path& folder) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(folder, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec) && !it->is_directory(ec)) continue;
+        if (auto ok = sync_path(it->path()); !ok) return ok;
+    }
+    if (ec) return fail(fmt::format("{}: {}", folder.string(), ec.message()));
+    return sync_path(folder);
+}
+
+}  // namespace onair::core

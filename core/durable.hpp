@@ -1,0 +1,17 @@
+#pragma once
+// Making what was written survive a power loss, not only a crash: a file's
+// data and a folder's entries (a rename) flushed to the disk. Any thread;
+// each call blocks until the disk has it.
+#include <filesystem>
+
+#include "core/result.hpp"
+
+namespace onair::core {
+
+// fsync of a file or a folder.
+[[nodiscard]] Result<> sync_path(const std::filesystem::path& path);
+
+// sync_path of every file and folder under `folder`, and of `folder` itself.
+[[nodiscard]] Result<> sync_tree(const std::filesystem::path& folder);
+
+}  // namespace onair::core
