@@ -504,6 +504,67 @@ struct ClippedSegment {
 
 // Splits the segment into GOPs (each from an IDR) and copies, drops or
 // re-encodes each as the cut asks; keeps the AAC frames overlapping the cut.
+// Where the cut ends inside a GOP it does not start in: the packets decoded
+// before the first one the cut drops can only refer to each other, so they
+// are kept as they are. How many (decode order), and the latest presentation
+// time among them; nullopt when the cut starts inside the GOP, or when a
+// frame kept after them would be shown before that.
+struct CopiedHead {
+    size_t packets = 0;
+    int64_t last_pts = 0;
+};
+
+std::optional<CopiedHead> copyable_head(std::span<const core::PacketPtr> gop,
+                                        const core::ClipCut& cut) {
+    if (!in_cut(cut, gop.front()->pts)) return std::nullopt;  // closed GOP: the IDR shows first
+    CopiedHead head{0, INT64_MIN};
+    while (head.packets < gop.size() && in_cut(cut, gop[head.packets]->pts))
+        head.last_pts = std::max(head.last_pts, gop[head.packets++]->pts);
+    for (size_t i = head.packets; i < gop.size(); ++i)
+        if (in_cut(cut, gop[i]->pts) && gop[i]->pts < head.last_pts) return std::nullopt;
+    return head;
+}
+
+// The frames of `gop` in `cut`, re-encoded as a GOP of their own, into `out`.
+core::Result<> reencode_gop(std::span<const core::PacketPtr> gop, const core::ClipCut& cut,
+                            const SegmentMedia& media, const EncodeSettings& settings,
+                            ParameterSets& sets, ClippedSegment& out) {
+    GopReencoder recoder(settings, media.frame_ticks, sets);
+    auto packets = recoder.run(gop, *media.video_params, cut);
+    if (!packets) return std::unexpected(packets.error());
+    if (!out.video.empty() && !packets->empty() && packets->front()->dts <= out.video.back()->dts)
+        return core::fail("re-encoded decode times run back into the copied ones");
+    out.recoded_frames += int(packets->size());
+    ++out.recoded_gops;
+    for (auto& p : *packets) out.video.push_back(std::move(p));
+    return {};
+}
+
+// A GOP the cut crosses into `out`. At the clip's end only the last few
+// frames (B-frames that refer to an anchor the cut drops) are re-encoded, as
+// a GOP of their own after the frames copied; at its start, every frame from
+// the cut to the next IDR is.
+core::Result<> cut_gop(std::span<const core::PacketPtr> gop, const core::ClipCut& cut,
+                       const SegmentMedia& media, const EncodeSettings& settings,
+                       ParameterSets& sets, ClippedSegment& out) {
+    const size_t before = out.video.size();
+    auto head = copyable_head(gop, cut);
+    if (head) {
+        for (size_t i = 0; i < head->packets; ++i) out.video.push_back(copy_packet(*gop[i]));
+        const bool all_kept =
+            std::none_of(gop.begin() + ptrdiff_t(head->packets), gop.end(),
+                         [&](const core::PacketPtr& p) { return in_cut(cut, p->pts); });
+        if (all_kept) return {};
+    }
+    if (!head) return reencode_gop(gop, cut, media, settings, sets, out);
+    const core::ClipCut rest{head->last_pts + kCutSlack + 1, cut.end};
+    if (reencode_gop(gop, rest, media, settings, sets, out)) return {};
+    // (Decode times that would run back into the copied frames, say.) The
+    // whole GOP is re-encoded instead.
+    out.video.resize(before);
+    return reencode_gop(gop, cut, media, settings, sets, out);
+}
+
 core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
                                           const std::optional<core::ClipCut>& cut,
                                           const EncodeSettings& settings, ParameterSets& sets) {
@@ -526,12 +587,8 @@ core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
             for (const auto& p : gop) out.video.push_back(copy_packet(*p));
             ++out.copied_gops;
         } else if (kept > 0) {
-            GopReencoder recoder(settings, media.frame_ticks, sets);
-            auto packets = recoder.run(gop, *media.video_params, *cut);
-            if (!packets) return std::unexpected(packets.error());
-            out.recoded_frames += int(packets->size());
-            ++out.recoded_gops;
-            for (auto& p : *packets) out.video.push_back(std::move(p));
+            auto ok = cut_gop(gop, *cut, media, settings, sets, out);
+            if (!ok) return std::unexpected(ok.error());
         }
         begin = end;
     }
