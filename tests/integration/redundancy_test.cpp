@@ -13,6 +13,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "origin/http_server.hpp"
 #include "tests/integration/onair_fixture.hpp"
@@ -382,6 +383,34 @@ TEST_CASE("failover: A's input lost for 20 s, primary-preferred returns to A uns
     INFO(boost::json::serialize(status));
     CHECK(status.at("failover").at("switches").as_int64() == 2);
     CHECK(status.at("failover").at("last_switch").at("reason").as_string() == "primary_restored");
+
+    // The DVR recorded what the failover served: no hole, no discontinuity
+    // where A had none to give, over the whole run (RFC rules checked too).
+    const auto& dvr = status.at("dvr").as_object();
+    auto oldest = parse_program_date_time(std::string(dvr.at("oldest").as_string()));
+    auto newest = parse_program_date_time(std::string(dvr.at("newest").as_string()));
+    REQUIRE(oldest);
+    REQUIRE(newest);
+    auto recorded = r.onair->get(
+        r.onair->media_path(r.spec.ladder[0].name) +
+        fmt::format("?start={:.3f}&end={:.3f}", *oldest / 1000.0, (*newest - 4000) / 1000.0));
+    REQUIRE(recorded);
+    INFO(recorded->body);
+    REQUIRE(recorded->status == 200);
+    auto replay = parse_media_playlist(recorded->body);
+    CHECK(replay.playlist_type == "VOD");
+    MediaCheckOptions rules;
+    rules.uri_is_sequence = true;
+    rules.live = false;
+    auto problems = check_media_playlist(replay, rules);
+    INFO(fmt::format("{}", fmt::join(problems, "\n")));
+    CHECK(problems.empty());
+    double recorded_s = 0;
+    for (const auto& segment : replay.segments) {
+        CHECK_FALSE(segment.discontinuity);
+        recorded_s += segment.duration;
+    }
+    CHECK(recorded_s > 40);  // before, through and after the 20 s outage
     auto exit = r.onair->stop(std::chrono::seconds(15));
     REQUIRE(exit);
     CHECK(exit->describe() == "exit 0");
