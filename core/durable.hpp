@@ -11,7 +11,8 @@ namespace onair::core {
 // fsync of a file or a folder.
 [[nodiscard]] Result<> sync_path(const std::filesystem::path& path);
 
-// sync_path of every file and folder under `folder`, and of `folder` itself.
+// sync_path of every file and folder under `folder`, and of `folder` itself;
+// files that have other hard links too are taken as flushed already.
 [[nodiscard]] Result<> sync_tree(const std::filesystem::path& folder);
 
 }  // namespace onair::core

@@ -161,7 +161,8 @@ std::optional<int64_t> duration_value(const boost::json::value& v) {
         return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
     }
     constexpr int64_t kMaxSeconds = int64_t(1) << 40;  // no overflow in ms
-    if (v.is_int64() && std::abs(v.as_int64()) < kMaxSeconds) return v.as_int64() * 1000;
+    if (v.is_int64() && v.as_int64() > -kMaxSeconds && v.as_int64() < kMaxSeconds)
+        return v.as_int64() * 1000;
     if (v.is_double() && std::abs(v.as_double()) < 1e12) return std::llround(v.as_double() * 1000);
     return std::nullopt;
 }
@@ -642,35 +643,40 @@ void HarvestService::run_job(ClipRecord clip, std::stop_token stop) {
             log::info(kLog, "clip {}: stopped; it is cut again at the next start", clip.id);
             return;
         }
-        finish(std::move(clip), made.error().message, 0);
+        finish(std::move(clip), made.error().message, 0, stop);
         return;
     }
     // On the disk, then whole under its name (one rename), then the record
     // says so: not even a power loss leaves a half asset listed as succeeded.
     if (auto synced = core::sync_tree(partial); !synced) {
         fs::remove_all(partial, ec);
-        finish(std::move(clip), synced.error().message, 0);
+        finish(std::move(clip), synced.error().message, 0, stop);
         return;
     }
-    std::lock_guard assets(assets_mutex_);
-    const fs::path folder = asset_folder(clip.id);
-    fs::remove_all(folder, ec);  // only ever a leftover of a run that died before recording it
-    fs::rename(partial, folder, ec);
+    {
+        // Not held for finish(): a DELETE meanwhile sees in_progress (409).
+        std::lock_guard assets(assets_mutex_);
+        const fs::path folder = asset_folder(clip.id);
+        fs::remove_all(folder, ec);  // only ever a leftover of a run that died before recording it
+        fs::rename(partial, folder, ec);
+    }
     if (!ec)
         if (auto synced = core::sync_path(options_.folder); !synced)
             log::warn(kLog, "clip {}: {}", clip.id, synced.error().message);
     if (ec) {
         std::error_code ignored;
         fs::remove_all(partial, ignored);
-        finish(std::move(clip), fmt::format("cannot move the asset in place: {}", ec.message()), 0);
+        finish(std::move(clip), fmt::format("cannot move the asset in place: {}", ec.message()), 0,
+               stop);
         return;
     }
     clip.master = fmt::format("{}/{}", clip.id, kMaster);
     clip.mp4 = fmt::format("{}/{}", clip.id, kMp4);
-    finish(std::move(clip), {}, *made);
+    finish(std::move(clip), {}, *made, stop);
 }
 
-void HarvestService::finish(ClipRecord clip, const std::string& error, int64_t duration_ticks) {
+void HarvestService::finish(ClipRecord clip, const std::string& error, int64_t duration_ticks,
+                            std::stop_token stop) {
     clip.status = error.empty() ? ClipStatus::succeeded : ClipStatus::failed;
     clip.message = error;
     clip.finished_ms = now_ms();
@@ -681,10 +687,12 @@ void HarvestService::finish(ClipRecord clip, const std::string& error, int64_t d
         clip.mp4.clear();
     }
     // A busy or briefly full disk should not leave the job in_progress until
-    // the next start: a few tries, backing off, before giving up on it.
+    // the next start: a few tries, backing off (each after SQLite's own busy
+    // wait), before giving up on it; none once the service is stopping.
     auto recorded = catalog_.update(clip);
-    for (auto pause = std::chrono::milliseconds(50);
-         !recorded && pause <= std::chrono::milliseconds(800); pause *= 2) {
+    for (auto pause = std::chrono::milliseconds(100);
+         !recorded && !stop.stop_requested() && pause <= std::chrono::milliseconds(400);
+         pause *= 2) {
         log::warn(kLog, "clip {}: cannot record its outcome ({}), again in {} ms", clip.id,
                   recorded.error().message, pause.count());
         std::this_thread::sleep_for(pause);

@@ -148,7 +148,8 @@ class HarvestService {
     core::Result<int64_t> make_asset(const ClipRecord& clip, const std::filesystem::path& partial,
                                      std::stop_token stop) const;
     // Records the outcome (failed when `error` is not empty) and notifies.
-    void finish(ClipRecord clip, const std::string& error, int64_t duration_ticks);
+    void finish(ClipRecord clip, const std::string& error, int64_t duration_ticks,
+                std::stop_token stop = {});
     void notify(const ClipRecord& clip) const;
     void sweep() const;
     [[nodiscard]] core::Result<> recover();

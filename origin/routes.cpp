@@ -252,8 +252,9 @@ Response Routes::segment(const Call& call) const {
         return make_response(http::status::ok, kMimeTs, kSegmentCache,
                              SharedBuffer::from_bytes(std::move(bytes)));
     // Gone from the live store (or from before a restart): the recording,
-    // mapped rather than read here on a serving thread. Expiry unlinks the
-    // file, which leaves a mapping whole.
+    // mapped rather than copied into memory (its pages are read as the
+    // socket write needs them). Expiry unlinks the file, which leaves a
+    // mapping whole.
     if (dvr_)
         if (auto recorded = dvr_->find(rendition, sequence))
             if (auto mapped = SharedBuffer::map_file(recorded->file))

@@ -178,10 +178,9 @@ TimeShiftResult<std::vector<DvrSegment>> select(const Dvr& dvr, std::string_view
         return std::unexpected(
             refuse(http::status::not_found, fmt::format("start is in the future; {}", holds)));
     const bool live = !window.end || *window.end > now;
-    if (live && now - window.start > kMaxWindowTicks)
-        return std::unexpected(
-            refuse(http::status::bad_request, "a window lasts at most 24h; give an end"));
-    if (live && window.start < oldest)
+    // (A start written as the oldest segment's PROGRAM-DATE-TIME is up to a
+    // millisecond early.)
+    if (live && window.start < oldest - kTicks / 1000)
         return std::unexpected(
             refuse(http::status::not_found,
                    fmt::format("start has left the DVR window, and a playlist growing live from it "
@@ -247,8 +246,6 @@ core::Result<std::optional<TimeShiftWindow>> parse_timeshift(std::string_view ta
         if (!end_time)
             return core::fail(fmt::format("end '{}' is not a time: {}", *end, kTimeHelp));
         if (*end_time <= window.start) return core::fail("start must be before end");
-        if (*end_time - window.start > kMaxWindowTicks)
-            return core::fail("a window lasts at most 24h");
         window.end = *end_time;
         window.query += "&end=" + query_value(*end);
     }

@@ -35,14 +35,12 @@ struct TimeShiftWindow {
 
 // The window in a request target's query: nullopt when it has neither
 // `start` nor `end`; an error whose message is the reason for a 400 when a
-// time is malformed, given twice, `end` comes without `start`, start >= end, or
-// the window is longer than kMaxWindowTicks.
+// time is malformed, given twice, `end` comes without `start`, or start >= end.
 [[nodiscard]] core::Result<std::optional<TimeShiftWindow>> parse_timeshift(std::string_view target);
 
 // Why a window cannot be answered: 404 (outside what the DVR holds, or a live
-// window whose start has expired: an EVENT playlist may only grow), 400 (a
-// live window grown past kMaxWindowTicks), 503 (starts after the newest
-// recording but not in the future: soon there).
+// window whose start has expired: an EVENT playlist may only grow), 503
+// (starts after the newest recording but not in the future: soon there).
 struct TimeShiftRefusal {
     boost::beast::http::status status = boost::beast::http::status::not_found;
     std::string reason;
@@ -54,10 +52,6 @@ using TimeShiftResult = std::expected<T, TimeShiftRefusal>;
 // segment to finish, one for the slowest pipeline and the failover grace):
 // until then a window that is over but not all recorded stays EVENT.
 inline constexpr int kSettleSegments = 3;
-
-// The longest window one playlist lists (as a clip): a day of 6 s segments is
-// 14,400 lines, rendered on a serving thread.
-inline constexpr int64_t kMaxWindowTicks = int64_t(24) * 3600 * 90000;
 
 // The media playlist of `rendition` over `window` at media time `now`:
 // every recorded segment overlapping [start, end), PROGRAM-DATE-TIME on

@@ -38,7 +38,8 @@
 // and their packets held in memory (at most two GOPs); the fallback opens
 // x264 twice.
 //
-// Threads: an instance is callable from any one thread at a time.
+// Threads: an instance holds no state; calls may run on several threads at
+// once, each running its codecs on the calling thread.
 #include <memory>
 
 #include "core/clip_media.hpp"
