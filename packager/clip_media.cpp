@@ -525,21 +525,6 @@ std::optional<CopiedHead> copyable_head(std::span<const core::PacketPtr> gop,
     return head;
 }
 
-// The frames of `gop` in `cut`, re-encoded as a GOP of their own, into `out`.
-core::Result<> reencode_gop(std::span<const core::PacketPtr> gop, const core::ClipCut& cut,
-                            const SegmentMedia& media, const EncodeSettings& settings,
-                            ParameterSets& sets, ClippedSegment& out) {
-    GopReencoder recoder(settings, media.frame_ticks, sets);
-    auto packets = recoder.run(gop, *media.video_params, cut);
-    if (!packets) return std::unexpected(packets.error());
-    if (!out.video.empty() && !packets->empty() && packets->front()->dts <= out.video.back()->dts)
-        return core::fail("re-encoded decode times run back into the copied ones");
-    out.recoded_frames += int(packets->size());
-    ++out.recoded_gops;
-    for (auto& p : *packets) out.video.push_back(std::move(p));
-    return {};
-}
-
 // A GOP the cut crosses into `out`. At the clip's end only the last few
 // frames (B-frames that refer to an anchor the cut drops) are re-encoded, as
 // a GOP of their own after the frames copied; at its start, every frame from
@@ -547,22 +532,33 @@ core::Result<> reencode_gop(std::span<const core::PacketPtr> gop, const core::Cl
 core::Result<> cut_gop(std::span<const core::PacketPtr> gop, const core::ClipCut& cut,
                        const SegmentMedia& media, const EncodeSettings& settings,
                        ParameterSets& sets, ClippedSegment& out) {
-    const size_t before = out.video.size();
+    auto reencode = [&](const core::ClipCut& frames) {
+        GopReencoder recoder(settings, media.frame_ticks, sets);
+        return recoder.run(gop, *media.video_params, frames);
+    };
     auto head = copyable_head(gop, cut);
+    std::vector<core::PacketPtr> recoded;
+    if (head && std::any_of(gop.begin() + ptrdiff_t(head->packets), gop.end(),
+                            [&](const core::PacketPtr& p) { return in_cut(cut, p->pts); })) {
+        auto rest = reencode({head->last_pts + kCutSlack + 1, cut.end});
+        if (!rest) return std::unexpected(rest.error());
+        recoded = std::move(*rest);
+        // Decode times must go on increasing after the copied frames; if the
+        // re-encode's would not, the whole GOP is re-encoded instead.
+        if (!recoded.empty() && recoded.front()->dts <= gop[head->packets - 1]->dts) head.reset();
+    }
     if (head) {
         for (size_t i = 0; i < head->packets; ++i) out.video.push_back(copy_packet(*gop[i]));
-        const bool all_kept =
-            std::none_of(gop.begin() + ptrdiff_t(head->packets), gop.end(),
-                         [&](const core::PacketPtr& p) { return in_cut(cut, p->pts); });
-        if (all_kept) return {};
+    } else {
+        auto whole = reencode(cut);
+        if (!whole) return std::unexpected(whole.error());
+        recoded = std::move(*whole);
     }
-    if (!head) return reencode_gop(gop, cut, media, settings, sets, out);
-    const core::ClipCut rest{head->last_pts + kCutSlack + 1, cut.end};
-    if (reencode_gop(gop, rest, media, settings, sets, out)) return {};
-    // (Decode times that would run back into the copied frames, say.) The
-    // whole GOP is re-encoded instead.
-    out.video.resize(before);
-    return reencode_gop(gop, cut, media, settings, sets, out);
+    if (recoded.empty()) return {};
+    out.recoded_frames += int(recoded.size());
+    ++out.recoded_gops;
+    for (auto& p : recoded) out.video.push_back(std::move(p));
+    return {};
 }
 
 core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
