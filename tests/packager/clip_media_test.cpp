@@ -79,20 +79,6 @@ int frame_number(const AVFrame& f) {
     return n;
 }
 
-core::MediaEvent tone(int n, int64_t pts0) {
-    auto f = core::make_frame();
-    f->format = AV_SAMPLE_FMT_S16;
-    f->sample_rate = 48000;
-    av_channel_layout_default(&f->ch_layout, 1);
-    f->nb_samples = 1024;
-    REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
-    auto* s = reinterpret_cast<int16_t*>(f->data[0]);
-    for (int i = 0; i < 1024; ++i)
-        s[i] = int16_t(8000 * std::sin(2 * M_PI * 1000 * (n * 1024 + i) / 48000.0));
-    f->pts = pts0 + n * kAudioFrame;
-    return core::RawFrame{core::MediaKind::audio, std::move(f), {1, 90000}};
-}
-
 struct Recording {
     TempDir dir{"onair-clip"};
     core::Rung rung;
@@ -195,7 +181,7 @@ Recording record(int seconds, int width = 320, int height = 180, int64_t bitrate
     int a = 0;
     for (int v = 0; v < 25 * seconds; ++v) {
         while (a * kAudioFrame <= v * kFrame) {
-            auto e = tone(a, pts0);
+            auto e = onair::testing::tone(a, pts0);
             REQUIRE(c.chain->handle(e, kWallStart + a * kAudioFrame));
             ++a;
         }

@@ -66,6 +66,22 @@ struct Content {
 
 // A source as a contribution encoder's decoder would hand it over: 25 fps
 // pictures and 1024-sample audio frames, timestamps in 90 kHz from `pts0`.
+// AAC-sized frame `n` (1024 samples, 48 kHz mono) of a 1 kHz tone, or of
+// silence, from media time `pts0`.
+inline core::MediaEvent tone(int n, int64_t pts0, bool silent = false) {
+    auto f = core::make_frame();
+    f->format = AV_SAMPLE_FMT_S16;
+    f->sample_rate = 48000;
+    av_channel_layout_default(&f->ch_layout, 1);
+    f->nb_samples = 1024;
+    REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
+    auto* s = reinterpret_cast<int16_t*>(f->data[0]);
+    for (int i = 0; i < 1024; ++i)
+        s[i] = silent ? 0 : int16_t(8000 * std::sin(2 * M_PI * 1000 * (n * 1024 + i) / 48000.0));
+    f->pts = pts0 + n * 1920;  // 1024 samples in 90 kHz
+    return core::RawFrame{core::MediaKind::audio, std::move(f), {1, 90000}};
+}
+
 class Source {
   public:
     explicit Source(int64_t pts0, int64_t frame_ticks = kFrame, bool interlaced = false)
@@ -89,20 +105,7 @@ class Source {
         f->pts = pts0_ + n * frame_ticks_;
         return core::RawFrame{core::MediaKind::video, std::move(f), {1, 90000}};
     }
-    core::MediaEvent audio(int n, bool silent = false) const {
-        auto f = core::make_frame();
-        f->format = AV_SAMPLE_FMT_S16;
-        f->sample_rate = 48000;
-        av_channel_layout_default(&f->ch_layout, 1);
-        f->nb_samples = 1024;
-        REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
-        auto* s = reinterpret_cast<int16_t*>(f->data[0]);
-        for (int i = 0; i < 1024; ++i)
-            s[i] =
-                silent ? 0 : int16_t(8000 * std::sin(2 * M_PI * 1000 * (n * 1024 + i) / 48000.0));
-        f->pts = pts0_ + n * 1920;  // 1024 samples in 90 kHz
-        return core::RawFrame{core::MediaKind::audio, std::move(f), {1, 90000}};
-    }
+    core::MediaEvent audio(int n, bool silent = false) const { return tone(n, pts0_, silent); }
     // Time of video frame n relative to the source's start, in ticks.
     int64_t video_time(int n) const { return n * frame_ticks_; }
     static int64_t audio_time(int n) { return n * 1920; }
