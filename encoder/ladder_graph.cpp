@@ -24,21 +24,27 @@ int even(double v) {
 
 // Scale to the rung, fitting the source's display aspect inside it: the
 // scaler, then what makes the rung's frame of it (bars if needed, square SAR).
+// A rung scaled from the source uses bicubic, as the FFmpeg CLI does; one
+// scaled from a larger rung uses lanczos, because a second bicubic pass
+// compounds the first one's blur (bench/ladder: -0.7 dB PSNR at 480p and
+// -1.3 dB at 360p against the CLI's direct bicubic; lanczos from the rung
+// above is sharper than both, and still cheaper than scaling from the source).
 struct ScaleSteps {
     std::string scale;
     std::string frame;
 };
-ScaleSteps scale_chain(double source_dar, const GraphRung& rung) {
+ScaleSteps scale_chain(double source_dar, const GraphRung& rung, bool from_rung) {
+    const char* flags = from_rung ? "lanczos" : "bicubic";
     double rung_dar = double(rung.width) / rung.height;
     if (same_shape(source_dar, rung_dar))
-        return {fmt::format("scale={}:{}:flags=bicubic", rung.width, rung.height), "setsar=1"};
+        return {fmt::format("scale={}:{}:flags={}", rung.width, rung.height, flags), "setsar=1"};
     int w = rung.width, h = rung.height;
     if (source_dar > rung_dar) {
         h = std::min(rung.height, even(rung.width / source_dar));
     } else {
         w = std::min(rung.width, even(rung.height * source_dar));
     }
-    return {fmt::format("scale={}:{}:flags=bicubic", w, h),
+    return {fmt::format("scale={}:{}:flags={}", w, h, flags),
             fmt::format("pad={}:{}:(ow-iw)/2:(oh-ih)/2,setsar=1", rung.width, rung.height)};
 }
 
@@ -128,7 +134,7 @@ std::string ladder_filter_description(const GraphSource& source,
                                : double(rungs[feed[i]].width) / rungs[feed[i]].height;
         std::string chain = input;
         if (!common_fps) chain += fps_filter(rungs[i].fps) + ",";
-        auto steps = scale_chain(input_dar, rungs[i]);
+        auto steps = scale_chain(input_dar, rungs[i], feed[i] != kFromBase);
         chain += steps.scale;
         // The smallest rung (last in order) also feeds the analysis branch,
         // taken before its bars so they never count as content.

@@ -8,13 +8,14 @@ using encoder::GraphSource;
 using encoder::ladder_filter_description;
 
 TEST_CASE("a 16:9 ladder from a 16:9 source is one fps filter and a cascade of scalers") {
+    // Bicubic from the source (as the CLI), lanczos from a rung (no compounded blur).
     GraphSource source{1920, 1080, {1, 1}, false};
     std::vector<GraphRung> rungs{{1280, 720, {30, 1}}, {854, 480, {30, 1}}, {640, 360, {30, 1}}};
     CHECK(ladder_filter_description(source, rungs) ==
           "[in]fps=fps=30/1[b0];"
           "[b0]scale=1280:720:flags=bicubic,setsar=1,format=yuv420p,split=2[out0][r0_1];"
-          "[r0_1]scale=854:480:flags=bicubic,setsar=1,format=yuv420p,split=2[out1][r1_1];"
-          "[r1_1]scale=640:360:flags=bicubic,setsar=1,format=yuv420p[out2]");
+          "[r0_1]scale=854:480:flags=lanczos,setsar=1,format=yuv420p,split=2[out1][r1_1];"
+          "[r1_1]scale=640:360:flags=lanczos,setsar=1,format=yuv420p[out2]");
 }
 
 TEST_CASE("rungs listed small first still cascade from the largest, outputs keep ladder order") {
@@ -23,7 +24,7 @@ TEST_CASE("rungs listed small first still cascade from the largest, outputs keep
     CHECK(ladder_filter_description(source, rungs) ==
           "[in]fps=fps=25/1[b0];"
           "[b0]scale=1280:720:flags=bicubic,setsar=1,format=yuv420p,split=2[out1][r1_1];"
-          "[r1_1]scale=640:360:flags=bicubic,setsar=1,format=yuv420p[out0]");
+          "[r1_1]scale=640:360:flags=lanczos,setsar=1,format=yuv420p[out0]");
 }
 
 TEST_CASE("an interlaced source is deinterlaced once, before everything") {
@@ -86,7 +87,7 @@ TEST_CASE("the analysis branch hangs off the end of a cascade") {
     CHECK(ladder_filter_description(source, rungs, "freezedetect=n=-60dB:d=0") ==
           "[in]fps=fps=30/1[b0];"
           "[b0]scale=1280:720:flags=bicubic,setsar=1,format=yuv420p,split=2[out0][r0_1];"
-          "[r0_1]scale=640:360:flags=bicubic,split=2[s1][a];"
+          "[r0_1]scale=640:360:flags=lanczos,split=2[s1][a];"
           "[a]format=yuv420p,freezedetect=n=-60dB:d=0[analysis];"
           "[s1]setsar=1,format=yuv420p[out1]");
 }
