@@ -58,8 +58,8 @@ void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, c
     auto copy = copy_packet(packet);
     if (!copy) return;
     copy->stream_index = 0;
+    pending_.back().video.push_back(std::move(copy));
     Pending& open = pending_.back();
-    open.video.push_back(std::move(copy));
     if (open.last_pts == core::kNoMediaTime || packet.pts > open.last_pts) {
         open.last_pts = packet.pts;
         open.last_entered = entered;

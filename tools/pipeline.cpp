@@ -35,8 +35,8 @@ Pipeline::Pipeline(const core::ChannelConfig& config, const core::PipelineInput&
                    core::SegmentSink& sink)
     : Pipeline(config, input.id, &input.input, anchor, status, sink) {}
 
-core::Result<std::unique_ptr<Pipeline>> Pipeline::driven(const core::ChannelConfig& config,
-                                                         char id, core::TimeAnchor& anchor,
+core::Result<std::unique_ptr<Pipeline>> Pipeline::driven(const core::ChannelConfig& config, char id,
+                                                         core::TimeAnchor& anchor,
                                                          core::PipelineRuntimeStatus& status,
                                                          core::SegmentSink& sink) {
     std::unique_ptr<Pipeline> p(new Pipeline(config, id, nullptr, anchor, status, sink));
@@ -71,8 +71,8 @@ Pipeline::Pipeline(const core::ChannelConfig& config, char id, const core::Input
             for (auto& s : segmenters_) s->audio(*packet, params);
         }};
     auto transcoder =
-        encoder::Transcoder::create(transcoder_settings(config), clock_, status.pipeline,
-                                    fill_log_, health_log_, component_, std::move(to_segmenters));
+        encoder::Transcoder::create(transcoder_settings(config), clock_, status.pipeline, fill_log_,
+                                    health_log_, component_, std::move(to_segmenters));
     if (transcoder) {
         transcoder_ = std::move(*transcoder);
     } else {

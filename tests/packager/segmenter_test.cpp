@@ -22,7 +22,7 @@ constexpr int64_t kFrame = 3600;                                // 25 fps in 90 
 constexpr int64_t kAudioFrame = 1920;                           // 1024 samples at 48 kHz
 constexpr int64_t kSegment = 2 * core::kMediaClock;             // 2 s segments
 constexpr int64_t kBase = 1'795'000'000LL * core::kMediaClock;  // epoch-ish, on a boundary
-constexpr int64_t kArrivalLag = core::kMediaClock / 10;          // a picture entered 100 ms after its pts
+constexpr int64_t kArrivalLag = core::kMediaClock / 10;  // a picture entered 100 ms after its pts
 
 struct RecordingSink : core::SegmentSink {
     std::vector<core::Segment> segments;
