@@ -1,7 +1,5 @@
 #include "encoder/transcoder.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 
 extern "C" {
@@ -13,10 +11,6 @@ extern "C" {
 namespace onair::encoder {
 namespace {
 constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
-
-// How long entry times of pictures are kept: well past a segment's last
-// picture reaching the segmenter through the encoders' delay.
-constexpr int64_t kEntryHistory = 30 * core::kMediaClock;
 
 int64_t ms_to_ticks(std::chrono::milliseconds ms) {
     return ms.count() * (core::kMediaClock / 1000);
@@ -75,6 +69,7 @@ Transcoder::Transcoder(Key, TranscoderSettings settings, core::MediaClock& clock
               picture_checks_.get()) {}
 
 core::Result<> Transcoder::handle(core::MediaEvent& event, int64_t now) {
+    last_input_ = now;
     if (auto* streams = std::get_if<core::StreamsOpened>(&event)) return open_streams(*streams);
     if (auto* raw = std::get_if<core::RawFrame>(&event)) {
         if (raw->kind == core::MediaKind::video)
@@ -215,16 +210,7 @@ core::Result<> Transcoder::emit_fill(int64_t now) {
 }
 
 core::Result<> Transcoder::push_picture(AVFrame* frame, int64_t entered) {
-    entered_.emplace_back(frame->pts, entered);
-    while (entered_.front().first < frame->pts - kEntryHistory) entered_.pop_front();
-    return ladder_.push(frame, source_rate_);
-}
-
-int64_t Transcoder::input_time_of(int64_t media) const {
-    auto after = std::upper_bound(entered_.begin(), entered_.end(), media,
-                                  [](int64_t m, const auto& entry) { return m < entry.first; });
-    if (after == entered_.begin()) return media + arrival_lag_;  // older than we keep
-    return std::prev(after)->second;
+    return ladder_.push(frame, source_rate_, entered);
 }
 
 // After the repeats: the slate when there is one that can be shown, else black.
@@ -252,14 +238,26 @@ AVFrame* Transcoder::black_frame() {
 }
 
 core::Result<> Transcoder::flush() {
+    // What the decoders still hold (reordering, frame threads) comes out at
+    // the time the last input came, as if it had arrived with it.
+    frame_error_ = {};
     if (video_decoder_) {
+        const AVRational time_base = video_decoder_->time_base();
         video_decoder_->decode(nullptr, [&](AVFrame* f) {
-            if (frame_error_)
-                frame_error_ = on_video(f, video_decoder_->time_base(), last_arrival_);
+            if (frame_error_) frame_error_ = on_video(f, time_base, last_arrival_);
         });
     }
-    if (auto ok = ladder_.flush(); !ok) return ok;
-    return audio_->flush();
+    if (audio_decoder_) {
+        const AVRational time_base = audio_decoder_->time_base();
+        audio_decoder_->decode(nullptr, [&](AVFrame* f) {
+            if (frame_error_) frame_error_ = on_audio(f, time_base, last_input_);
+        });
+    }
+    auto ladder = ladder_.flush();
+    auto audio = audio_->flush();
+    if (!frame_error_) return frame_error_;
+    if (!ladder) return ladder;
+    return audio;
 }
 
 }  // namespace onair::encoder

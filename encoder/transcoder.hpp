@@ -7,11 +7,12 @@
 // logs those intervals in the FillLog so segments holding them can be marked
 // as slate. With content checks enabled it runs them (PictureMonitor on the
 // ladder's analysis branch, SilenceMonitor on the audio the encoder takes)
-// and they log failing intervals in the HealthLog. It remembers when each
-// picture entered, for Segment.input_utc_ms.
+// and they log failing intervals in the HealthLog. Every picture carries
+// when it entered (its event handed in, or fill made it) to the packets made
+// from it (EncodedVideo::entered), so the segmenter can stamp
+// Segment.input_utc_ms without asking back.
 // Owned and called by the pipeline's thread only.
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -74,11 +75,9 @@ class Transcoder {
     core::Result<> handle(core::MediaEvent& event, int64_t now);
     // Called regularly (every ~100 ms) whether or not input arrived.
     core::Result<> tick(int64_t now);
-    // End of the run: drain everything into packets.
+    // End of the run: drain everything into packets, the decoders' last
+    // frames (video and audio) first.
     core::Result<> flush();
-    // UTC media time at which the newest picture at or before media time
-    // `media` entered (its input event was handed in, or fill made it).
-    int64_t input_time_of(int64_t media) const;
 
     struct Key {
         explicit Key() = default;
@@ -116,13 +115,13 @@ class Transcoder {
 
     int64_t last_video_media_ = core::kNoMediaTime;  // of the last frame sent to the ladder
     int64_t last_arrival_ = 0;                       // UTC media time the last real frame came
+    int64_t last_input_ = 0;                         // UTC media time the last event came
     int64_t arrival_lag_ = 0;                        // now - media time of real frames
     int64_t frame_ticks_ = core::kMediaClock / 25;   // source frame duration
     bool filling_ = false;
     int64_t fill_started_ = 0;
     core::FramePtr last_frame_;  // last real picture, for repeats
     core::FramePtr black_;
-    std::deque<std::pair<int64_t, int64_t>> entered_;  // (media time, UTC entered) of pictures
 };
 
 }  // namespace onair::encoder

@@ -1,5 +1,7 @@
 #include "encoder/video_ladder.hpp"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 extern "C" {
@@ -15,6 +17,25 @@ namespace onair::encoder {
 
 namespace {
 constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+
+// When a picture entered the pipeline rides on it through the filter graph as
+// its opaque_ref: libavfilter copies a frame's properties to the frames it
+// makes from it (deinterlaced, re-timed, scaled, split).
+core::Result<> set_entered(AVFrame& frame, int64_t entered) {
+    // A new buffer each time: the graph may still hold the previous one.
+    av_buffer_unref(&frame.opaque_ref);
+    frame.opaque_ref = av_buffer_alloc(sizeof entered);
+    if (!frame.opaque_ref) return core::fail("out of memory");
+    std::memcpy(frame.opaque_ref->data, &entered, sizeof entered);
+    return {};
+}
+
+int64_t entered_of(const AVFrame& frame) {
+    int64_t entered = core::kNoMediaTime;
+    if (frame.opaque_ref && frame.opaque_ref->size == sizeof entered)
+        std::memcpy(&entered, frame.opaque_ref->data, sizeof entered);
+    return entered;
+}
 
 core::Rational usable_rate(AVRational r) {
     if (r.num > 0 && r.den > 0 && av_q2d(r) >= 1 && av_q2d(r) <= 240) return {r.num, r.den};
@@ -39,7 +60,8 @@ VideoLadder::VideoLadder(std::vector<core::Rung> rungs, core::EncoderConfig enco
       analysis_(analysis),
       gop_grid_{core::micros_to_ticks(config_.gop)},
       filtered_(core::make_frame()),
-      packet_(core::make_packet()) {}
+      packet_(core::make_packet()),
+      entered_(rungs_.size()) {}
 
 VideoLadder::~VideoLadder() = default;
 
@@ -168,7 +190,8 @@ core::Result<> VideoLadder::build_graph(const AVFrame& frame, const GraphKey& ke
     return {};
 }
 
-core::Result<> VideoLadder::push(AVFrame* frame, AVRational source_rate) {
+core::Result<> VideoLadder::push(AVFrame* frame, AVRational source_rate, int64_t entered) {
+    if (auto ok = set_entered(*frame, entered); !ok) return ok;
     if (encoders_.empty()) {
         if (auto ok = open_encoders(*frame, source_rate); !ok) return ok;
     }
@@ -238,6 +261,7 @@ core::Result<> VideoLadder::encode(size_t index, AVFrame* frame) {
         int64_t gop = gop_grid_.index_of(media);
         frame->pict_type = gop != enc.last_gop ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
         enc.last_gop = gop;
+        entered_[index][frame->pts] = entered_of(*frame);  // x264 keeps a frame's pts
     }
     int rc = avcodec_send_frame(enc.context.get(), frame);
     if (rc < 0 && rc != AVERROR_EOF) return core::av_fail("x264", rc);
@@ -245,8 +269,13 @@ core::Result<> VideoLadder::encode(size_t index, AVFrame* frame) {
         rc = avcodec_receive_packet(enc.context.get(), packet_.get());
         if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) break;
         if (rc < 0) return core::av_fail("x264", rc);
+        int64_t entered = core::kNoMediaTime;
+        if (auto it = entered_[index].find(packet_->pts); it != entered_[index].end()) {
+            entered = it->second;
+            entered_[index].erase(it);
+        }
         av_packet_rescale_ts(packet_.get(), enc.context->time_base, kMediaTimeBase);
-        sink_(EncodedVideo{index, packet_.get(), enc.params.get(), enc.fps});
+        sink_(EncodedVideo{index, packet_.get(), enc.params.get(), enc.fps, entered});
         av_packet_unref(packet_.get());
     }
     return {};

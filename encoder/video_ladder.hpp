@@ -10,6 +10,7 @@
 // analysis branch, whose frames are lent to it and dropped (never encoded).
 // Used from the pipeline thread only.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct EncodedVideo {
     AVPacket* packet;                 // pts/dts in media time (1/90000)
     const AVCodecParameters* params;  // the rung's encoder, for the muxer
     core::Rational fps;
+    int64_t entered;  // UTC media time its picture entered the pipeline; kNoMediaTime: unknown
 };
 
 // Looks at the pictures of the ladder's analysis branch: the smallest rung
@@ -56,8 +58,10 @@ class VideoLadder {
 
     // `frame->pts` is media time. `source_rate` is the input's frame rate
     // (0/1 when unknown): rungs without their own fps take it, once, on the
-    // first frame.
-    core::Result<> push(AVFrame* frame, AVRational source_rate);
+    // first frame. `entered` (UTC media time the picture entered the
+    // pipeline) travels with the picture through the graph and the encoder
+    // to the packets made from it (EncodedVideo::entered).
+    core::Result<> push(AVFrame* frame, AVRational source_rate, int64_t entered);
     // Drains the graph and the encoders (end of the run).
     core::Result<> flush();
 
@@ -89,6 +93,8 @@ class VideoLadder {
     std::optional<GraphKey> graph_key_;
     core::FramePtr filtered_;
     core::PacketPtr packet_;
+    // Per rung: encoder pts -> when its picture entered, until its packet is out.
+    std::vector<std::map<int64_t, int64_t>> entered_;
 };
 
 }  // namespace onair::encoder

@@ -7,7 +7,6 @@
 
 #include "core/log.hpp"
 #include "core/media_time.hpp"
-#include "origin/dvr.hpp"
 
 namespace onair::origin {
 
@@ -484,43 +483,6 @@ std::optional<int64_t> SegmentStore::newest_sequence(std::string_view rendition)
 int64_t SegmentStore::refused() const {
     std::lock_guard lock(mutex_);
     return refused_;
-}
-
-size_t restore_from_dvr(const Dvr& dvr, SegmentStore& store, int64_t not_before) {
-    std::vector<RestoredSegment> restored;
-    const auto& options = store.options();
-    for (const auto& rendition : options.renditions) {
-        std::optional<int64_t> previous;
-        bool gap = false;
-        for (auto& d : dvr.newest(rendition, size_t(options.window_segments))) {
-            if (d.end() <= not_before) continue;
-            auto bytes = dvr.read(d);
-            if (!bytes) {
-                gap = true;
-                continue;
-            }
-            RestoredSegment r;
-            r.discontinuity = d.discontinuity || gap || (previous && d.sequence != *previous + 1);
-            r.segment.rendition = rendition;
-            r.segment.pipeline = 'r';
-            r.segment.sequence = d.sequence;
-            r.segment.start = d.start;
-            r.segment.duration = d.duration;
-            r.segment.frames = d.frames;
-            r.segment.slate = d.slate;
-            r.segment.width = d.width;
-            r.segment.height = d.height;
-            r.segment.frame_rate = d.frame_rate;
-            r.segment.codecs = d.codecs;
-            r.segment.bytes = std::move(bytes);
-            restored.push_back(std::move(r));
-            previous = d.sequence;
-            gap = false;
-        }
-    }
-    const size_t n = store.restore(std::move(restored));
-    if (n > 0) log::info("origin", "restored {} segments of the live window from the DVR", n);
-    return n;
 }
 
 }  // namespace onair::origin

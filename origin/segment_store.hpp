@@ -39,13 +39,11 @@ struct StoreOptions {
 };
 
 // A segment that was listed before a restart, brought back from the DVR
-// (restore_from_dvr) so the live playlists go on where they stopped.
+// (origin/dvr_restore.hpp) so the live playlists go on where they stopped.
 struct RestoredSegment {
     core::Segment segment;
     bool discontinuity = false;  // listed after a gap, as it was
 };
-
-class Dvr;
 
 // The figures the status API and /metrics show of the failover.
 struct FailoverStatus {
@@ -206,11 +204,5 @@ class SegmentStore : public core::SegmentSink {
     std::deque<int64_t> latencies_ms_;   // newest last
     int64_t refused_ = 0;
 };
-
-// Restores the newest window of every rendition of `store` from `dvr`
-// (bytes read from disk), leaving out segments that end at or before
-// `not_before` (media time: expired). A segment whose file is gone ends the
-// run it was in: the next one restored is marked as a discontinuity.
-size_t restore_from_dvr(const Dvr& dvr, SegmentStore& store, int64_t not_before);
 
 }  // namespace onair::origin

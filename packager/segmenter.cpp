@@ -28,7 +28,8 @@ Segmenter::Segmenter(SegmenterSettings settings, core::SegmentSink& sink,
       health_log_(health_log),
       component_(std::move(component)) {}
 
-void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps) {
+void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps,
+                      int64_t entered) {
     if (packet.pts == AV_NOPTS_VALUE) return;
     if (!video_params_) {
         video_params_ = core::copy_parameters(&params);
@@ -58,6 +59,11 @@ void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, c
     if (!copy) return;
     copy->stream_index = 0;
     pending_.back().video.push_back(std::move(copy));
+    Pending& open = pending_.back();
+    if (open.last_pts == core::kNoMediaTime || packet.pts > open.last_pts) {
+        open.last_pts = packet.pts;
+        open.last_entered = entered;
+    }
     newest_video_ = std::max(newest_video_, packet.pts);
     emit_ready();
 }
@@ -147,6 +153,8 @@ void Segmenter::emit(Pending& segment) {
     out.frames = int(segment.video.size());
     out.slate = fill_log_.overlaps(segment.start, segment.end);
     out.health = health_log_.overlaps(segment.start, segment.end);
+    if (segment.last_entered != core::kNoMediaTime)
+        out.input_utc_ms = core::media_to_utc_ms(segment.last_entered);
     out.width = video_params_->width;
     out.height = video_params_->height;
     out.frame_rate = fps_;

@@ -10,6 +10,8 @@
 // joins at the next boundary with the same numbering as its partner.
 // A segment is marked slate when it overlaps input-loss fill (FillLog), and
 // black/frozen/silent when it overlaps a failing content check (HealthLog).
+// Each video packet says when its picture entered the pipeline; a segment's
+// input_utc_ms is that of its last picture (the newest pts in it).
 // Used from the pipeline thread only.
 #include <deque>
 #include <string>
@@ -33,7 +35,10 @@ class Segmenter {
   public:
     Segmenter(SegmenterSettings settings, core::SegmentSink& sink, const core::FillLog& fill_log,
               const core::HealthLog& health_log, std::string component);
-    void video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps);
+    // `entered`: UTC media time the packet's picture entered the pipeline
+    // (kNoMediaTime: unknown).
+    void video(const AVPacket& packet, const AVCodecParameters& params, core::Rational fps,
+               int64_t entered);
     void audio(const AVPacket& packet, const AVCodecParameters& params);
     // End of the run: hands on what is left, the last segment ending after its last frame.
     void flush();
@@ -46,6 +51,8 @@ class Segmenter {
         int64_t end = core::kNoMediaTime;    // start of the next segment, once known
         std::vector<core::PacketPtr> video;  // decode order
         std::vector<core::PacketPtr> audio;
+        int64_t last_pts = core::kNoMediaTime;      // of its last picture
+        int64_t last_entered = core::kNoMediaTime;  // when that picture entered
         int64_t grid_end(const core::SegmentGrid& g) const { return g.start_of(sequence + 1); }
     };
 

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "core/log.hpp"
+#include "origin/dvr_restore.hpp"
 
 namespace onair::tools {
 namespace {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "dvr_fakes.hpp"
+#include "origin/dvr_restore.hpp"
 #include "origin/segment_store.hpp"
 #include "tests/support/hls.hpp"
 

@@ -22,6 +22,7 @@ constexpr int64_t kFrame = 3600;                                // 25 fps in 90 
 constexpr int64_t kAudioFrame = 1920;                           // 1024 samples at 48 kHz
 constexpr int64_t kSegment = 2 * core::kMediaClock;             // 2 s segments
 constexpr int64_t kBase = 1'795'000'000LL * core::kMediaClock;  // epoch-ish, on a boundary
+constexpr int64_t kArrivalLag = core::kMediaClock / 10;  // a picture entered 100 ms after its pts
 
 struct RecordingSink : core::SegmentSink {
     std::vector<core::Segment> segments;
@@ -84,7 +85,7 @@ void feed(packager::Segmenter& s, const FakeStreams& f, int64_t from, int64_t to
         }
         bool key =
             core::floor_div(t, core::kMediaClock) != core::floor_div(t - kFrame, core::kMediaClock);
-        s.video(*video_packet(t, key), *f.video, core::Rational{25, 1});
+        s.video(*video_packet(t, key), *f.video, core::Rational{25, 1}, t + kArrivalLag);
     }
 }
 
@@ -115,6 +116,9 @@ TEST_CASE("segments start on the first boundary, follow media time, and carry th
         CHECK_FALSE(seg.slate);
         CHECK(seg.codecs == "avc1.64000d,mp4a.40.2");
         CHECK(seg.utc_ms() == seg.start / 90);
+        // When its last picture entered, as that picture's packet said.
+        CHECK(seg.input_utc_ms ==
+              core::media_to_utc_ms(seg.start + seg.duration - kFrame + kArrivalLag));
 
         auto probe = onair::testing::demux_segment(*seg.bytes);
         CHECK(probe.video_packets == 50);
@@ -200,4 +204,37 @@ TEST_CASE("timestamps across the 33-bit wrap make a normal segment") {
     auto probe = onair::testing::demux_segment(*it->bytes);
     CHECK(probe.video_packets == 50);
     CHECK(probe.first_video_key);
+}
+
+TEST_CASE("a segment's input time is its last picture's, not its last packet's") {
+    FakeStreams f;
+    RecordingSink sink;
+    core::FillLog fill;
+    core::HealthLog health;
+    packager::Segmenter s({"360p", 'a', core::SegmentGrid{kSegment}}, sink, fill, health, "test");
+    // Pictures 0..49 of each segment in an encoder's decode order, with
+    // B-frames: 0 1 3 2 5 4 ... 49 48; the newest picture (49) is not the
+    // last packet. Each picture entered 100 ms after its pts, the last one of
+    // the second segment at an unknown time.
+    int64_t decoded = 0;
+    const int64_t first = kBase - kSegment;  // the partial segment before the first boundary
+    for (int64_t start = first; start < kBase + 2 * kSegment; start += kSegment) {
+        std::vector<int> order = {0, 1};
+        for (int j = 2; j < 50; j += 2) order.insert(order.end(), {j + 1, j});
+        for (int n : order) {
+            const int64_t pts = start + n * kFrame;
+            auto packet = video_packet(pts, n == 0);
+            packet->dts = first + (decoded++ - 1) * kFrame;
+            const bool unknown = start == kBase + kSegment && n == 49;
+            s.video(*packet, *f.video, core::Rational{25, 1},
+                    unknown ? core::kNoMediaTime : pts + kArrivalLag);
+        }
+    }
+    s.flush();
+    REQUIRE(sink.segments.size() == 2);
+    const auto& seg = sink.segments[0];
+    CHECK(seg.start == kBase);
+    CHECK(seg.duration == kSegment);
+    CHECK(seg.input_utc_ms == core::media_to_utc_ms(kBase + 49 * kFrame + kArrivalLag));
+    CHECK(sink.segments[1].input_utc_ms == 0);  // 0: unknown, never an older picture's
 }

@@ -1,8 +1,8 @@
 #pragma once
 // The test harness of the media chain: a small channel (320x180 and 160x90,
 // ultrafast, 1 s GOP, 2 s segments), a synthetic source whose pictures and
-// sound each stretch can choose, a recording sink, and a chain on its own
-// clock. Header-only; the Catch2 test files of tests/tools only.
+// sound each stretch can choose, a recording sink, and a pipeline without an
+// input, driven on the test's own clock. Header-only; the Catch2 test files of tests/tools only.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -14,7 +14,7 @@
 
 #include "core/config.hpp"
 #include "core/media_time.hpp"
-#include "tools/media_chain.hpp"
+#include "tools/pipeline.hpp"
 
 namespace onair::testing {
 
@@ -123,7 +123,7 @@ inline int first_audio_of(const Source& src, int from) {
 }
 
 // Feeds frames [from, to) in arrival order; `wall0` is the wall clock at frame 0.
-inline void feed(tools::MediaChain& chain, const Source& src, int from, int to, int64_t wall0,
+inline void feed(tools::Pipeline& chain, const Source& src, int from, int to, int64_t wall0,
                  Content content = {}) {
     int a = first_audio_of(src, from);
     for (int v = from; v < to; ++v) {
@@ -141,16 +141,15 @@ inline void feed(tools::MediaChain& chain, const Source& src, int from, int to, 
 
 // One pipeline's media chain on a shared anchor, recording its segments.
 struct Chain {
-    explicit Chain(const core::ChannelConfig& config, core::TimeAnchor& anchor, char id = 'a')
-        : clock(anchor, 2 * kSecond) {
-        auto made = tools::MediaChain::create(config, id, clock, status, sink);
+    explicit Chain(const core::ChannelConfig& config, core::TimeAnchor& anchor, char id = 'a') {
+        auto made = tools::Pipeline::driven(config, id, anchor, runtime, sink);
         REQUIRE(made);
         chain = std::move(*made);
     }
-    core::MediaClock clock;
-    core::PipelineStatus status;
+    core::PipelineRuntimeStatus runtime;
+    core::PipelineStatus& status = runtime.pipeline;
     RecordingSink sink;
-    std::unique_ptr<tools::MediaChain> chain;
+    std::unique_ptr<tools::Pipeline> chain;
 };
 
 }  // namespace onair::testing

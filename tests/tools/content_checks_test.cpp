@@ -182,7 +182,7 @@ TEST_CASE("input-loss fill is slate, never black, frozen or silent, whatever the
         config.failover.silence.enabled = true;
     core::TimeAnchor anchor(10 * kSecond);
     Chain c(config, anchor);
-    auto& [clock, status, sink, chain] = c;
+    auto& [runtime, status, sink, chain] = c;
     Source source(900'000);
     feed(*chain, source, 0, 125, kWallStart);
     // 6 s without input: 1 s repeating the last picture, then black, with silence.
@@ -209,7 +209,7 @@ TEST_CASE("content after fill is judged from when the input came back") {
     config.failover.black.duration = 2s;
     core::TimeAnchor anchor(10 * kSecond);
     Chain c(config, anchor);
-    auto& [clock, status, sink, chain] = c;
+    auto& [runtime, status, sink, chain] = c;
     Source source(900'000);
     feed(*chain, source, 0, 125, kWallStart);
     for (int64_t t = source.video_time(125); t < source.video_time(275); t += kFrame / 2)

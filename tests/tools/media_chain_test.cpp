@@ -1,12 +1,19 @@
 // The transcoder and segmenters together, with real x264 and AAC on tiny
 // pictures, fed frames on a synthetic clock: what the segments hold, how A
-// and B line up, when pictures entered, and what input loss does.
+// and B line up, when pictures entered, what input loss does, and that the
+// end of a finite input reaches the last segment.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <tuple>
+#include <variant>
+#include <vector>
 
 #include <fmt/format.h>
+
+extern "C" {
+#include <libavutil/cpu.h>
+}
 
 #include "tests/support/segment_demux.hpp"
 #include "tests/tools/chain_harness.hpp"
@@ -19,7 +26,7 @@ TEST_CASE("every segment starts with an IDR at a boundary, at the rung's size, w
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
     Chain c(config, anchor);
-    auto& [clock, status, sink, chain] = c;
+    auto& [runtime, status, sink, chain] = c;
     Source source(900'000);
     feed(*chain, source, 0, 25 * 9, kWallStart);  // 9 s
     REQUIRE(chain->finish());
@@ -43,6 +50,10 @@ TEST_CASE("every segment starts with an IDR at a boundary, at the rung's size, w
             if (previous_end) CHECK(s.start == previous_end);
             previous_end = s.start + s.duration;
             CHECK_FALSE(s.slate);
+            // Its last picture entered just before its end (no delay on the path).
+            const int64_t entered = core::utc_ms_to_media(s.input_utc_ms);
+            CHECK(entered < previous_end);
+            CHECK(entered >= previous_end - 2 * kFrame);
             auto p = onair::testing::demux_segment(*s.bytes);
             CHECK(p.width == width);
             CHECK(p.height == height);
@@ -94,10 +105,10 @@ TEST_CASE("pipelines A and B fed the same source agree on every segment both mad
             // When the last picture entered: A's just before the segment's
             // end (no delay on its path), B's 60 ms after A's.
             const int64_t end = sa.start + sa.duration;
-            const int64_t entered_a = core::utc_ms_to_media(a->input_utc_ms(sa));
+            const int64_t entered_a = core::utc_ms_to_media(sa.input_utc_ms);
             CHECK(entered_a < end);
             CHECK(entered_a >= end - 2 * kFrame);
-            CHECK(b->input_utc_ms(sb) - a->input_utc_ms(sa) == 60);
+            CHECK(sb.input_utc_ms - sa.input_utc_ms == 60);
             ++common;
         }
         // B joined at the first boundary after 5.3 s: segments from 6 s on.
@@ -110,7 +121,7 @@ TEST_CASE("input loss is filled on the wall clock, marked slate, and numbering c
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
     Chain c(config, anchor);
-    auto& [clock, status, sink, chain] = c;
+    auto& [runtime, status, sink, chain] = c;
     Source source(900'000);
     feed(*chain, source, 0, 125, kWallStart);  // 5 s of pictures
     // 6 s without input: the pipeline is ticked by its thread as time passes.
@@ -132,6 +143,12 @@ TEST_CASE("input loss is filled on the wall clock, marked slate, and numbering c
         CHECK(sequence == expected++);  // no hole in the numbering
         if (sequence != segments.rbegin()->first) CHECK(s.duration == 2 * kSecond);
         if (s.slate) ++slate;
+        // Its last picture entered when it came, or, for fill, when the wall
+        // clock made it: up to `after` (1 s) late, as the fill catches up.
+        const int64_t end = s.start + s.duration;
+        const int64_t entered = core::utc_ms_to_media(s.input_utc_ms);
+        CHECK(entered < end + (s.slate ? kSecond + kFrame : 0));
+        CHECK(entered >= end - 2 * kFrame);
         CHECK(onair::testing::demux_segment(*s.bytes).first_video_key);
     }
     // 6 s of fill touch 3 or 4 two-second segments; the rest are real.
@@ -146,7 +163,7 @@ TEST_CASE("each rung gets its own frame rate from a 50 fps source") {
     config.ladder[0].fps = core::Rational{25, 1};  // 180p at 25, 90p at the source's 50
     core::TimeAnchor anchor(10 * kSecond);
     Chain c(config, anchor);
-    auto& [clock, status, sink, chain] = c;
+    auto& [runtime, status, sink, chain] = c;
     Source source(900'000, kFrame / 2);
     // The input says 50 fps, as a demuxer would.
     core::MediaEvent opened =
@@ -165,6 +182,13 @@ TEST_CASE("each rung gets its own frame rate from a 50 fps source") {
             CHECK(s.duration == 2 * kSecond);
             CHECK(s.frames == frames);
             CHECK(s.frame_rate == core::Rational{rate, 1});
+            // The time its own last picture entered: at 25 fps the 50 fps
+            // source's newest picture before the end is not in the segment.
+            const int64_t rung_frame = kSecond / rate;
+            const int64_t end = s.start + s.duration;
+            const int64_t entered = core::utc_ms_to_media(s.input_utc_ms);
+            CHECK(entered < end - rung_frame / 2);
+            CHECK(entered >= end - 2 * rung_frame);
             auto p = onair::testing::demux_segment(*s.bytes);
             CHECK(p.first_video_key);
             CHECK(p.video_packets == frames);
@@ -176,7 +200,7 @@ TEST_CASE("an interlaced source is deinterlaced and keeps its frame count and ti
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
     Chain c(config, anchor);
-    auto& [clock, status, sink, chain] = c;
+    auto& [runtime, status, sink, chain] = c;
     Source source(900'000, kFrame, /*interlaced=*/true);
     feed(*chain, source, 0, 25 * 7, kWallStart);
     REQUIRE(chain->finish());
@@ -190,5 +214,92 @@ TEST_CASE("an interlaced source is deinterlaced and keeps its frame count and ti
         auto p = onair::testing::demux_segment(*s.bytes);
         CHECK(p.first_video_key);
         CHECK(p.width == 320);
+    }
+}
+
+namespace {
+
+// FLAC packets of the harness's tone, 1024 samples each, pts in 90 kHz.
+struct FlacSource {
+    core::CodecContextPtr encoder;
+    FlacSource() {
+        const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_FLAC);
+        REQUIRE(codec);
+        encoder.reset(avcodec_alloc_context3(codec));
+        encoder->sample_fmt = AV_SAMPLE_FMT_S16;
+        encoder->sample_rate = 48000;
+        av_channel_layout_default(&encoder->ch_layout, 1);
+        encoder->frame_size = 1024;
+        encoder->time_base = {1, 90000};
+        REQUIRE(avcodec_open2(encoder.get(), codec, nullptr) == 0);
+    }
+    core::CodecParametersPtr parameters() const {
+        core::CodecParametersPtr p(avcodec_parameters_alloc());
+        REQUIRE(avcodec_parameters_from_context(p.get(), encoder.get()) >= 0);
+        return p;
+    }
+    std::vector<core::MediaEvent> packets(const AVFrame* frame) {
+        REQUIRE(avcodec_send_frame(encoder.get(), frame) == 0);
+        std::vector<core::MediaEvent> out;
+        for (;;) {
+            auto packet = core::make_packet();
+            if (avcodec_receive_packet(encoder.get(), packet.get()) < 0) break;
+            out.push_back(core::MediaPacket{core::MediaKind::audio, std::move(packet)});
+        }
+        return out;
+    }
+};
+
+// libavcodec sizes a decoder's frame threads by the CPUs it sees.
+struct ForcedCpuCount {
+    explicit ForcedCpuCount(int n) { av_cpu_force_count(n); }
+    ~ForcedCpuCount() { av_cpu_force_count(0); }
+};
+
+}  // namespace
+
+TEST_CASE("the audio a decoder still holds at the end of the input reaches the last segment") {
+    // FLAC decodes on frame threads, which hold the newest frames until the
+    // decoder is flushed: with 8 CPUs, 8 frames (170 ms).
+    ForcedCpuCount cpus(8);
+    auto config = small_channel();
+    core::TimeAnchor anchor(10 * kSecond);
+    Chain c(config, anchor);
+    auto& [runtime, status, sink, chain] = c;
+    Source source(900'000);
+    FlacSource flac;
+    core::MediaEvent opened =
+        core::StreamsOpened{nullptr, flac.parameters(), {1, 90000}, {1, 90000}, {25, 1}};
+    REQUIRE(chain->handle(opened, kWallStart));
+    // 7 s of pictures, and sound up to the end of the last one.
+    const int frames = 25 * 7;
+    int a = 0;
+    for (int v = 0; v < frames; ++v) {
+        while (Source::audio_time(a) < source.video_time(v + 1)) {
+            auto tone = source.audio(a);
+            for (auto& e : flac.packets(std::get<core::RawFrame>(tone).frame.get()))
+                REQUIRE(chain->handle(e, kWallStart + Source::audio_time(a)));
+            ++a;
+        }
+        auto e = source.video(v);
+        const int64_t now = kWallStart + source.video_time(v);
+        REQUIRE(chain->handle(e, now));
+        REQUIRE(chain->tick(now));
+    }
+    REQUIRE(chain->finish());
+
+    for (const char* name : {"180p", "90p"}) {
+        INFO(name);
+        auto segments = sink.of(name);
+        REQUIRE(segments.size() >= 3);
+        const auto& last = segments.rbegin()->second;
+        auto p = onair::testing::demux_segment(*last.bytes);
+        REQUIRE(p.audio_packets > 0);
+        // Where its audio ends, against where its pictures end (media time):
+        // short by no more than the encoder's last partial AAC frame.
+        const int64_t first_audio = core::unwrap_near(p.first_audio_pts, last.start);
+        const int64_t audio_end = first_audio + int64_t(p.audio_packets) * 1920;
+        const int64_t video_end = last.start + last.duration;
+        CHECK(audio_end >= video_end - 2 * 1920);
     }
 }
