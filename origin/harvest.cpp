@@ -416,7 +416,7 @@ HarvestOptions HarvestOptions::from_config(const core::ChannelConfig& config) {
 }
 
 HarvestService::HarvestService(HarvestOptions options, ClipCatalog& catalog, const Dvr* dvr,
-                               core::ClipMedia* media, Notify notify)
+                               core::ClipCutter* media, Notify notify)
     : options_(std::move(options)),
       catalog_(catalog),
       dvr_(dvr),

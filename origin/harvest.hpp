@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/clip_media.hpp"
+#include "core/clip_cutter.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
 #include "origin/clip_catalog.hpp"
@@ -112,7 +112,7 @@ class HarvestService {
     enum class Removal { removed, not_found, running };
 
     HarvestService(HarvestOptions options, ClipCatalog& catalog, const Dvr* dvr,
-                   core::ClipMedia* media, Notify notify = {});
+                   core::ClipCutter* media, Notify notify = {});
     ~HarvestService();
     HarvestService(const HarvestService&) = delete;
     HarvestService& operator=(const HarvestService&) = delete;
@@ -158,7 +158,7 @@ class HarvestService {
     HarvestOptions options_;
     ClipCatalog& catalog_;
     const Dvr* dvr_;
-    core::ClipMedia* media_;
+    core::ClipCutter* media_;
     Notify notify_;
 
     mutable std::mutex mutex_;  // queue_, running_, stopping_

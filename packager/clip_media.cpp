@@ -844,7 +844,7 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
     return out;
 }
 
-std::unique_ptr<core::ClipMedia> make_clip_media() {
+std::unique_ptr<core::ClipCutter> make_clip_media() {
     return std::make_unique<LibavClipMedia>();
 }
 
