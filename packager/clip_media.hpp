@@ -27,8 +27,9 @@
 // live encoder's own code (media/x264: preset, profile, time base of one
 // frame, rate control, GOP), which makes it write the recording's SPS/PPS
 // byte for byte. Each re-encode first opens x264 with a global header to
-// see its parameter sets; when they match, its IDR carries those very sets in-band, the stream keeps one
-// SPS/PPS and the MP4 one plain avc1 entry any player takes. When they
+// see its parameter sets; when they match, its IDR carries those very sets
+// in-band, the stream keeps one SPS/PPS and the MP4 one plain avc1 entry any
+// player takes. When they
 // differ (another x264, a rung changed since the recording), the re-encode
 // is opened again under SPS/PPS ids the recording does not use, carries
 // them in-band and the avcC lists them beside the recording's: decoders
