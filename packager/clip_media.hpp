@@ -29,15 +29,14 @@
 // byte for byte. Each re-encode first opens x264 with a global header to
 // see its parameter sets; when they match, its IDR carries those very sets
 // in-band, the stream keeps one SPS/PPS and the MP4 one plain avc1 entry any
-// player takes. When they
-// differ (another x264, a rung changed since the recording), the re-encode
-// is opened again under SPS/PPS ids the recording does not use, carries
-// them in-band and the avcC lists them beside the recording's: decoders
-// pick a set by id per slice and no id ever has two meanings (players that
-// keep only the first SPS they see may still stumble on this fallback).
-// Costs: the boundary GOPs are encoded before the MP4's header is written
-// and their packets held in memory (at most two GOPs); the fallback opens
-// x264 twice.
+// player takes. When they differ (another x264, a rung changed since the
+// recording), the re-encode is opened again under SPS/PPS ids the recording
+// does not use, carries them in-band and the avcC lists them beside the
+// recording's: decoders pick a set by id per slice and no id ever has two
+// meanings (players that keep only the first SPS they see may still stumble
+// on this fallback). Costs: the boundary GOPs are encoded before the MP4's
+// header is written and their packets held in memory (at most two GOPs); the
+// fallback opens x264 twice.
 //
 // Threads: an instance holds no state; calls may run on several threads at
 // once, each running its codecs on the calling thread.
