@@ -42,10 +42,10 @@ struct PictureFormat {
 // Where a user of x264 departs from the live encoder; the defaults are the
 // live encoder's.
 struct X264Variant {
-    CodecThreads threads;         // live: x264's own frame threads
-    bool global_header = false;   // the SPS/PPS in the extradata, before any frame
-    std::optional<int> sps_id;    // x264's own (0) when absent
-    int min_gop_frames = 1;       // no key frame of x264's own before this many frames
+    CodecThreads threads;        // live: x264's own frame threads
+    bool global_header = false;  // the SPS/PPS in the extradata, before any frame
+    std::optional<int> sps_id;   // x264's own (0) when absent
+    int min_gop_frames = 1;      // no key frame of x264's own before this many frames
 };
 
 // libx264 for `rung` (bitrate, VBV, profile) with `encoder`'s preset and

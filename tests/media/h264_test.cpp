@@ -26,10 +26,10 @@ TEST_CASE("no SPS, no codec string") {
 }
 
 // An IDR access unit as x264 writes it: AUD, SPS (id 0), PPS (id 0), IDR slice.
-const std::vector<uint8_t> kIdr = {0, 0, 0, 1, 0x09, 0xf0,                    //
-                                   0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac,  //
-                                   0, 0, 0, 1, 0x68, 0xeb, 0xe3,              //
-                                   0, 0, 1,    0x65, 0x88, 0x84};
+const std::vector<uint8_t> kIdr = {0, 0, 0, 1,    0x09, 0xf0,                    //
+                                   0, 0, 0, 1,    0x67, 0x64, 0x00, 0x1f, 0xac,  //
+                                   0, 0, 0, 1,    0x68, 0xeb, 0xe3,              //
+                                   0, 0, 1, 0x65, 0x88, 0x84};
 
 TEST_CASE("NAL units are found after 3- and 4-byte start codes, without the next one's zero") {
     std::vector<std::pair<int, size_t>> seen;

@@ -115,6 +115,5 @@ TEST_CASE("the live and the clip variant write the same parameter sets under the
     const media::X264Variant clip{.threads = {1}, .global_header = true, .sps_id = 0};
     auto cut = media::open_x264(rung, encoder, {25, 1}, media::PictureFormat::of(*frame), clip);
     REQUIRE(cut);
-    CHECK(media::parameter_sets({(*cut)->extradata, size_t((*cut)->extradata_size)}) ==
-          live_sets);
+    CHECK(media::parameter_sets({(*cut)->extradata, size_t((*cut)->extradata_size)}) == live_sets);
 }
