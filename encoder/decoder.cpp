@@ -1,22 +1,14 @@
 #include "encoder/decoder.hpp"
 
-#include <fmt/format.h>
+#include "media/decoder.hpp"
 
 namespace onair::encoder {
 
 core::Result<Decoder> Decoder::open(const AVCodecParameters& params, AVRational time_base) {
-    const AVCodec* codec = avcodec_find_decoder(params.codec_id);
-    if (!codec)
-        return core::fail(fmt::format("no decoder for {}", avcodec_get_name(params.codec_id)));
+    auto context = media::open_decoder(params, time_base);  // threads: as many as useful
+    if (!context) return std::unexpected(context.error());
     Decoder d;
-    d.context_.reset(avcodec_alloc_context3(codec));
-    if (!d.context_) return core::fail("out of memory");
-    int rc = avcodec_parameters_to_context(d.context_.get(), &params);
-    if (rc < 0) return core::av_fail("decoder parameters", rc);
-    d.context_->pkt_timebase = time_base;
-    d.context_->thread_count = 0;  // as many as useful
-    rc = avcodec_open2(d.context_.get(), codec, nullptr);
-    if (rc < 0) return core::av_fail(fmt::format("open {} decoder", codec->name), rc);
+    d.context_ = std::move(*context);
     d.frame_ = core::make_frame();
     d.time_base_ = time_base;
     return d;

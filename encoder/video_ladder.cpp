@@ -12,6 +12,7 @@ extern "C" {
 }
 
 #include "core/log.hpp"
+#include "media/x264.hpp"
 
 namespace onair::encoder {
 
@@ -66,48 +67,20 @@ VideoLadder::VideoLadder(std::vector<core::Rung> rungs, core::EncoderConfig enco
 VideoLadder::~VideoLadder() = default;
 
 core::Result<> VideoLadder::open_encoders(const AVFrame& first, AVRational source_rate) {
-    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
-    if (!codec) return core::fail("this FFmpeg has no libx264 encoder");
     for (const auto& rung : rungs_) {
         auto enc = std::make_unique<RungEncoder>();
         enc->fps = rung.fps ? *rung.fps : usable_rate(source_rate);
-        AVCodecContext* c = avcodec_alloc_context3(codec);
-        if (!c) return core::fail("out of memory");
-        enc->context.reset(c);
-        c->width = rung.width;
-        c->height = rung.height;
-        c->pix_fmt = AV_PIX_FMT_YUV420P;
-        c->sample_aspect_ratio = AVRational{1, 1};
-        c->time_base = AVRational{enc->fps.den, enc->fps.num};
-        c->framerate = AVRational{enc->fps.num, enc->fps.den};
-        c->bit_rate = rung.bitrate;
-        c->rc_max_rate = rung.max_bitrate;
-        c->rc_buffer_size = int(std::min<int64_t>(rung.bufsize, INT32_MAX));
-        // GOP length in frames; IDRs are forced on media-time GOP boundaries,
-        // this only stops x264 from adding its own in between.
-        int gop_frames = std::max(
-            1, int(std::lround(double(gop_grid_.length) / core::kMediaClock * enc->fps.value())));
-        c->gop_size = gop_frames;
-        c->keyint_min = gop_frames;
-        c->thread_count = 0;
-        c->color_range = first.color_range;
-        c->colorspace = first.colorspace;
-        c->color_primaries = first.color_primaries;
-        c->color_trc = first.color_trc;
-        core::Options options;
-        options.set("preset", config_.preset);
-        options.set("profile", core::to_string(rung.profile));
-        options.set("forced-idr", int64_t{1});
-        options.set("x264-params", "scenecut=0");
-        int rc = avcodec_open2(c, codec, options.address());
-        if (rc < 0) return core::av_fail(fmt::format("open x264 for {}", rung.name), rc);
+        auto context =
+            media::open_x264(rung, config_, enc->fps, media::PictureFormat::for_rung(rung, first));
+        if (!context) return std::unexpected(context.error());
+        enc->context = std::move(*context);
         enc->params.reset(avcodec_parameters_alloc());
         if (!enc->params) return core::fail("out of memory");
-        avcodec_parameters_from_context(enc->params.get(), c);
+        avcodec_parameters_from_context(enc->params.get(), enc->context.get());
         log::info(component_, "rung {}: {}x{} {} fps, {} kb/s (max {}), {} {}, GOP {} frames",
                   rung.name, rung.width, rung.height, core::format_frame_rate(enc->fps),
                   rung.bitrate / 1000, rung.max_bitrate / 1000, config_.preset,
-                  core::to_string(rung.profile), gop_frames);
+                  core::to_string(rung.profile), enc->context->gop_size);
         encoders_.push_back(std::move(enc));
     }
     return {};

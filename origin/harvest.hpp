@@ -11,12 +11,14 @@
 // no folder behind. Jobs a stop or crash interrupted are found in the
 // catalog at start-up and run again while the DVR still holds their range,
 // else recorded as failed.
+//
+// The service ties the parts together: harvest_request (the body's checks),
+// clip_json (the record as JSON), harvest_pool (the queue and its threads),
+// harvest_recovery (what a stop left), clip_asset (building the asset).
 #include <boost/json/value.hpp>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <expected>
 #include <filesystem>
 #include <functional>
@@ -25,53 +27,19 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
-#include "core/clip_media.hpp"
+#include "core/clip_cutter.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
 #include "origin/clip_catalog.hpp"
+#include "origin/clip_json.hpp"
+#include "origin/clip_time.hpp"
 #include "origin/dvr.hpp"
+#include "origin/harvest_pool.hpp"
+#include "origin/harvest_request.hpp"
 
 namespace onair::origin {
-
-inline constexpr int64_t kMaxClipMs = 24 * 3600 * 1000;
-
-// [A-Za-z0-9_-]{1,64}: safe as a folder name and in a URL as it is.
-bool valid_clip_id(std::string_view id);
-
-// UTC milliseconds from ISO 8601 with a zone ("2026-11-22T04:48:00Z",
-// "2026-11-22T06:48:00.250+02:00", "+0200") or epoch seconds ("1795322880",
-// "1795322880.5"); nullopt for anything else (a time without a zone too).
-std::optional<int64_t> parse_utc_time(std::string_view text);
-
-// Media time [first, last) the DVR holds on every rendition.
-struct DvrWindow {
-    int64_t first = 0;
-    int64_t last = 0;
-};
-
-// A request that passed every check; times in UTC ms.
-struct ClipRequest {
-    std::optional<std::string> id;
-    int64_t start_ms = 0;
-    int64_t end_ms = 0;
-    std::string title;
-    std::optional<std::string> description;
-    std::optional<std::string> event;
-    ClipAccuracy accuracy = ClipAccuracy::segment;
-};
-
-// Parses POST's body {id?, start, end | last, title, description?, event?,
-// accuracy?} and checks it against `window` (nullopt: the DVR holds nothing
-// yet). Out: the request, or every problem found, each a sentence.
-std::expected<ClipRequest, std::vector<std::string>> parse_clip_request(
-    const boost::json::value& body, const std::optional<DvrWindow>& window);
-
-// The record as the API and the webhook show it: times as ISO 8601, the
-// duration in seconds, asset paths as /vod/ URLs.
-boost::json::object clip_json(const ClipRecord& record);
 
 struct HarvestOptions {
     std::string channel;
@@ -103,16 +71,16 @@ struct SubmitRefusal {
 // job: a catalog write and a queue push); start() and stop() from the
 // controlling thread. Out: catalog records, asset folders, and `notify`
 // called with {"event": "harvest_job", "job": {...}} when a job ends (from
-// a pool thread). Owns its pool; the catalog, the DVR and the clip media
+// a pool thread). Owns its pool; the catalog, the DVR and the clip cutter
 // must outlive it (stop() first). A null DVR refuses new clips (503); a
-// null clip media fails every job with "no clip media".
+// null clip cutter fails every job with "no clip media".
 class HarvestService {
   public:
     using Notify = std::function<void(std::string json)>;
     enum class Removal { removed, not_found, running };
 
     HarvestService(HarvestOptions options, ClipCatalog& catalog, const Dvr* dvr,
-                   core::ClipMedia* media, Notify notify = {});
+                   core::ClipCutter* cutter, Notify notify = {});
     ~HarvestService();
     HarvestService(const HarvestService&) = delete;
     HarvestService& operator=(const HarvestService&) = delete;
@@ -138,11 +106,7 @@ class HarvestService {
     bool wait_idle(std::chrono::milliseconds timeout) const;
 
   private:
-    using Task = std::function<void(std::stop_token)>;
-
     std::optional<DvrWindow> window() const;
-    void enqueue(Task task);
-    void work(std::stop_token stop);
     void run_job(ClipRecord clip, std::stop_token stop);
     // Builds the asset in `partial`; the clip's duration in ticks.
     core::Result<int64_t> make_asset(const ClipRecord& clip, const std::filesystem::path& partial,
@@ -151,27 +115,20 @@ class HarvestService {
     void finish(ClipRecord clip, const std::string& error, int64_t duration_ticks,
                 std::stop_token stop = {});
     void notify(const ClipRecord& clip) const;
-    void sweep() const;
     [[nodiscard]] core::Result<> recover();
     int64_t now_ms() const;
 
     HarvestOptions options_;
     ClipCatalog& catalog_;
     const Dvr* dvr_;
-    core::ClipMedia* media_;
+    core::ClipCutter* cutter_;
     Notify notify_;
 
-    mutable std::mutex mutex_;  // queue_, running_, stopping_
-    mutable std::condition_variable_any wake_;
-    mutable std::condition_variable idle_;
-    std::deque<Task> queue_;
-    int running_ = 0;
-    bool accepting_ = false;  // from start() until stop()
     // Held while a folder becomes a clip's asset or stops being one, so a
     // DELETE and a finishing job never see each other's half-done rename.
     std::mutex assets_mutex_;
-    int64_t deletions_ = 0;              // names the renamed-away folders; under assets_mutex_
-    std::vector<std::jthread> workers_;  // last: joined before the rest goes
+    int64_t deletions_ = 0;  // names the renamed-away folders; under assets_mutex_
+    HarvestPool pool_;       // last: its threads are joined before the rest goes
 };
 
 }  // namespace onair::origin

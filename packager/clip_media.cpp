@@ -18,6 +18,10 @@ extern "C" {
 #include "core/libav.hpp"
 #include "core/log.hpp"
 #include "core/media_time.hpp"
+#include "media/decoder.hpp"
+#include "media/h264.hpp"
+#include "media/packet.hpp"
+#include "media/x264.hpp"
 #include "packager/ts_muxer.hpp"
 
 namespace onair::packager {
@@ -31,73 +35,8 @@ constexpr int kAudio = 1;
 constexpr int64_t kDefaultFrameTicks = core::kMediaClock / 25;
 constexpr const char* kComponent = "clips";
 
-// ---- H.264 Annex B ----------------------------------------------------------
-
-// Calls f(nal_unit_type, the NAL unit without its start code) for each NAL
-// unit of an Annex B buffer.
-template <class F>
-void for_each_nal(std::span<const uint8_t> data, F&& f) {
-    auto next_start = [&](size_t from) {
-        for (size_t i = from; i + 2 < data.size(); ++i)
-            if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) return i;
-        return data.size();
-    };
-    size_t at = next_start(0);
-    while (at < data.size()) {
-        size_t begin = at + 3;
-        size_t end = next_start(begin);
-        size_t stop = end;
-        while (stop > begin && data[stop - 1] == 0) --stop;  // the next start code's leading zero
-        if (stop > begin) f(data[begin] & 0x1f, data.subspan(begin, stop - begin));
-        at = end;
-    }
-}
-
-std::span<const uint8_t> bytes_of(const AVPacket& p) {
-    return {p.data, size_t(p.size)};
-}
-
-bool is_idr(const AVPacket& packet) {
-    int first_slice = 0;
-    for_each_nal(bytes_of(packet), [&](int type, std::span<const uint8_t>) {
-        if (!first_slice && type >= 1 && type <= 5) first_slice = type;
-    });
-    return first_slice == 5;
-}
-
-// The SPS and PPS NAL units of a packet, each after a 4-byte start code.
-core::Bytes parameter_sets(std::span<const uint8_t> data) {
-    core::Bytes out;
-    for_each_nal(data, [&](int type, std::span<const uint8_t> nal) {
-        if (type != 7 && type != 8) return;
-        out.insert(out.end(), {0, 0, 0, 1});
-        out.insert(out.end(), nal.begin(), nal.end());
-    });
-    return out;
-}
-
-// The first ue(v) at `bit` of `nal` (emulation prevention bytes cannot occur
-// this early in an SPS or PPS of a real stream).
-int read_ue(std::span<const uint8_t> nal, size_t bit) {
-    auto get = [&](size_t b) { return b / 8 < nal.size() ? (nal[b / 8] >> (7 - b % 8)) & 1 : 1; };
-    int zeros = 0;
-    while (!get(bit) && zeros < 31) ++zeros, ++bit;
-    ++bit;
-    int value = 0;
-    for (int i = 0; i < zeros; ++i) value = (value << 1) | get(bit++);
-    return (1 << zeros) - 1 + value;
-}
-
-// Ids the parameter sets in `sets` use (SPS ids after profile, flags and
-// level; PPS ids first), so re-encodes can take others.
-std::vector<int> parameter_set_ids(std::span<const uint8_t> sets) {
-    std::vector<int> ids;
-    for_each_nal(sets, [&](int type, std::span<const uint8_t> nal) {
-        if (type == 7) ids.push_back(read_ue(nal, 32));
-        if (type == 8) ids.push_back(read_ue(nal, 8));
-    });
-    return ids;
-}
+using media::bytes_of;
+using media::parameter_sets;
 
 // ---- Reading one segment ----------------------------------------------------
 
@@ -226,7 +165,7 @@ core::Result<SegmentMedia> read_segment(const core::ClipSegmentFile& segment, bo
             if (packet->pts == AV_NOPTS_VALUE && packet->dts == AV_NOPTS_VALUE) continue;
             // Frames before the first IDR cannot be decoded: only a damaged
             // segment has them.
-            seen_idr = seen_idr || is_idr(*packet);
+            seen_idr = seen_idr || media::is_idr(bytes_of(*packet));
             if (!seen_idr) continue;
             to_media_time(*packet, video->time_base, video_reference);
             packet->stream_index = kVideo;
@@ -253,22 +192,6 @@ struct EncodeSettings {
     const core::EncoderConfig& encoder;
 };
 
-core::Result<core::CodecContextPtr> open_decoder(const AVCodecParameters& params) {
-    const AVCodec* codec = avcodec_find_decoder(AV_CODEC_ID_H264);
-    if (!codec) return core::fail("this FFmpeg has no H.264 decoder");
-    core::CodecContextPtr c(avcodec_alloc_context3(codec));
-    if (!c) return core::fail("out of memory");
-    int rc = avcodec_parameters_to_context(c.get(), &params);
-    if (rc < 0) return core::av_fail("H.264 decoder parameters", rc);
-    c->pkt_timebase = kMediaTimeBase;
-    // One thread: less CPU than frame threads; a harvest job runs its
-    // renditions side by side instead.
-    c->thread_count = 1;
-    rc = avcodec_open2(c.get(), codec, nullptr);
-    if (rc < 0) return core::av_fail("open H.264 decoder", rc);
-    return c;
-}
-
 // The time base of one frame: what the live encoder uses, and what x264
 // writes into the SPS's timing info.
 AVRational frame_time_base(int64_t frame_ticks) {
@@ -277,46 +200,18 @@ AVRational frame_time_base(int64_t frame_ticks) {
     return tb;
 }
 
-// libx264 set up like the live rung (encoder/video_ladder.cpp), at the size
-// of the recording (which the copied GOPs have), its parameter sets under
-// `sps_id` in the extradata (global header), `frames` in one GOP.
+// libx264 from the live encoder's own setup (media/x264), at the size of the
+// recording (which the copied GOPs have), its parameter sets under `sps_id`
+// in the extradata (global header), `frames` in one GOP, on this thread.
 core::Result<core::CodecContextPtr> open_encoder(const AVFrame& first, const EncodeSettings& s,
                                                  int64_t frame_ticks, int frames, int sps_id) {
-    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
-    if (!codec) return core::fail("this FFmpeg has no libx264 encoder");
-    core::CodecContextPtr c(avcodec_alloc_context3(codec));
-    if (!c) return core::fail("out of memory");
-    c->width = first.width;
-    c->height = first.height;
-    c->pix_fmt = AVPixelFormat(first.format);
-    c->sample_aspect_ratio =
-        first.sample_aspect_ratio.num ? first.sample_aspect_ratio : AVRational{1, 1};
-    c->time_base = frame_time_base(frame_ticks);
-    c->framerate = av_inv_q(c->time_base);
-    const core::Rung& rung = s.rung;
-    const int64_t max_rate = rung.max_bitrate > 0 ? rung.max_bitrate : rung.bitrate;
-    c->bit_rate = rung.bitrate;
-    c->rc_max_rate = max_rate;
-    c->rc_buffer_size =
-        int(std::min<int64_t>(rung.bufsize > 0 ? rung.bufsize : 2 * max_rate, INT32_MAX));
-    const int gop_frames =
-        int(std::max<int64_t>(1, core::micros_to_ticks(s.encoder.gop) / frame_ticks));
-    c->gop_size = std::max(gop_frames, frames + 1);  // no key frame but the first
-    c->keyint_min = gop_frames;
-    c->thread_count = 1;                      // as the decoder
-    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // the parameter sets before any frame
-    c->color_range = first.color_range;
-    c->colorspace = first.colorspace;
-    c->color_primaries = first.color_primaries;
-    c->color_trc = first.color_trc;
-    core::Options options;
-    options.set("preset", s.encoder.preset);
-    options.set("profile", core::to_string(rung.profile));
-    options.set("forced-idr", int64_t{1});
-    options.set("x264-params", fmt::format("scenecut=0:sps-id={}", sps_id));
-    int rc = avcodec_open2(c.get(), codec, options.address());
-    if (rc < 0) return core::av_fail(fmt::format("open x264 for {}", rung.name), rc);
-    return c;
+    const AVRational tb = frame_time_base(frame_ticks);
+    const media::X264Variant clip{.threads = {1},  // as the decoder
+                                  .global_header = true,
+                                  .sps_id = sps_id,
+                                  .min_gop_frames = frames + 1};  // no key frame but the first
+    return media::open_x264(s.rung, s.encoder, core::Rational{tb.den, tb.num},
+                            media::PictureFormat::of(first), clip);
 }
 
 // The SPS/PPS re-encodes use. x264 set up like the live encoder writes
@@ -328,7 +223,7 @@ class ParameterSets {
   public:
     // `recording`: the recording's SPS and PPS, Annex B.
     explicit ParameterSets(core::Bytes recording)
-        : recording_(std::move(recording)), taken_(parameter_set_ids(recording_)) {}
+        : recording_(std::move(recording)), taken_(media::parameter_set_ids(recording_)) {}
     const core::Bytes& recording() const { return recording_; }
     int recording_id() const { return taken_.empty() ? 0 : taken_.front(); }
     int fresh_id() {
@@ -371,7 +266,9 @@ class GopReencoder {
         cut_ = cut;
         wanted_ = int(std::count_if(gop.begin(), gop.end(),
                                     [&](const core::PacketPtr& p) { return in_cut(cut, p->pts); }));
-        auto decoder = open_decoder(params);
+        // One thread: less CPU than frame threads; a harvest job runs its
+        // renditions side by side instead.
+        auto decoder = media::open_decoder(params, kMediaTimeBase, media::CodecThreads{1});
         if (!decoder) return std::unexpected(decoder.error());
         decoder_ = std::move(*decoder);
         for (const auto& packet : gop) {
@@ -487,10 +384,15 @@ class GopReencoder {
 
 // ---- Cutting one segment ------------------------------------------------------
 
-core::PacketPtr copy_packet(const AVPacket& packet) {
-    auto copy = core::make_packet();
-    if (av_packet_ref(copy.get(), &packet) < 0) throw std::bad_alloc();
-    return copy;
+// New references to `packets`, appended to `out`.
+core::Result<> copy_packets(std::span<const core::PacketPtr> packets,
+                            std::vector<core::PacketPtr>& out) {
+    for (const auto& p : packets) {
+        auto copy = media::copy_packet(*p);
+        if (!copy) return std::unexpected(copy.error());
+        out.push_back(std::move(*copy));
+    }
+    return {};
 }
 
 // A segment's packets after the cut, still in media time.
@@ -548,7 +450,7 @@ core::Result<> cut_gop(std::span<const core::PacketPtr> gop, const core::ClipCut
         if (!recoded.empty() && recoded.front()->dts <= gop[head->packets - 1]->dts) head.reset();
     }
     if (head) {
-        for (size_t i = 0; i < head->packets; ++i) out.video.push_back(copy_packet(*gop[i]));
+        if (auto ok = copy_packets(gop.first(head->packets), out.video); !ok) return ok;
     } else {
         auto whole = reencode(cut);
         if (!whole) return std::unexpected(whole.error());
@@ -570,7 +472,7 @@ core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
     auto& video = media.video;
     for (size_t begin = 0; begin < video.size();) {
         size_t end = begin + 1;
-        while (end < video.size() && !is_idr(*video[end])) ++end;
+        while (end < video.size() && !media::is_idr(bytes_of(*video[end]))) ++end;
         std::span<const core::PacketPtr> gop(video.data() + begin, end - begin);
         size_t kept = 0;
         for (const auto& p : gop) {
@@ -580,7 +482,7 @@ core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
             last = std::max(last, p->pts);
         }
         if (kept == gop.size()) {
-            for (const auto& p : gop) out.video.push_back(copy_packet(*p));
+            if (auto ok = copy_packets(gop, out.video); !ok) return std::unexpected(ok.error());
             ++out.copied_gops;
         } else if (kept > 0) {
             auto ok = cut_gop(gop, *cut, media, settings, sets, out);
@@ -599,15 +501,7 @@ core::Result<ClippedSegment> clip_segment(SegmentMedia& media,
 
 // Video and audio in one decode-time order, video first on ties.
 std::vector<AVPacket*> interleave(const ClippedSegment& c) {
-    std::vector<AVPacket*> out;
-    out.reserve(c.video.size() + c.audio.size());
-    size_t v = 0, a = 0;
-    while (v < c.video.size() || a < c.audio.size()) {
-        bool take_video =
-            a == c.audio.size() || (v < c.video.size() && c.video[v]->dts <= c.audio[a]->dts);
-        out.push_back(take_video ? c.video[v++].get() : c.audio[a++].get());
-    }
-    return out;
+    return media::interleave_by_dts(c.video, c.audio);
 }
 
 // ---- Output files ---------------------------------------------------------------
@@ -762,7 +656,7 @@ class ParameterSetList {
     }
     void add_from(const std::vector<core::PacketPtr>& video) {
         for (const auto& p : video)
-            if (is_idr(*p)) add(parameter_sets(bytes_of(*p)));
+            if (media::is_idr(bytes_of(*p))) add(parameter_sets(bytes_of(*p)));
     }
     bool empty() const { return sets_.empty(); }
     core::Bytes joined() const {
@@ -950,7 +844,7 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
     return out;
 }
 
-std::unique_ptr<core::ClipMedia> make_clip_media() {
+std::unique_ptr<core::ClipCutter> make_clip_media() {
     return std::make_unique<LibavClipMedia>();
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The media of Live-to-VOD clips: core::ClipMedia over libavformat, libavcodec
+// The media of Live-to-VOD clips: core::ClipCutter over libavformat, libavcodec
 // and libx264. MPEG-TS segments of one rendition in (as the DVR recorded
 // them: each starts with an IDR, AAC audio, media time wrapped to 33 bits),
 // an MP4 or trimmed MPEG-TS segments out. Each file gets its own demuxer and
@@ -23,30 +23,30 @@
 // re-encodes nothing. AAC frames that overlap [start, end) are kept, so
 // audio reaches at most one AAC frame past either bound.
 //
-// Trade-off, copied and re-encoded GOPs in one stream: x264 is set up like
-// the live encoder (preset, profile, time base of one frame, rate control),
-// which makes it write the recording's SPS/PPS byte for byte. Each re-encode
-// first opens x264 with a global header to see its parameter sets; when they
-// match, its IDR carries those very sets in-band, the stream keeps one
-// SPS/PPS and the MP4 one plain avc1 entry any player takes. When they
-// differ (another x264, a rung changed since the recording), the re-encode
-// is opened again under SPS/PPS ids the recording does not use, carries
-// them in-band and the avcC lists them beside the recording's: decoders
-// pick a set by id per slice and no id ever has two meanings (players that
-// keep only the first SPS they see may still stumble on this fallback).
-// Costs: the boundary GOPs are encoded before the MP4's header is written
-// and their packets held in memory (at most two GOPs); the fallback opens
-// x264 twice.
+// Trade-off, copied and re-encoded GOPs in one stream: x264 is opened by the
+// live encoder's own code (media/x264: preset, profile, time base of one
+// frame, rate control, GOP), which makes it write the recording's SPS/PPS
+// byte for byte. Each re-encode first opens x264 with a global header to
+// see its parameter sets; when they match, its IDR carries those very sets
+// in-band, the stream keeps one SPS/PPS and the MP4 one plain avc1 entry any
+// player takes. When they differ (another x264, a rung changed since the
+// recording), the re-encode is opened again under SPS/PPS ids the recording
+// does not use, carries them in-band and the avcC lists them beside the
+// recording's: decoders pick a set by id per slice and no id ever has two
+// meanings (players that keep only the first SPS they see may still stumble
+// on this fallback). Costs: the boundary GOPs are encoded before the MP4's
+// header is written and their packets held in memory (at most two GOPs); the
+// fallback opens x264 twice.
 //
 // Threads: an instance holds no state; calls may run on several threads at
 // once, each running its codecs on the calling thread.
 #include <memory>
 
-#include "core/clip_media.hpp"
+#include "core/clip_cutter.hpp"
 
 namespace onair::packager {
 
-class LibavClipMedia final : public core::ClipMedia {
+class LibavClipMedia final : public core::ClipCutter {
   public:
     [[nodiscard]] core::Result<> write_mp4(const std::vector<core::ClipSegmentFile>& segments,
                                            const std::optional<core::ClipCut>& cut,
@@ -62,6 +62,6 @@ class LibavClipMedia final : public core::ClipMedia {
         const std::filesystem::path& folder) override;
 };
 
-std::unique_ptr<core::ClipMedia> make_clip_media();
+std::unique_ptr<core::ClipCutter> make_clip_media();
 
 }  // namespace onair::packager

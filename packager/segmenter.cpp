@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "core/log.hpp"
-#include "packager/codec_string.hpp"
+#include "media/h264.hpp"
+#include "media/packet.hpp"
 #include "packager/ts_muxer.hpp"
 
 namespace onair::packager {
@@ -11,12 +12,6 @@ namespace {
 constexpr size_t kMaxWaitingAudio = 512;
 // Audio that has not caught up this long after the video cut is not coming.
 constexpr int64_t kAudioPatience = 3 * core::kMediaClock;
-
-core::PacketPtr copy_packet(const AVPacket& packet) {
-    auto copy = core::make_packet();
-    if (av_packet_ref(copy.get(), &packet) < 0) return nullptr;
-    return copy;
-}
 }  // namespace
 
 Segmenter::Segmenter(SegmenterSettings settings, core::SegmentSink& sink,
@@ -51,15 +46,15 @@ void Segmenter::video(const AVPacket& packet, const AVCodecParameters& params, c
     }
     if (key && (pending_.empty() || index > pending_.back().sequence)) {
         if (codecs_.empty()) {
-            if (auto avc = avc_codec_string({packet.data, size_t(packet.size)})) codecs_ = *avc;
+            if (auto avc = media::avc_codec_string(media::bytes_of(packet))) codecs_ = *avc;
         }
         open_segment(index, packet.pts);
     }
-    auto copy = copy_packet(packet);
-    if (!copy) return;
-    copy->stream_index = 0;
-    pending_.back().video.push_back(std::move(copy));
+    auto copy = media::copy_packet(packet);
+    if (!copy) return;  // out of memory: the frame is dropped, the stream goes on
+    (*copy)->stream_index = 0;
     Pending& open = pending_.back();
+    open.video.push_back(std::move(*copy));
     if (open.last_pts == core::kNoMediaTime || packet.pts > open.last_pts) {
         open.last_pts = packet.pts;
         open.last_entered = entered;
@@ -72,11 +67,11 @@ void Segmenter::audio(const AVPacket& packet, const AVCodecParameters& params) {
     if (packet.pts == AV_NOPTS_VALUE) return;
     if (!audio_params_) audio_params_ = core::copy_parameters(&params);
     if (newest_audio_ != core::kNoMediaTime && packet.pts <= newest_audio_) return;
-    auto copy = copy_packet(packet);
+    auto copy = media::copy_packet(packet);
     if (!copy) return;
-    copy->stream_index = 1;
+    (*copy)->stream_index = 1;
     newest_audio_ = std::max(newest_audio_, packet.pts);
-    place_audio(std::move(copy));
+    place_audio(std::move(*copy));
     emit_ready();
 }
 

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/clip_media.hpp"
+#include "core/clip_cutter.hpp"
 #include "core/config.hpp"
 #include "core/media_time.hpp"
 #include "core/result.hpp"
@@ -42,7 +42,7 @@ struct ChannelOptions {
     std::optional<std::string> ingest_token;
     // Cuts the clips' MP4s and frame-accurate ends (packager/'s, given by
     // main); not owned. Null: every clip job fails with "no clip media".
-    core::ClipMedia* clip_media = nullptr;
+    core::ClipCutter* clip_media = nullptr;
 };
 
 class Channel {

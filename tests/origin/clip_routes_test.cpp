@@ -278,7 +278,7 @@ TEST_CASE("VOD: playlists, segments and the MP4 are served as stored", "[clip_ro
     CHECK(header(mp4, http::field::content_type) == "video/mp4");
     CHECK(header(mp4, http::field::accept_ranges) == "bytes");
     CHECK(header(mp4, http::field::content_length) == "10000");
-    CHECK(body(mp4) == FakeClipMedia::mp4_bytes());
+    CHECK(body(mp4) == FakeClipCutter::mp4_bytes());
 
     auto head = api.call(http::verb::head, "/vod/goal/clip.mp4");
     CHECK(head.result() == http::status::ok);
@@ -302,7 +302,7 @@ TEST_CASE("VOD: playlists, segments and the MP4 are served as stored", "[clip_ro
 TEST_CASE("VOD: Range requests get exactly the bytes asked for", "[clip_routes]") {
     Api api;
     api.make("goal", 10, 3);
-    const std::string all = FakeClipMedia::mp4_bytes();
+    const std::string all = FakeClipCutter::mp4_bytes();
     auto ranged = [&](std::string range) {
         return api.get("/vod/goal/clip.mp4", {{http::field::range, std::move(range)}});
     };
@@ -377,7 +377,7 @@ TEST_CASE("VOD: an id that could leave the clip store gets 400 and never reaches
 TEST_CASE("SharedBuffer: a mapped file is served whole or in slices, and outlives its name",
           "[http_message]") {
     TempFolder dir;
-    const std::string bytes = FakeClipMedia::mp4_bytes();
+    const std::string bytes = FakeClipCutter::mp4_bytes();
     write_all(dir / "f.bin", bytes);
     auto mapped = SharedBuffer::map_file(dir / "f.bin");
     REQUIRE(mapped);

@@ -21,7 +21,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
-#include "core/clip_media.hpp"
+#include "core/clip_cutter.hpp"
 #include "origin/clip_catalog.hpp"
 #include "origin/dvr.hpp"
 #include "origin/harvest.hpp"
@@ -190,7 +190,7 @@ class FakeDvr : public Dvr {
 };
 
 // Writes marker files instead of media; counts calls and how many run at once.
-class FakeClipMedia : public core::ClipMedia {
+class FakeClipCutter : public core::ClipCutter {
   public:
     struct Mp4Call {
         std::vector<core::ClipSegmentFile> segments;
@@ -277,8 +277,8 @@ class FakeClipMedia : public core::ClipMedia {
 
   private:
     struct Active {
-        FakeClipMedia& m;
-        explicit Active(FakeClipMedia& media) : m(media) {
+        FakeClipCutter& m;
+        explicit Active(FakeClipCutter& media) : m(media) {
             int now = ++m.active_;
             int peak = m.peak_.load();
             while (now > peak && !m.peak_.compare_exchange_weak(peak, now)) {
@@ -345,7 +345,7 @@ struct HarvestHarness {
                  {"360p", 640, 360, 50, "avc1.4d401e,mp4a.40.2"}}};
     std::unique_ptr<SqliteClipCatalog> sqlite;
     std::unique_ptr<CountingCatalog> catalog;
-    FakeClipMedia media;
+    FakeClipCutter media;
     std::mutex notes_mutex;
     std::vector<std::string> notes;  // what `notify` got
     std::atomic<int64_t> now{kBaseMs + 3600 * 1000};

@@ -129,7 +129,7 @@ TEST_CASE("harvest job: the DVR's segments become a VOD asset, linked not copied
     REQUIRE(mp4s[0].segments.size() == 5);
     CHECK(mp4s[0].segments.front().sequence == S + 10);
     CHECK(mp4s[0].segments.front().start == (S + 10) * kSegmentTicks);
-    CHECK(read_all(folder / "clip.mp4") == FakeClipMedia::mp4_bytes());
+    CHECK(read_all(folder / "clip.mp4") == FakeClipCutter::mp4_bytes());
     CHECK(h.media.trim_calls().empty());
 
     auto notes = h.notifications();

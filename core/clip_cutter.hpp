@@ -1,7 +1,8 @@
 #pragma once
-// The media work of a Live-to-VOD clip, behind a small interface so the
-// origin's harvest jobs (origin/) can run it without depending on libav code
-// (packager/ implements it, tools/ wires it in).
+// The cutter of Live-to-VOD clips: DVR segments and a cut in, an MP4 or
+// frame-trimmed segments out. A small interface, so the origin's harvest
+// jobs (origin/) can cut clips without depending on libav code
+// (packager/clip_media implements it, tools/ wires it in).
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -29,9 +30,9 @@ struct ClipCut {
 
 // Calls may run on several threads at once (a job trims its renditions side
 // by side); each runs its codecs on the calling thread.
-class ClipMedia {
+class ClipCutter {
   public:
-    virtual ~ClipMedia() = default;
+    virtual ~ClipCutter() = default;
     // An MP4 of `segments` (one rendition), moov at the front, audio and
     // video copied; with `cut`, exactly the frames of [start, end), the GOPs
     // at the two ends re-encoded like `rung` (the rest copied).

@@ -1,0 +1,60 @@
+#pragma once
+// The harvest's job queue and the threads that run it. Tasks run in the
+// order posted, each on one pool thread; the threads run at a lower CPU
+// priority, so clips wait for the live channel and never the other way
+// round. In: post() from any thread (HTTP threads, start-up recovery);
+// start() and stop() from the controlling thread. A task gets its thread's
+// stop token: stop() asks a running task to stop after its current step,
+// joins the threads and drops the tasks still waiting. Owns its threads and
+// the tasks.
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+namespace onair::origin {
+
+class HarvestPool {
+  public:
+    using Task = std::function<void(std::stop_token)>;
+
+    HarvestPool() = default;
+    ~HarvestPool() { stop(); }
+    HarvestPool(const HarvestPool&) = delete;
+    HarvestPool& operator=(const HarvestPool&) = delete;
+
+    // Starts `threads` threads (at least one) and takes tasks from now on.
+    void start(int threads);
+    // Takes no more tasks, stops and joins the threads, drops those waiting.
+    // Idempotent.
+    void stop();
+
+    // Queues a task, also before start() (it runs once the threads are up).
+    void post(Task task);
+
+    struct Load {
+        bool accepting = false;  // from start() until stop()
+        std::size_t waiting = 0;
+    };
+    Load load() const;
+    // Until no task waits or runs; false on timeout.
+    bool wait_idle(std::chrono::milliseconds timeout) const;
+
+  private:
+    void work(std::stop_token stop);
+
+    mutable std::mutex mutex_;  // queue_, running_, accepting_
+    mutable std::condition_variable_any wake_;
+    mutable std::condition_variable idle_;
+    std::deque<Task> queue_;
+    int running_ = 0;
+    bool accepting_ = false;
+    std::vector<std::jthread> workers_;  // last: joined before the rest goes
+};
+
+}  // namespace onair::origin
