@@ -16,9 +16,14 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "core/media_time.hpp"
 #include "core/result.hpp"
 
 namespace onair::core {
+
+// Media time (core/media_time.hpp) as a libav time base: what packets and
+// frames carry between the stages of a pipeline and in a clip's re-encodes.
+inline constexpr AVRational kMediaTimeBase{1, int(kMediaClock)};
 
 struct FrameDeleter {
     void operator()(AVFrame* f) const { av_frame_free(&f); }

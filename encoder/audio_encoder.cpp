@@ -16,7 +16,7 @@ namespace onair::encoder {
 namespace {
 constexpr int kFrameSamples = 1024;  // AAC-LC frame
 constexpr int kMaxSilenceFill = 10;  // seconds of gap filled with silence
-constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+using core::kMediaTimeBase;
 }  // namespace
 
 core::Result<std::unique_ptr<AudioEncoder>> AudioEncoder::open(const core::AudioConfig& config,

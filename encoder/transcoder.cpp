@@ -10,7 +10,7 @@ extern "C" {
 
 namespace onair::encoder {
 namespace {
-constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+using core::kMediaTimeBase;
 
 int64_t ms_to_ticks(std::chrono::milliseconds ms) {
     return ms.count() * (core::kMediaClock / 1000);

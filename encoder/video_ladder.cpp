@@ -17,7 +17,7 @@ extern "C" {
 namespace onair::encoder {
 
 namespace {
-constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+using core::kMediaTimeBase;
 
 // When a picture entered the pipeline rides on it through the filter graph as
 // its opaque_ref: libavfilter copies a frame's properties to the frames it

@@ -29,7 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr AVRational kMediaTimeBase{1, int(core::kMediaClock)};
+using core::kMediaTimeBase;
 constexpr int kVideo = 0;  // stream_index of every packet we hold
 constexpr int kAudio = 1;
 constexpr int64_t kDefaultFrameTicks = core::kMediaClock / 25;

@@ -123,16 +123,7 @@ void Segmenter::emit_ready() {
 
 void Segmenter::emit(Pending& segment) {
     if (segment.video.empty()) return;
-    // Interleave by decode time, video first on ties.
-    std::vector<const AVPacket*> packets;
-    packets.reserve(segment.video.size() + segment.audio.size());
-    size_t v = 0, a = 0;
-    while (v < segment.video.size() || a < segment.audio.size()) {
-        bool take_video =
-            a == segment.audio.size() ||
-            (v < segment.video.size() && segment.video[v]->dts <= segment.audio[a]->dts);
-        packets.push_back(take_video ? segment.video[v++].get() : segment.audio[a++].get());
-    }
+    const auto packets = media::interleave_by_dts(segment.video, segment.audio);
     auto bytes = mux_transport_stream(
         {video_params_.get(), segment.audio.empty() ? nullptr : audio_params_.get(), packets});
     if (!bytes) {
