@@ -44,7 +44,6 @@ constexpr int64_t kMinFps = 1, kMaxFps = 120;
 constexpr int64_t kMinAudioBitrate = 16'000, kMaxAudioBitrate = 512'000;
 constexpr Micros kMinGop = 100ms, kMaxGop = 10s;
 constexpr Micros kMinSegment = 1s, kMaxSegment = 60s;
-constexpr int64_t kMinWindowSegments = 3;  // RFC 8216 6.2.2: at least three target durations
 constexpr Micros kMaxWindow = 24h;
 constexpr int64_t kMaxThreads = 64;
 constexpr Micros kMaxLossWait = 60s;

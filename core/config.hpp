@@ -85,6 +85,9 @@ struct EncoderConfig {
     Micros gop = std::chrono::seconds(2);
 };
 
+// RFC 8216 6.2.2: a live playlist holds at least three target durations.
+inline constexpr int64_t kMinWindowSegments = 3;
+
 struct HlsConfig {
     Micros segment = std::chrono::seconds(6);
     Micros window = std::chrono::seconds(60);
