@@ -99,9 +99,9 @@ Schema<Rung> rung_schema() {
         key<Rung>("name", Name{kMaxRungName, "rung name"}, &Rung::name,
                   {"rendition name, used in URLs", "required", "`[A-Za-z0-9_-]{1,32}`, unique"})
             .required(),
-        key<Rung>("width", EvenInteger{kMinWidth, kMaxWidth}, &Rung::width,
-                  {"picture size", "required", "even; 64..7680 × 64..4320",
-                   "`ladder[].width`, `height`"})
+        key<Rung>(
+            "width", EvenInteger{kMinWidth, kMaxWidth}, &Rung::width,
+            {"picture size", "required", "even; 64..7680 × 64..4320", "`ladder[].width`, `height`"})
             .required(),
         key<Rung>("height", EvenInteger{kMinHeight, kMaxHeight}, &Rung::height).required(),
         key<Rung>("bitrate", BitrateRange{kMinVideoBitrate, kMaxVideoBitrate}, &Rung::bitrate,
@@ -246,9 +246,9 @@ Schema<FailoverConfig> failover_schema() {
                               {"silence check: `threshold` = level (dB) under which audio is "
                                "silence, `duration`",
                                "off", "`off`, `on` (defaults -50dB, 4s) or a map"}),
-        key<FailoverConfig>("webhook", HttpUrl{}, &FailoverConfig::webhook,
-                            {"URL POSTed a JSON event on every switch", "none",
-                             "`http://HOST[:PORT]/PATH`"}),
+        key<FailoverConfig>(
+            "webhook", HttpUrl{}, &FailoverConfig::webhook,
+            {"URL POSTed a JSON event on every switch", "none", "`http://HOST[:PORT]/PATH`"}),
     };
 }
 
@@ -291,7 +291,8 @@ Schema<ChannelConfig> channel_schema() {
                 "pipeline (for sources without common timestamps; A and B then align only as "
                 "well as their paths' delays match)",
                 "`pts`", "`pts`, `systemclock`"}),
-        sequence<C>("ladder", rung_schema(), &C::ladder, {.items = "rungs", .min = 1, .max = kMaxRungs})
+        sequence<C>("ladder", rung_schema(), &C::ladder,
+                    {.items = "rungs", .min = 1, .max = kMaxRungs})
             .required(),
         map<C>("audio", audio_schema(), &C::audio),
         map<C>("encoder", encoder_schema(), &C::encoder),
@@ -329,10 +330,10 @@ void check_distinct_ports(Reader& r, const ChannelConfig& config) {
     auto taken = local_ports(config.inputs[0].input);
     for (int port : local_ports(config.inputs[1].input)) {
         if (std::find(taken.begin(), taken.end(), port) == taken.end()) continue;
-        r.error(b->value_at, "inputs.b",
-                fmt::format("UDP port {} is already used by inputs.a (line {})", port,
-                            a->key_at.line),
-                "a port no other input listens on; rtp also takes PORT+1");
+        r.error(
+            b->value_at, "inputs.b",
+            fmt::format("UDP port {} is already used by inputs.a (line {})", port, a->key_at.line),
+            "a port no other input listens on; rtp also takes PORT+1");
         return;
     }
 }
@@ -410,8 +411,8 @@ void check_timing(Reader& r, const ChannelConfig& config) {
             ++listed;
         }
         r.error(place("hls.segment", "encoder.gop"), "hls.segment",
-                fmt::format("{} is not a whole number of GOPs of {}",
-                            shown("hls.segment", segment), format_duration(gop)),
+                fmt::format("{} is not a whole number of GOPs of {}", shown("hls.segment", segment),
+                            format_duration(gop)),
                 fmt::format("multiples of encoder.gop: {}...", multiples));
     }
     if (segment_ok && r.valid("failover.late_after") && config.failover.late_after >= segment) {
@@ -499,7 +500,6 @@ ConfigResult parse_document(std::string_view yaml_text, const std::string& file)
     return config;
 }
 
-
 // The whole file, or one diagnostic naming the OS error.
 ConfigResult read_file(const std::string& path) {
     auto fail = [&](std::string message) {
@@ -567,12 +567,21 @@ ConfigResult load_channel_config(const std::string& path) {
     }
 }
 
-
-const char* to_string(TimecodeSource source) { return kTimecodeSources.name(source).data(); }
-const char* to_string(H264Profile profile) { return kH264Profiles.name(profile).data(); }
-const char* to_string(FailoverMode mode) { return kFailoverModes.name(mode).data(); }
-const char* to_string(LossFill fill) { return kLossFills.name(fill).data(); }
-const char* to_string(InputKind kind) { return kInputKinds.name(kind).data(); }
+const char* to_string(TimecodeSource source) {
+    return kTimecodeSources.name(source).data();
+}
+const char* to_string(H264Profile profile) {
+    return kH264Profiles.name(profile).data();
+}
+const char* to_string(FailoverMode mode) {
+    return kFailoverModes.name(mode).data();
+}
+const char* to_string(LossFill fill) {
+    return kLossFills.name(fill).data();
+}
+const char* to_string(InputKind kind) {
+    return kInputKinds.name(kind).data();
+}
 
 std::string channel_key_table() {
     auto keys = key_infos(the_schema());

@@ -199,9 +199,9 @@ ConfigResult load_channel_config(const std::string& path);
 // Each enum's names, as the channel file writes them; parsing and to_string use these.
 inline constexpr auto kTimecodeSources = enum_names<TimecodeSource>(
     std::pair{TimecodeSource::pts, "pts"}, std::pair{TimecodeSource::systemclock, "systemclock"});
-inline constexpr auto kH264Profiles =
-    enum_names<H264Profile>(std::pair{H264Profile::baseline, "baseline"},
-                            std::pair{H264Profile::main, "main"}, std::pair{H264Profile::high, "high"});
+inline constexpr auto kH264Profiles = enum_names<H264Profile>(
+    std::pair{H264Profile::baseline, "baseline"}, std::pair{H264Profile::main, "main"},
+    std::pair{H264Profile::high, "high"});
 inline constexpr auto kInputKinds = enum_names<InputKind>(
     std::pair{InputKind::srt, "srt"}, std::pair{InputKind::udp, "udp"},
     std::pair{InputKind::rtp, "rtp"}, std::pair{InputKind::testsrc, "testsrc"});

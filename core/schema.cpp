@@ -140,8 +140,6 @@ std::string describe(const YAML::Node& node) {
     }
 }
 
-
-
 SourcePosition position_of(const YAML::Node& node) {
     auto mark = node.Mark();
     if (mark.is_null() || mark.line < 0) return {};
@@ -196,8 +194,8 @@ std::optional<Fields> Reader::fields(const Field& parent, std::span<const std::s
     for (const auto& entry : parent.value) {
         auto key_at = position_of(entry.first);
         if (!entry.first.IsScalar()) {
-            error(key_at, parent.path,
-                  fmt::format("expected a key, got {}", describe(entry.first)), join(keys));
+            error(key_at, parent.path, fmt::format("expected a key, got {}", describe(entry.first)),
+                  join(keys));
             continue;
         }
         const auto& name = entry.first.Scalar();
@@ -212,10 +210,9 @@ std::optional<Fields> Reader::fields(const Field& parent, std::span<const std::s
             continue;
         }
         if (auto first = out.find(name); first != out.end()) {
-            error(
-                key_at, path,
-                fmt::format("repeated key, first given on line {}", first->second.key_at.line),
-                "each key once");
+            error(key_at, path,
+                  fmt::format("repeated key, first given on line {}", first->second.key_at.line),
+                  "each key once");
             continue;
         }
         // yaml-cpp marks an empty value where the next token starts.
@@ -228,9 +225,8 @@ std::optional<Fields> Reader::fields(const Field& parent, std::span<const std::s
     return out;
 }
 
-
 std::optional<std::string> Reader::scalar(const Field& f, std::string_view expected,
-                                  const std::string& allowed) {
+                                          const std::string& allowed) {
     if (f.value.IsScalar()) return f.value.Scalar();
     error(f.value_at, f.path, fmt::format("expected {}, got {}", expected, describe(f.value)),
           allowed);
@@ -298,10 +294,9 @@ std::optional<int64_t> Reader::bitrate(const Field& f, int64_t lo, int64_t hi) {
     if (!text) return std::nullopt;
     auto bps = parse_bitrate(*text);
     if (!bps) {
-        error(
-            f.value_at, f.path,
-            fmt::format("expected a bitrate such as 3000k or 3.5M, got {}", describe(f.value)),
-            allowed);
+        error(f.value_at, f.path,
+              fmt::format("expected a bitrate such as 3000k or 3.5M, got {}", describe(f.value)),
+              allowed);
         return std::nullopt;
     }
     if (*bps == 0) {
@@ -350,8 +345,8 @@ std::optional<Rational> Reader::frame_rate(const Field& f, int64_t lo, int64_t h
     if (!text) return std::nullopt;
     auto rate = parse_frame_rate(*text);
     if (!rate) {
-        error(f.value_at, f.path,
-              fmt::format("expected a frame rate, got {}", describe(f.value)), allowed);
+        error(f.value_at, f.path, fmt::format("expected a frame rate, got {}", describe(f.value)),
+              allowed);
         return std::nullopt;
     }
     if (rate->value() < double(lo) || rate->value() > double(hi)) {
@@ -411,8 +406,7 @@ std::optional<double> Reader::decibels(const Field& f, double lo, double hi) {
     auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
     if (t.empty() || !is_number(t) || ec != std::errc() || ptr != t.data() + t.size()) {
         error(f.value_at, f.path,
-              fmt::format("expected a level such as -50dB, got {}", describe(f.value)),
-              allowed);
+              fmt::format("expected a level such as -50dB, got {}", describe(f.value)), allowed);
         return std::nullopt;
     }
     if (value < lo || value > hi) {
@@ -458,13 +452,12 @@ std::optional<std::string> Reader::name(const Field& f, size_t max_size, std::st
     auto text = scalar(f, "a string", allowed);
     if (!text) return std::nullopt;
     if (!valid_name(*text, max_size)) {
-        error(f.value_at, f.path,
-              fmt::format("\"{}\" is not a valid {}", shortened(*text), what), allowed);
+        error(f.value_at, f.path, fmt::format("\"{}\" is not a valid {}", shortened(*text), what),
+              allowed);
         return std::nullopt;
     }
     return text;
 }
-
 
 std::optional<HostPortValue> HostPort::read(Reader& r, const Field& f) const {
     auto text = r.scalar(f, "HOST:PORT", allowed());
@@ -477,13 +470,21 @@ std::optional<HostPortValue> HostPort::read(Reader& r, const Field& f) const {
     return *address;
 }
 
-std::string HostPort::allowed() const { return kListenForm; }
+std::string HostPort::allowed() const {
+    return kListenForm;
+}
 std::string Name::allowed() const {
     return fmt::format("1..{} characters of {}", max_size, kNameChars);
 }
-std::string IntegerRange::allowed() const { return fmt::format("{}..{}", lo, hi); }
-std::string IntegerOf::allowed() const { return join(options); }
-std::string EvenInteger::allowed() const { return fmt::format("even integers {}..{}", lo, hi); }
+std::string IntegerRange::allowed() const {
+    return fmt::format("{}..{}", lo, hi);
+}
+std::string IntegerOf::allowed() const {
+    return join(options);
+}
+std::string EvenInteger::allowed() const {
+    return fmt::format("even integers {}..{}", lo, hi);
+}
 std::string BitrateRange::allowed() const {
     return fmt::format("{}..{}", format_bitrate(lo), format_bitrate(hi));
 }
@@ -493,13 +494,21 @@ std::string DurationRange::allowed() const {
 std::string FrameRate::allowed() const {
     return fmt::format("{}..{}, written 30, 29.97 or 30000/1001", lo, hi);
 }
-std::string Share::allowed() const { return "0..1, written 0.98 or 98%"; }
-std::string Decibels::allowed() const { return fmt::format("{}dB..{}dB", lo, hi); }
+std::string Share::allowed() const {
+    return "0..1, written 0.98 or 98%";
+}
+std::string Decibels::allowed() const {
+    return fmt::format("{}dB..{}dB", lo, hi);
+}
 std::string Size::allowed() const {
     return fmt::format("at least {}, written 500M, 50G or 2T", format_size(min));
 }
-std::string HttpUrl::allowed() const { return "http://HOST[:PORT]/PATH"; }
-std::string OneOf::allowed() const { return join(options); }
+std::string HttpUrl::allowed() const {
+    return "http://HOST[:PORT]/PATH";
+}
+std::string OneOf::allowed() const {
+    return join(options);
+}
 
 std::string count_allowed(const SequenceForm& form) {
     return fmt::format("{}..{} {}", form.min, form.max, form.items);

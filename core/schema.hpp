@@ -68,9 +68,9 @@ class Reader;
 
 // What a node is, for "expected X, got Y": "a map", "the number 3", "the string \"x\"".
 std::string describe(const YAML::Node& node);
-std::string count_allowed(const SequenceForm& form);      // "1..8 rungs"
+std::string count_allowed(const SequenceForm& form);                     // "1..8 rungs"
 bool read_counted(Reader& r, const Field& f, const SequenceForm& form);  // reports the count
-Field item_field(const Field& sequence, size_t index);    // "ladder[2]" at the item
+Field item_field(const Field& sequence, size_t index);                   // "ladder[2]" at the item
 SourcePosition position_of(const YAML::Node& node);
 
 // Helpers the format readers share.
@@ -130,7 +130,7 @@ class Reader {
 // Each has `allowed()` (the "allowed:" text of its messages) and
 // `read(Reader&, const Field&)` returning std::optional<value>.
 
-struct Text {  // any string
+struct Text {                   // any string
     std::string_view expected;  // "a file path"
     std::string_view allowed_text;
     std::string allowed() const { return std::string(allowed_text); }
@@ -424,8 +424,8 @@ Key<T> check(std::string_view name, Schema<U> sub, U T::*member, bool U::*enable
 // to the member `member`. Every item is appended, valid or not: the caller's
 // rules between items see them all; Reader::valid("key[i]") tells them apart.
 template <class T, class E>
-Key<T> sequence(std::string_view name, Schema<E> item, std::vector<E> T::*member,
-                SequenceForm form, KeyDoc doc = kNoRow) {
+Key<T> sequence(std::string_view name, Schema<E> item, std::vector<E> T::*member, SequenceForm form,
+                KeyDoc doc = kNoRow) {
     Key<T> out;
     out.info.name = name;
     out.info.doc = doc;
@@ -433,15 +433,16 @@ Key<T> sequence(std::string_view name, Schema<E> item, std::vector<E> T::*member
     out.info.children = key_infos(item);
     std::string required;
     for (const auto& key : item)
-        if (key.info.required) required += (required.empty() ? "" : ", ") + std::string(key.info.name);
+        if (key.info.required)
+            required += (required.empty() ? "" : ", ") + std::string(key.info.name);
     out.missing_allowed = count_allowed(form) + " of {" + required + "}";
     out.read = [item = std::move(item), member, form, shape = out.missing_allowed](
                    Reader& r, const Field& f, T& target) {
         if (!f.value.IsSequence()) {
-            r.error(f.value_at, f.path,
-                    "expected a sequence of " + std::string(form.items) + ", got " +
-                        describe(f.value),
-                    shape);
+            r.error(
+                f.value_at, f.path,
+                "expected a sequence of " + std::string(form.items) + ", got " + describe(f.value),
+                shape);
             return false;
         }
         bool all_valid = read_counted(r, f, form);

@@ -45,7 +45,8 @@ std::string render_plan(const core::ChannelConfig& c) {
          c.audio.sample_rate);
     line("");
     auto gops = c.hls.segment.count() / std::max<int64_t>(1, c.encoder.gop.count());
-    auto window_segments = std::max<int64_t>(core::kMinWindowSegments, c.hls.window.count() / c.hls.segment.count());
+    auto window_segments =
+        std::max<int64_t>(core::kMinWindowSegments, c.hls.window.count() / c.hls.segment.count());
     line("segments: MPEG-TS of {} ({} GOP{}), cut on media time, numbered media time / {}",
          format_duration(c.hls.segment), gops, gops == 1 ? "" : "s",
          format_duration(c.hls.segment));

@@ -79,8 +79,9 @@ std::vector<std::string> table_lines(std::istream& in) {
 
 TEST_CASE("a second format reads by its declarations", "[schema]") {
     Parsed ok;
-    parse("listen: 0.0.0.0:9000\nevents:\n  - {id: e1, preroll: 10m, teardown: auto}\n  - {id: e2}\n",
-          ok);
+    parse(
+        "listen: 0.0.0.0:9000\nevents:\n  - {id: e1, preroll: 10m, teardown: auto}\n  - {id: e2}\n",
+        ok);
     CHECK(ok.messages.empty());
     CHECK(ok.schedule.listen.host == "0.0.0.0");
     CHECK(ok.schedule.listen.port == 9000);
