@@ -511,6 +511,7 @@ std::string OneOf::allowed() const {
 }
 
 std::string count_allowed(const SequenceForm& form) {
+    if (form.max == 0) return fmt::format("at least {} {}", form.min, form.items);
     return fmt::format("{}..{} {}", form.min, form.max, form.items);
 }
 
