@@ -2,7 +2,8 @@
 // The channel file: YAML in, validated structs out. Validation reports every
 // problem at once, each with the file, line and column it comes from, the key
 // path, what is wrong and what is allowed. Exceptions never leave this module:
-// YAML syntax errors become diagnostics too.
+// YAML syntax errors become diagnostics too. Parsing reads text only; what the
+// file names on the machine (files, ports) is checked by core/machine_check.hpp.
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -13,24 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/diagnostic.hpp"
+#include "core/enum_names.hpp"
 #include "core/units.hpp"
 
 namespace onair::core {
-
-struct SourcePosition {
-    int line = 0;    // 1-based; 0 when unknown
-    int column = 0;  // 1-based
-};
-
-struct Diagnostic {
-    std::string file;
-    SourcePosition position;
-    std::string key;      // key path: "ladder[1].width", "inputs.a"
-    std::string message;  // what is wrong
-    std::string allowed;  // what is allowed; may be empty
-    // FILE:LINE:COL: key.path: what is wrong (what is allowed)
-    std::string to_string() const;
-};
 
 enum class InputKind { srt, udp, rtp, testsrc };
 enum class SrtMode { listener, caller };
@@ -96,6 +84,9 @@ struct EncoderConfig {
     std::string preset = "veryfast";  // x264 preset
     Micros gop = std::chrono::seconds(2);
 };
+
+// RFC 8216 6.2.2: a live playlist holds at least three target durations.
+inline constexpr int64_t kMinWindowSegments = 3;
 
 struct HlsConfig {
     Micros segment = std::chrono::seconds(6);
@@ -190,9 +181,10 @@ struct ChannelConfig {
     std::string data_dir;  // DVR, catalog and clips; default ./data/CHANNEL
     DvrConfig dvr;
     ClipsConfig clips;
-    // Where each key path was written, for messages about it found later
-    // (a port found in use at start-up).
+    // Where each key path was written, and its value, for messages about it
+    // found later (a port found in use at start-up, a file that cannot be read).
     std::map<std::string, SourcePosition> positions;
+    std::map<std::string, SourcePosition> value_positions;
 
     Diagnostic diagnostic(const std::string& key, std::string message,
                           std::string allowed = {}) const;
@@ -204,9 +196,20 @@ using ConfigResult = std::expected<ChannelConfig, std::vector<Diagnostic>>;
 ConfigResult parse_channel_config(std::string_view yaml_text, const std::string& file);
 ConfigResult load_channel_config(const std::string& path);
 
-// Checks against the machine: the origin's TCP port and every listening
-// input's UDP port(s) can be bound now. One diagnostic per port in use.
-std::vector<Diagnostic> check_ports_free(const ChannelConfig& config);
+// Each enum's names, as the channel file writes them; parsing and to_string use these.
+inline constexpr auto kTimecodeSources = enum_names<TimecodeSource>(
+    std::pair{TimecodeSource::pts, "pts"}, std::pair{TimecodeSource::systemclock, "systemclock"});
+inline constexpr auto kH264Profiles = enum_names<H264Profile>(
+    std::pair{H264Profile::baseline, "baseline"}, std::pair{H264Profile::main, "main"},
+    std::pair{H264Profile::high, "high"});
+inline constexpr auto kInputKinds = enum_names<InputKind>(
+    std::pair{InputKind::srt, "srt"}, std::pair{InputKind::udp, "udp"},
+    std::pair{InputKind::rtp, "rtp"}, std::pair{InputKind::testsrc, "testsrc"});
+inline constexpr auto kFailoverModes =
+    enum_names<FailoverMode>(std::pair{FailoverMode::primary_preferred, "primary-preferred"},
+                             std::pair{FailoverMode::equal, "equal"});
+inline constexpr auto kLossFills =
+    enum_names<LossFill>(std::pair{LossFill::black, "black"}, std::pair{LossFill::slate, "slate"});
 
 const char* to_string(TimecodeSource source);
 const char* to_string(H264Profile profile);
@@ -214,9 +217,8 @@ const char* to_string(InputKind kind);
 const char* to_string(FailoverMode mode);  // "primary-preferred", "equal"
 const char* to_string(LossFill fill);
 
-// A token from the environment variable `env`, else from the first line of
-// `file` (when not empty); nullopt with the reason in `why` when neither gives one.
-std::optional<std::string> read_token(const char* env, const std::string& file, std::string& why);
+// The README's key table (section "The channel file"), from the schema.
+std::string channel_key_table();
 
 // For "did you mean" hints: the candidate equal to `word` but for case, else
 // the nearest one at most two edits away (one for candidates of up to four

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "core/log.hpp"
+#include "core/token.hpp"
 #include "origin/dvr_restore.hpp"
 
 namespace onair::tools {

@@ -20,6 +20,8 @@ extern "C" {
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/machine_check.hpp"
+#include "core/token.hpp"
 #include "origin/http_client.hpp"
 #include "packager/clip_media.hpp"
 #include "tools/channel.hpp"
@@ -190,30 +192,17 @@ void print_diagnostics(const std::vector<core::Diagnostic>& diagnostics) {
     for (const auto& d : diagnostics) fmt::print(stderr, "{}\n", d.to_string());
 }
 
-// Which of the channel's ports this process binds: all of them, only the
-// origin's, or only one pipeline's input.
-struct PortScope {
-    bool origin = true;
-    bool inputs = true;
-    char only_input = 0;  // with inputs: just this one
-};
-
-// Loads the file and checks the ports in `scope`; prints what is wrong.
-std::optional<core::ChannelConfig> load_valid(const std::string& path, PortScope scope = {}) {
+// Loads the file and checks it against the machine (readable files, free
+// ports in `scope`); prints what is wrong.
+std::optional<core::ChannelConfig> load_valid(const std::string& path,
+                                              core::MachineScope scope = {}) {
     auto config = core::load_channel_config(path);
     if (!config) {
         print_diagnostics(config.error());
         return std::nullopt;
     }
-    core::ChannelConfig checked = *config;
-    if (!scope.inputs) checked.inputs.clear();
-    if (scope.only_input)
-        std::erase_if(checked.inputs, [&](const auto& in) { return in.id != scope.only_input; });
-    auto busy = core::check_ports_free(checked);
-    if (!scope.origin)
-        std::erase_if(busy, [](const core::Diagnostic& d) { return d.key == "origin.listen"; });
-    if (!busy.empty()) {
-        print_diagnostics(busy);
+    if (auto problems = core::check_machine(*config, scope); !problems.empty()) {
+        print_diagnostics(problems);
         return std::nullopt;
     }
     return std::move(*config);

@@ -27,10 +27,10 @@ std::string render_plan(const core::ChannelConfig& c) {
     line("");
     line("inputs");
     for (const auto& input : c.inputs) line("  {}: {}", input.id, input.input.describe());
-    line("timecode: {}",
+    line("timecode: {} ({})", core::to_string(c.timecode),
          c.timecode == core::TimecodeSource::pts
-             ? "pts (the contribution's timestamps; pipelines share one anchor)"
-             : "systemclock (arrival time; A/B align only as well as the paths' delays match)");
+             ? "the contribution's timestamps; pipelines share one anchor"
+             : "arrival time; A/B align only as well as the paths' delays match");
     line("");
     line("ladder: x264 {}, IDR every {} on every rung", c.encoder.preset,
          format_duration(c.encoder.gop));
@@ -45,7 +45,8 @@ std::string render_plan(const core::ChannelConfig& c) {
          c.audio.sample_rate);
     line("");
     auto gops = c.hls.segment.count() / std::max<int64_t>(1, c.encoder.gop.count());
-    auto window_segments = std::max<int64_t>(3, c.hls.window.count() / c.hls.segment.count());
+    auto window_segments =
+        std::max<int64_t>(core::kMinWindowSegments, c.hls.window.count() / c.hls.segment.count());
     line("segments: MPEG-TS of {} ({} GOP{}), cut on media time, numbered media time / {}",
          format_duration(c.hls.segment), gops, gops == 1 ? "" : "s",
          format_duration(c.hls.segment));
@@ -58,7 +59,9 @@ std::string render_plan(const core::ChannelConfig& c) {
     const auto& loss = c.input_loss;
     line("input loss: after {} without pictures, the last picture for {}, then {}, with silence",
          format_duration(loss.after), format_duration(loss.repeat_last),
-         loss.then == core::LossFill::slate ? "the slate " + loss.slate : std::string("black"));
+         loss.then == core::LossFill::slate
+             ? fmt::format("the {} {}", core::to_string(loss.then), loss.slate)
+             : std::string(core::to_string(loss.then)));
     if (c.inputs.size() > 1) {
         const auto& fo = c.failover;
         line("failover: {}{}; a pipeline is late {} after the first copy of a segment arrives",

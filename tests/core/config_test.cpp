@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/machine_check.hpp"
+#include "core/port_check.hpp"
 
 using namespace onair::core;
 using namespace std::chrono_literals;
@@ -785,7 +787,14 @@ TEST_CASE("a slate image given means: show it, it must be readable", "[config]")
     CHECK(config.input_loss.then == LossFill::slate);
     CHECK(config.input_loss.slate == png);
 
-    CHECK(error(std::string(kDemo) + "input_loss: {slate: /nonexistent/slate.png}\n") ==
+    CHECK(check_files_readable(config).empty());
+
+    // Reading the file is a check against the machine, after parsing.
+    auto unreadable = valid(std::string(kDemo) + "input_loss: {slate: /nonexistent/slate.png}\n");
+    CHECK(unreadable.input_loss.then == LossFill::slate);
+    auto found = check_files_readable(unreadable);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].to_string() ==
           "demo.yaml:13:21: input_loss.slate: cannot read \"/nonexistent/slate.png\": No such "
           "file or directory (allowed: a readable PNG or JPEG file)");
     CHECK(error(std::string(kDemo) + "input_loss: {then: slate}\n") ==
@@ -822,23 +831,6 @@ TEST_CASE("failover values out of their range say what is allowed", "[config]") 
     // Off is off.
     auto off = valid(std::string(kDemo) + "failover: {black: off}\n");
     CHECK_FALSE(off.failover.black.enabled);
-}
-
-TEST_CASE("tokens come from the environment first, then from the file", "[config]") {
-    auto file = std::filesystem::temp_directory_path() / "onair-token-test";
-    std::ofstream(file) << "s3cret-from-file\nsecond line ignored\n";
-    std::string why;
-    ::unsetenv("ONAIR_TEST_TOKEN");
-    CHECK(read_token("ONAIR_TEST_TOKEN", file.string(), why) == "s3cret-from-file");
-    ::setenv("ONAIR_TEST_TOKEN", "from-env", 1);
-    CHECK(read_token("ONAIR_TEST_TOKEN", file.string(), why) == "from-env");
-    ::unsetenv("ONAIR_TEST_TOKEN");
-    CHECK_FALSE(read_token("ONAIR_TEST_TOKEN", "", why));
-    CHECK(why == "set ONAIR_TEST_TOKEN (or name a token file in the channel file)");
-    std::ofstream(file, std::ios::trunc) << "\n";
-    CHECK_FALSE(read_token("ONAIR_TEST_TOKEN", file.string(), why));
-    CHECK(contains(why, "holds no token"));
-    std::filesystem::remove(file);
 }
 
 TEST_CASE("DVR, data folder and clips read as written, with defaults", "[config]") {
