@@ -20,4 +20,8 @@ const char* to_string(InputState state) {
     return "idle";
 }
 
+const char* to_string(FigureKind kind) {
+    return kind == FigureKind::counter ? "counter" : "gauge";
+}
+
 }  // namespace onair::core

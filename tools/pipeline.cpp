@@ -49,7 +49,8 @@ Pipeline::Pipeline(const core::ChannelConfig& config, const core::PipelineInput&
       status_(status),
       sink_(sink),
       clock_(anchor, kJumpTicks),
-      queue_(fmt::format("input.{}", input.id), kQueueCapacity),
+      queue_(fmt::format("input.{}", input.id), kQueueCapacity,
+             {.overflow = core::Overflow::block, .registry = status.queues}),
       input_(ingest::make_input(input.input, status.input, fmt::format("ingest.{}", input.id))) {}
 
 Pipeline::~Pipeline() {
