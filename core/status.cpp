@@ -21,7 +21,7 @@ const char* to_string(InputState state) {
 }
 
 const char* to_string(FigureKind kind) {
-    return kind == FigureKind::counter ? "counter" : "gauge";
+    return kind == FigureKind::counter ? "counter" : "gauge";  // a flag 0|1, a time its age
 }
 
 }  // namespace onair::core

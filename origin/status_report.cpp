@@ -29,6 +29,13 @@ boost::json::value age_ms(int64_t since_ms, int64_t now_ms) {
     return std::max<int64_t>(0, now_ms - since_ms);
 }
 
+// A time figure's JSON key: last_packet_utc_ms -> last_packet_age_ms.
+std::string age_key(std::string_view name) {
+    constexpr std::string_view kUtc = "_utc_ms";
+    if (name.ends_with(kUtc)) name.remove_suffix(kUtc.size());
+    return std::string(name) + "_age_ms";
+}
+
 // Every figure of `figures` (an InputStatus or a PipelineStatus) in table order.
 template <class ForEach, class Figures>
 std::vector<double> figure_values(ForEach for_each, const Figures& figures) {
@@ -50,10 +57,13 @@ boost::json::object input_status_json(const core::PipelineRuntimeStatus& p, int6
     json["connected"] = state == core::InputState::connected;
     core::for_each_input_figure(
         [&](const core::Figure& f, const auto& value) {
-            if (f.shown_in(core::kInJson)) json[f.name] = core::figure_value(value);
+            if (!f.shown_in(core::kInJson)) return;
+            if (f.kind == core::FigureKind::time)
+                json[age_key(f.name)] = age_ms(core::figure_value(value), now_ms);
+            else
+                json[f.name] = core::figure_value(value);
         },
         in);
-    json["last_packet_age_ms"] = age_ms(in.last_packet_utc_ms.load(), now_ms);
     json["note"] = in.note();
     return json;
 }
@@ -238,18 +248,17 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
             const core::Figure& f = table[i];
             if (f.metric.empty()) continue;
             m.family(f.metric, core::to_string(f.kind), f.help);
-            for (std::size_t k = 0; k < values.size(); ++k)
-                m.sample(values[k][i], fmt::format("pipeline=\"{}\"", status.pipelines[k]->id));
+            for (std::size_t k = 0; k < values.size(); ++k) {
+                double value = values[k][i];
+                if (f.kind == core::FigureKind::time)  // its age in seconds
+                    value = value > 0 ? std::max(0.0, double(now_ms) - value) / 1000 : -1.0;
+                m.sample(value, fmt::format("pipeline=\"{}\"", status.pipelines[k]->id));
+            }
         }
     };
     table_families(core::kInputFigures, [](P p) {
         return figure_values([](auto&&... a) { core::for_each_input_figure(a...); }, p.input);
     });
-    per_pipeline("onair_input_last_packet_age_seconds", "gauge",
-                 "Seconds since the last input packet (-1: none yet).", [&](P p) {
-                     int64_t last = p.input.last_packet_utc_ms.load();
-                     return last > 0 ? double(std::max<int64_t>(0, now_ms - last)) / 1000 : -1.0;
-                 });
     table_families(core::kPipelineFigures, [](P p) {
         return figure_values([](auto&&... a) { core::for_each_pipeline_figure(a...); },
                              p.pipeline);

@@ -21,6 +21,11 @@ void check_table(std::span<const Figure> table, std::set<std::string_view>& name
         CHECK(names.insert(f.name).second);  // wire and JSON keys are unique
         CHECK_FALSE(f.help.empty());
         if (f.kind == FigureKind::flag) CHECK(f.unit.empty());
+        // A time is shown as its age: NAME_utc_ms -> NAME_age_ms, ..._age_seconds.
+        if (f.kind == FigureKind::time) {
+            CHECK(f.name.ends_with("_utc_ms"));
+            CHECK((f.metric.empty() || f.metric.ends_with("_age_seconds")));
+        }
         if (f.metric.empty()) continue;
         CHECK(metrics.insert(f.metric).second);
         CHECK(f.metric.starts_with("onair_"));
@@ -63,4 +68,5 @@ TEST_CASE("status figures: kinds as Prometheus types", "[status]") {
     CHECK(std::string(to_string(FigureKind::counter)) == "counter");
     CHECK(std::string(to_string(FigureKind::gauge)) == "gauge");
     CHECK(std::string(to_string(FigureKind::flag)) == "gauge");
+    CHECK(std::string(to_string(FigureKind::time)) == "gauge");
 }
