@@ -183,8 +183,8 @@ class BoundedQueue final : public QueueMeter {
     size_t high_water() const { return high_water_.load(std::memory_order_relaxed); }
 
     QueueFigures figures() const override {
-        return {name_,    capacity_, options_.overflow, size(), high_water(),
-                pushed(), popped(),  dropped()};
+        return {name_,        capacity_, options_.overflow, size(),
+                high_water(), pushed(),  popped(),          dropped()};
     }
 
   private:

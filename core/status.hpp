@@ -53,42 +53,42 @@ struct Figure {
 
 // X(type, name, initial, kind, unit, views, metric, help)
 // The rows' order is the order of the JSON keys and of the /metrics families.
-#define ONAIR_INPUT_FIGURES(X)                                                              \
-    X(int64_t, bitrate, 0, gauge, "bits/s", kInJson, "onair_input_bitrate_bits_per_second", \
-      "Input bitrate over the last second.")                                                \
-    X(int64_t, bytes, 0, counter, "bytes", kInJson, "onair_input_received_bytes_total",     \
-      "Payload bytes received.")                                                            \
-    X(int64_t, last_packet_utc_ms, 0, time, "ms since the epoch (UTC)", kInJson,            \
-      "onair_input_last_packet_age_seconds",                                                \
-      "Seconds since the last input packet (-1: none yet).")                                \
-    X(int64_t, continuity_errors, 0, counter, "errors", kInJson,                             \
-      "onair_input_continuity_errors_total", "MPEG-TS continuity counter errors.")          \
+#define ONAIR_INPUT_FIGURES(X)                                                                 \
+    X(int64_t, bitrate, 0, gauge, "bits/s", kInJson, "onair_input_bitrate_bits_per_second",    \
+      "Input bitrate over the last second.")                                                   \
+    X(int64_t, bytes, 0, counter, "bytes", kInJson, "onair_input_received_bytes_total",        \
+      "Payload bytes received.")                                                               \
+    X(int64_t, last_packet_utc_ms, 0, time, "ms since the epoch (UTC)", kInJson,               \
+      "onair_input_last_packet_age_seconds",                                                   \
+      "Seconds since the last input packet (-1: none yet).")                                   \
+    X(int64_t, continuity_errors, 0, counter, "errors", kInJson,                               \
+      "onair_input_continuity_errors_total", "MPEG-TS continuity counter errors.")             \
     X(int64_t, garbage_bytes, 0, counter, "bytes", kInJson, "onair_input_garbage_bytes_total", \
-      "Input bytes that were not MPEG-TS.")                                                 \
-    X(int64_t, rtp_lost, 0, counter, "packets", kInJson, "onair_input_rtp_lost_total",      \
-      "RTP packets lost (sequence gaps).")                                                  \
-    X(int64_t, connects, 0, counter, "connections", kInJson, "onair_input_connects_total",  \
-      "Successful input connections.")                                                      \
+      "Input bytes that were not MPEG-TS.")                                                    \
+    X(int64_t, rtp_lost, 0, counter, "packets", kInJson, "onair_input_rtp_lost_total",         \
+      "RTP packets lost (sequence gaps).")                                                     \
+    X(int64_t, connects, 0, counter, "connections", kInJson, "onair_input_connects_total",     \
+      "Successful input connections.")                                                         \
     X(int64_t, ts_packets, 0, counter, "packets", kWireOnly, "", "MPEG-TS packets seen.")
 
-#define ONAIR_PIPELINE_FIGURES(X)                                                            \
-    X(int64_t, segments, 0, counter, "segments", kInJson, "onair_pipeline_segments_total",   \
-      "Segments produced, all renditions.")                                                  \
-    /* The status API and /metrics show the failover's view of it instead. */                \
-    X(int64_t, last_sequence, -1, gauge, "sequence number", kInHealthz, "",                  \
-      "Newest sequence number produced (-1: none yet).")                                     \
-    X(bool, filling, false, flag, "", kInJson, "", "Emitting input-loss fill now.")          \
-    X(int64_t, fill_frames, 0, counter, "frames", kInJson, "onair_pipeline_fill_frames_total", \
-      "Frames made up during input loss (slate).")                                           \
-    X(int64_t, timeline_jumps, 0, counter, "jumps", kInJson, "",                             \
-      "Source timestamp discontinuities.")                                                   \
-    X(int64_t, frames_in, 0, counter, "frames", kInJson, "onair_pipeline_frames_total",      \
-      "Decoded video frames.")                                                               \
-    X(int64_t, decode_errors, 0, counter, "errors", kInJson,                                  \
-      "onair_pipeline_decode_errors_total", "Decoder errors.")                               \
-    /* Content checks failing now (each once its condition has lasted its duration). */      \
-    X(bool, black, false, flag, "", kInStatusApi, "", "The picture is black now.")           \
-    X(bool, frozen, false, flag, "", kInStatusApi, "", "The picture is frozen now.")         \
+#define ONAIR_PIPELINE_FIGURES(X)                                                                  \
+    X(int64_t, segments, 0, counter, "segments", kInJson, "onair_pipeline_segments_total",         \
+      "Segments produced, all renditions.")                                                        \
+    /* The status API and /metrics show the failover's view of it instead. */                      \
+    X(int64_t, last_sequence, -1, gauge, "sequence number", kInHealthz, "",                        \
+      "Newest sequence number produced (-1: none yet).")                                           \
+    X(bool, filling, false, flag, "", kInJson, "", "Emitting input-loss fill now.")                \
+    X(int64_t, fill_frames, 0, counter, "frames", kInJson, "onair_pipeline_fill_frames_total",     \
+      "Frames made up during input loss (slate).")                                                 \
+    X(int64_t, timeline_jumps, 0, counter, "jumps", kInJson, "",                                   \
+      "Source timestamp discontinuities.")                                                         \
+    X(int64_t, frames_in, 0, counter, "frames", kInJson, "onair_pipeline_frames_total",            \
+      "Decoded video frames.")                                                                     \
+    X(int64_t, decode_errors, 0, counter, "errors", kInJson, "onair_pipeline_decode_errors_total", \
+      "Decoder errors.")                                                                           \
+    /* Content checks failing now (each once its condition has lasted its duration). */            \
+    X(bool, black, false, flag, "", kInStatusApi, "", "The picture is black now.")                 \
+    X(bool, frozen, false, flag, "", kInStatusApi, "", "The picture is frozen now.")               \
     X(bool, silent, false, flag, "", kInStatusApi, "", "The audio is silent now.")
 
 // A figure as a member: atomic in the live structs, plain in a snapshot

@@ -215,7 +215,7 @@ class FileDvr final : public Dvr {
 
   private:
     struct Pending {
-        uint64_t ticket = 0;  // a flush marker's
+        uint64_t ticket = 0;                           // a flush marker's
         std::shared_ptr<const core::Segment> segment;  // null: a flush marker
     };
     // The writer's connection and statements; the writer thread's alone
@@ -301,12 +301,14 @@ FileDvr::FileDvr(DvrOptions options, Writer writer)
               // A dropped segment leaves a hole, which the next one marks as
               // a discontinuity; a flush marker is never dropped.
               .keep = [](const Pending& p) { return p.segment == nullptr; },
-              .on_drop = [](const Pending& lost, uint64_t n) {
-                  // The first and then every 100th: a stuck disk must not flood the log.
-                  if (n == 1 || n % 100 == 0)
-                      log::warn("dvr", "writer behind: dropped segment {}/{} ({} dropped so far)",
-                                lost.segment->rendition, lost.segment->sequence, n);
-              }}) {}
+              .on_drop =
+                  [](const Pending& lost, uint64_t n) {
+                      // The first and then every 100th: a stuck disk must not flood the log.
+                      if (n == 1 || n % 100 == 0)
+                          log::warn("dvr",
+                                    "writer behind: dropped segment {}/{} ({} dropped so far)",
+                                    lost.segment->rendition, lost.segment->sequence, n);
+                  }}) {}
 
 core::Result<std::unique_ptr<Dvr>> FileDvr::create(DvrOptions options) {
     std::error_code ec;

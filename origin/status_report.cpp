@@ -132,14 +132,15 @@ void queue_families(Metrics& m, const std::vector<core::QueueFigures>& queues) {
     auto family = [&](std::string_view name, std::string_view type, std::string_view help,
                       auto value) {
         m.family(name, type, help);
-        for (const auto& q : queues) m.sample(double(value(q)), fmt::format("queue=\"{}\"", q.name));
+        for (const auto& q : queues)
+            m.sample(double(value(q)), fmt::format("queue=\"{}\"", q.name));
     };
     using Q = const core::QueueFigures&;
     m.family("onair_queue_capacity", "gauge",
              "Items a queue holds at most; its overflow policy as a label.");
     for (const auto& q : queues)
-        m.sample(double(q.capacity), fmt::format("queue=\"{}\",overflow=\"{}\"", q.name,
-                                                 core::to_string(q.overflow)));
+        m.sample(double(q.capacity),
+                 fmt::format("queue=\"{}\",overflow=\"{}\"", q.name, core::to_string(q.overflow)));
     family("onair_queue_depth", "gauge", "Items waiting in a queue now.",
            [](Q q) { return q.depth; });
     family("onair_queue_high_water", "gauge", "Most items ever waiting in a queue.",
@@ -260,8 +261,7 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
         return figure_values([](auto&&... a) { core::for_each_input_figure(a...); }, p.input);
     });
     table_families(core::kPipelineFigures, [](P p) {
-        return figure_values([](auto&&... a) { core::for_each_pipeline_figure(a...); },
-                             p.pipeline);
+        return figure_values([](auto&&... a) { core::for_each_pipeline_figure(a...); }, p.pipeline);
     });
     per_pipeline("onair_pipeline_last_sequence", "gauge",
                  "Newest sequence number that reached the origin.",

@@ -21,7 +21,7 @@ namespace onair::origin {
 
 struct WebhookOptions {
     std::size_t capacity = 64;  // events waiting; beyond it the oldest is dropped
-    std::string queue_name = "webhook";  // in the status API and /metrics
+    std::string queue_name = "webhook";     // in the status API and /metrics
     core::QueueRegistry* queues = nullptr;  // where the queue registers; null: nowhere
     // Waits between attempts; once they are used up the event is given up.
     std::vector<std::chrono::milliseconds> backoff = {

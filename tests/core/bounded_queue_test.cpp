@@ -103,11 +103,10 @@ TEST_CASE("queue: block, a waiting producer ends on stop or close", "[queue]") {
 
 TEST_CASE("queue: drop_oldest never waits and drops the oldest", "[queue]") {
     std::vector<std::pair<int, uint64_t>> dropped;
-    BoundedQueue<int> queue("q", 3,
-                            {.overflow = Overflow::drop_oldest,
-                             .on_drop = [&](const int& item, uint64_t n) {
-                                 dropped.emplace_back(item, n);
-                             }});
+    BoundedQueue<int> queue(
+        "q", 3, {.overflow = Overflow::drop_oldest, .on_drop = [&](const int& item, uint64_t n) {
+                     dropped.emplace_back(item, n);
+                 }});
     for (int i = 1; i <= 5; ++i) CHECK(queue.push(i));
     CHECK(drain(queue) == std::vector<int>{3, 4, 5});
     CHECK(dropped == std::vector<std::pair<int, uint64_t>>{{1, 1}, {2, 2}});
@@ -119,9 +118,9 @@ TEST_CASE("queue: drop_oldest never waits and drops the oldest", "[queue]") {
 
 TEST_CASE("queue: drop_oldest keeps what `keep` marks", "[queue]") {
     // Negative items stand for markers that must not be lost.
-    BoundedQueue<int> queue("q", 3,
-                            {.overflow = Overflow::drop_oldest,
-                             .keep = [](const int& item) { return item < 0; }});
+    BoundedQueue<int> queue(
+        "q", 3,
+        {.overflow = Overflow::drop_oldest, .keep = [](const int& item) { return item < 0; }});
     queue.push(-1);
     queue.push(1);
     queue.push(2);
@@ -137,11 +136,9 @@ TEST_CASE("queue: drop_oldest keeps what `keep` marks", "[queue]") {
 
 TEST_CASE("queue: refuse_newest never waits and refuses the new item", "[queue]") {
     int refused = 0;
-    BoundedQueue<int> queue(
-        "q", 2,
-        {.overflow = Overflow::refuse_newest, .on_drop = [&](const int& item, uint64_t) {
-             refused = item;
-         }});
+    BoundedQueue<int> queue("q", 2,
+                            {.overflow = Overflow::refuse_newest,
+                             .on_drop = [&](const int& item, uint64_t) { refused = item; }});
     CHECK(queue.push(1));
     CHECK(queue.push(2));
     CHECK_FALSE(queue.push(3));
@@ -170,7 +167,7 @@ TEST_CASE("queue: close lets consumers drain, then they see the end", "[queue]")
     CHECK(queue.pop_for(out, 0ms));
     CHECK(out == 2);
     CHECK(queue.closed_and_empty());
-    CHECK_FALSE(queue.pop());          // at once: closed and drained
+    CHECK_FALSE(queue.pop());             // at once: closed and drained
     CHECK_FALSE(queue.pop_for(out, 1s));  // at once as well
     CHECK(queue.pushed() == 2);
 }
@@ -195,8 +192,7 @@ TEST_CASE("queue: a waiting consumer wakes on an item, close or stop", "[queue]"
     }
     SECTION("stop") {
         std::stop_source stop;
-        auto consumer =
-            std::async(std::launch::async, [&] { return queue.pop(stop.get_token()); });
+        auto consumer = std::async(std::launch::async, [&] { return queue.pop(stop.get_token()); });
         CHECK(consumer.wait_for(50ms) == std::future_status::timeout);
         stop.request_stop();
         REQUIRE(consumer.wait_for(2s) == std::future_status::ready);

@@ -7,8 +7,8 @@
 #include <string>
 #include <type_traits>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "core/bounded_queue.hpp"
 #include "core/status.hpp"
@@ -59,12 +59,16 @@ TEST_CASE("metrics: every queue's figures, labelled with its name", "[status]") 
     INFO(text);
     CHECK(has_line(text, "# TYPE onair_queue_depth gauge"));
     CHECK(has_line(text, "# TYPE onair_queue_dropped_total counter"));
-    CHECK(has_line(text, R"(onair_queue_capacity{channel="demo",queue="input.a",overflow="block"} 1024)"));
-    CHECK(has_line(text, R"(onair_queue_capacity{channel="demo",queue="webhook.failover",overflow="drop_oldest"} 2)"));
+    CHECK(has_line(
+        text, R"(onair_queue_capacity{channel="demo",queue="input.a",overflow="block"} 1024)"));
+    CHECK(has_line(
+        text,
+        R"(onair_queue_capacity{channel="demo",queue="webhook.failover",overflow="drop_oldest"} 2)"));
     CHECK(has_line(text, R"(onair_queue_depth{channel="demo",queue="webhook.failover"} 2)"));
     CHECK(has_line(text, R"(onair_queue_high_water{channel="demo",queue="webhook.failover"} 2)"));
     CHECK(has_line(text, R"(onair_queue_pushed_total{channel="demo",queue="webhook.failover"} 3)"));
-    CHECK(has_line(text, R"(onair_queue_dropped_total{channel="demo",queue="webhook.failover"} 1)"));
+    CHECK(
+        has_line(text, R"(onair_queue_dropped_total{channel="demo",queue="webhook.failover"} 1)"));
     CHECK(has_line(text, R"(onair_queue_popped_total{channel="demo",queue="input.a"} 1)"));
     CHECK(has_line(text, R"(onair_queue_depth{channel="demo",queue="input.a"} 0)"));
 }
@@ -119,9 +123,9 @@ TEST_CASE("metrics: a status figure with a Prometheus name is a family of its ta
 TEST_CASE("status API: the channel's queues by name", "[status]") {
     Fixture f;
     CHECK(f.json().at("queues").as_object().empty());
-    core::BoundedQueue<int> jobs("harvest.jobs", 1,
-                                 {.overflow = core::Overflow::refuse_newest,
-                                  .registry = &f.status.queues});
+    core::BoundedQueue<int> jobs(
+        "harvest.jobs", 1,
+        {.overflow = core::Overflow::refuse_newest, .registry = &f.status.queues});
     jobs.push(1);
     jobs.push(2);  // refused
     const auto json = f.json();
