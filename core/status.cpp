@@ -20,4 +20,8 @@ const char* to_string(InputState state) {
     return "idle";
 }
 
+const char* to_string(FigureKind kind) {
+    return kind == FigureKind::counter ? "counter" : "gauge";  // a flag 0|1, a time its age
+}
+
 }  // namespace onair::core

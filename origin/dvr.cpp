@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "core/bounded_queue.hpp"
 #include "core/durable.hpp"
 #include "core/log.hpp"
 #include "core/media_time.hpp"
@@ -189,7 +190,8 @@ std::optional<int64_t> one_integer(SqliteStatement& statement) {
 // The implementation behind Dvr::open. One writer thread owns the write
 // connection, the files' creation and deletion; readers borrow one of a few
 // read connections (WAL: they never wait for the writer). The queue between
-// record() and the writer is the only lock record() takes.
+// record() and the writer (drop_oldest, never a flush marker) is the only
+// lock record() takes.
 class FileDvr final : public Dvr {
   public:
     static core::Result<std::unique_ptr<Dvr>> create(DvrOptions options);
@@ -208,12 +210,12 @@ class FileDvr final : public Dvr {
     int64_t bytes_on_disk() const override { return bytes_.load(); }
     int64_t segments_on_disk() const override { return segments_.load(); }
     int64_t expired() const override { return expired_.load(); }
-    int64_t dropped() const override { return dropped_.load(); }
+    int64_t dropped() const override { return int64_t(queue_.dropped()); }
     std::optional<std::pair<int64_t, int64_t>> extent() const override;
 
   private:
     struct Pending {
-        uint64_t ticket = 0;
+        uint64_t ticket = 0;                           // a flush marker's
         std::shared_ptr<const core::Segment> segment;  // null: a flush marker
     };
     // The writer's connection and statements; the writer thread's alone
@@ -271,12 +273,11 @@ class FileDvr final : public Dvr {
     };
     std::map<std::string, Newest, std::less<>> newest_;  // the writer's, per rendition
 
-    mutable std::mutex queue_mutex_;
-    std::condition_variable queue_cv_;  // the writer waits for work
-    std::condition_variable done_cv_;   // flush() waits for its ticket
-    std::deque<Pending> queue_;
+    core::BoundedQueue<Pending> queue_;  // record() and flush() to the writer
+    std::mutex flush_mutex_;             // the tickets and stopping_
+    std::condition_variable done_cv_;    // flush() waits for its ticket
     uint64_t next_ticket_ = 0;
-    uint64_t done_ticket_ = 0;  // every ticket up to this one is written (or was dropped)
+    uint64_t done_ticket_ = 0;  // every flush marker up to this one is done
     bool stopping_ = false;
 
     mutable std::mutex readers_mutex_;
@@ -284,7 +285,7 @@ class FileDvr final : public Dvr {
     mutable std::vector<std::unique_ptr<Reader>> idle_readers_;
     mutable int open_readers_ = 0;
 
-    std::atomic<int64_t> bytes_{0}, segments_{0}, expired_{0}, dropped_{0};
+    std::atomic<int64_t> bytes_{0}, segments_{0}, expired_{0};
     std::atomic<int64_t> longest_{0};  // longest duration indexed: bounds range()'s scan
 
     std::jthread thread_;  // last: stops before the members it uses go
@@ -293,7 +294,21 @@ class FileDvr final : public Dvr {
 FileDvr::FileDvr(DvrOptions options, Writer writer)
     : options_(std::move(options)),
       index_path_((options_.folder / "index.sqlite").string()),
-      writer_(std::move(writer)) {}
+      writer_(std::move(writer)),
+      queue_("dvr", options_.queue_capacity,
+             {.overflow = core::Overflow::drop_oldest,
+              .registry = options_.queues,
+              // A dropped segment leaves a hole, which the next one marks as
+              // a discontinuity; a flush marker is never dropped.
+              .keep = [](const Pending& p) { return p.segment == nullptr; },
+              .on_drop =
+                  [](const Pending& lost, uint64_t n) {
+                      // The first and then every 100th: a stuck disk must not flood the log.
+                      if (n == 1 || n % 100 == 0)
+                          log::warn("dvr",
+                                    "writer behind: dropped segment {}/{} ({} dropped so far)",
+                                    lost.segment->rendition, lost.segment->sequence, n);
+                  }}) {}
 
 core::Result<std::unique_ptr<Dvr>> FileDvr::create(DvrOptions options) {
     std::error_code ec;
@@ -414,10 +429,11 @@ core::Result<> FileDvr::load() {
 
 FileDvr::~FileDvr() {
     {
-        std::lock_guard lock(queue_mutex_);
+        std::lock_guard lock(flush_mutex_);
         stopping_ = true;
     }
-    queue_cv_.notify_all();
+    done_cv_.notify_all();
+    queue_.close();
     if (thread_.joinable()) thread_.join();  // drains what was recorded first
 }
 
@@ -428,73 +444,48 @@ bool FileDvr::known(std::string_view rendition) const {
 
 void FileDvr::record(std::shared_ptr<const core::Segment> segment) {
     if (!segment || !segment->bytes) return;
-    std::optional<Pending> lost;
-    {
-        std::lock_guard lock(queue_mutex_);
-        if (stopping_) return;
-        if (queue_.size() >= options_.queue_capacity) {
-            // Drop the oldest segment (never a flush marker): the DVR gets a
-            // hole, which the next one marks as a discontinuity.
-            auto victim = std::find_if(queue_.begin(), queue_.end(),
-                                       [](const Pending& p) { return p.segment != nullptr; });
-            if (victim != queue_.end()) {
-                lost = std::move(*victim);
-                queue_.erase(victim);
-            }
-        }
-        queue_.push_back({++next_ticket_, std::move(segment)});
-    }
-    queue_cv_.notify_one();
-    if (lost) {
-        const int64_t n = ++dropped_;
-        // The first and then every 100th: a stuck disk must not flood the log.
-        if (n == 1 || n % 100 == 0)
-            log::warn("dvr", "writer behind: dropped segment {}/{} ({} dropped so far)",
-                      lost->segment->rendition, lost->segment->sequence, n);
-    }
+    queue_.push({0, std::move(segment)});  // refused once closed: stopping
 }
 
 void FileDvr::flush() {
-    std::unique_lock lock(queue_mutex_);
+    std::unique_lock lock(flush_mutex_);
     if (stopping_) return;
     const uint64_t ticket = ++next_ticket_;
-    queue_.push_back({ticket, nullptr});
-    queue_cv_.notify_one();
+    if (!queue_.force_push({ticket, nullptr})) return;
     done_cv_.wait(lock, [&] { return done_ticket_ >= ticket || stopping_; });
 }
 
 bool FileDvr::queue_waiting() const {
-    std::lock_guard lock(queue_mutex_);
     return !queue_.empty();
 }
 
 void FileDvr::run(std::stop_token) {
     for (;;) {
         std::vector<Pending> batch;
-        bool stopping = false;
-        {
-            std::unique_lock lock(queue_mutex_);
-            queue_cv_.wait_for(lock, kIdleWake, [&] { return stopping_ || !queue_.empty(); });
-            stopping = stopping_;
-            while (!queue_.empty() && int(batch.size()) < kMaxWriteBatch) {
-                batch.push_back(std::move(queue_.front()));
-                queue_.pop_front();
-                if (!batch.back().segment) break;  // a flush: expire before going on
+        Pending first;
+        if (queue_.pop_for(first, kIdleWake)) {
+            batch.push_back(std::move(first));
+            // A flush ends the batch: expire before going on.
+            while (batch.back().segment && int(batch.size()) < kMaxWriteBatch) {
+                auto next = queue_.try_pop();
+                if (!next) break;
+                batch.push_back(std::move(*next));
             }
         }
+        const bool stopping = queue_.closed();
         if (stopping && batch.empty()) break;
         const bool marker = !batch.empty() && !batch.back().segment;
         write(batch);
         if (!stopping) expire(marker);
-        if (!batch.empty()) {
+        if (marker) {
             {
-                std::lock_guard lock(queue_mutex_);
-                done_ticket_ = batch.back().ticket;
+                std::lock_guard lock(flush_mutex_);
+                done_ticket_ = std::max(done_ticket_, batch.back().ticket);
             }
             done_cv_.notify_all();
         }
     }
-    std::lock_guard lock(queue_mutex_);
+    std::lock_guard lock(flush_mutex_);
     done_ticket_ = next_ticket_;
     done_cv_.notify_all();
 }

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/queue_registry.hpp"
 #include "core/result.hpp"
 #include "core/segment.hpp"
 #include "core/units.hpp"
@@ -35,6 +36,7 @@ struct DvrOptions {
     // Segments waiting for the writer; beyond it the oldest waiting is
     // dropped (counted, logged), so record() never waits for the disk.
     size_t queue_capacity = 256;
+    core::QueueRegistry* queues = nullptr;  // where that queue ("dvr") registers; null: nowhere
     // Expired segments deleted per transaction, so one pass never holds the
     // index (or the writer) for long.
     int expiry_batch = 64;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -276,85 +277,56 @@ std::expected<int64_t, std::string> parse_anchor_offset(std::string_view text) {
 }
 
 StatusReport StatusReport::of(const core::PipelineRuntimeStatus& status) {
-    const core::InputStatus& in = status.input;
-    const core::PipelineStatus& p = status.pipeline;
     StatusReport r;
-    r.state = in.state.load();
-    r.bytes = in.bytes.load();
-    r.ts_packets = in.ts_packets.load();
-    r.continuity_errors = in.continuity_errors.load();
-    r.garbage_bytes = in.garbage_bytes.load();
-    r.rtp_lost = in.rtp_lost.load();
-    r.connects = in.connects.load();
-    r.last_packet_utc_ms = in.last_packet_utc_ms.load();
-    r.bitrate = in.bitrate.load();
-    r.note = in.note();
-    r.frames_in = p.frames_in.load();
-    r.fill_frames = p.fill_frames.load();
-    r.segments = p.segments.load();
-    r.last_sequence = p.last_sequence.load();
-    r.timeline_jumps = p.timeline_jumps.load();
-    r.decode_errors = p.decode_errors.load();
-    r.filling = p.filling.load();
-    r.black = p.black.load();
-    r.frozen = p.frozen.load();
-    r.silent = p.silent.load();
+    r.state = status.input.state.load();
+    r.note = status.input.note();
+    auto copy = [](const core::Figure&, auto& to, const auto& from) {
+        to = core::figure_value(from);
+    };
+    core::for_each_input_figure(copy, r, status.input);
+    core::for_each_pipeline_figure(copy, r, status.pipeline);
     return r;
 }
 
 void StatusReport::apply_to(core::PipelineRuntimeStatus& status) const {
-    core::InputStatus& in = status.input;
-    core::PipelineStatus& p = status.pipeline;
-    in.state = state;
-    in.bytes = bytes;
-    in.ts_packets = ts_packets;
-    in.continuity_errors = continuity_errors;
-    in.garbage_bytes = garbage_bytes;
-    in.rtp_lost = rtp_lost;
-    in.connects = connects;
-    in.last_packet_utc_ms = last_packet_utc_ms;
-    in.bitrate = bitrate;
-    in.set_note(note);
-    p.frames_in = frames_in;
-    p.fill_frames = fill_frames;
-    p.segments = segments;
-    p.last_sequence = last_sequence;
-    p.timeline_jumps = timeline_jumps;
-    p.decode_errors = decode_errors;
-    p.filling = filling;
-    p.black = black;
-    p.frozen = frozen;
-    p.silent = silent;
+    status.input.state = state;
+    status.input.set_note(note);
+    auto copy = [](const core::Figure&, auto& to, const auto& from) { to = from; };
+    core::for_each_input_figure(copy, status.input, *this);
+    core::for_each_pipeline_figure(copy, status.pipeline, *this);
 }
 
 std::string status_json(const StatusReport& r) {
     json::object input;
     input["state"] = core::to_string(r.state);
-    input["bytes"] = r.bytes;
-    input["ts_packets"] = r.ts_packets;
-    input["continuity_errors"] = r.continuity_errors;
-    input["garbage_bytes"] = r.garbage_bytes;
-    input["rtp_lost"] = r.rtp_lost;
-    input["connects"] = r.connects;
-    input["last_packet_utc_ms"] = r.last_packet_utc_ms;
-    input["bitrate"] = r.bitrate;
     input["note"] = r.note;
+    core::for_each_input_figure(
+        [&](const core::Figure& f, const auto& value) { input[f.name] = value; }, r);
     json::object pipeline;
-    pipeline["frames_in"] = r.frames_in;
-    pipeline["fill_frames"] = r.fill_frames;
-    pipeline["segments"] = r.segments;
-    pipeline["last_sequence"] = r.last_sequence;
-    pipeline["timeline_jumps"] = r.timeline_jumps;
-    pipeline["decode_errors"] = r.decode_errors;
-    pipeline["filling"] = r.filling;
-    pipeline["black"] = r.black;
-    pipeline["frozen"] = r.frozen;
-    pipeline["silent"] = r.silent;
+    core::for_each_pipeline_figure(
+        [&](const core::Figure& f, const auto& value) { pipeline[f.name] = value; }, r);
     json::object o;
     o["input"] = std::move(input);
     o["pipeline"] = std::move(pipeline);
     return json::serialize(o);
 }
+
+namespace {
+
+// Reads every figure of a table into the members of `r` of the same names.
+template <class ForEach>
+void read_figures(FieldReader& read, StatusReport& r, ForEach for_each) {
+    for_each(
+        [&](const core::Figure& f, auto& member) {
+            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(member)>, bool>)
+                member = read.boolean(f.name);
+            else
+                member = read.integer(f.name);
+        },
+        r);
+}
+
+}  // namespace
 
 std::expected<StatusReport, std::string> parse_status(std::string_view text) {
     auto object = parse_object(text);
@@ -372,29 +344,13 @@ std::expected<StatusReport, std::string> parse_status(std::string_view text) {
             if (state == core::to_string(s)) r.state = s, known = true;
         if (read.problems().empty() && !known)
             read.wrong("state", "idle, waiting, connected, stalled, reconnecting or stopped");
-        r.bytes = read.integer("bytes");
-        r.ts_packets = read.integer("ts_packets");
-        r.continuity_errors = read.integer("continuity_errors");
-        r.garbage_bytes = read.integer("garbage_bytes");
-        r.rtp_lost = read.integer("rtp_lost");
-        r.connects = read.integer("connects");
-        r.last_packet_utc_ms = read.integer("last_packet_utc_ms");
-        r.bitrate = read.integer("bitrate");
+        read_figures(read, r, [](auto&&... a) { core::for_each_input_figure(a...); });
         r.note = read.string("note");
         problems.insert(problems.end(), read.problems().begin(), read.problems().end());
     }
     if (pipeline) {
         FieldReader read(*pipeline, "pipeline.");
-        r.frames_in = read.integer("frames_in");
-        r.fill_frames = read.integer("fill_frames");
-        r.segments = read.integer("segments");
-        r.last_sequence = read.integer("last_sequence");
-        r.timeline_jumps = read.integer("timeline_jumps");
-        r.decode_errors = read.integer("decode_errors");
-        r.filling = read.boolean("filling");
-        r.black = read.boolean("black");
-        r.frozen = read.boolean("frozen");
-        r.silent = read.boolean("silent");
+        read_figures(read, r, [](auto&&... a) { core::for_each_pipeline_figure(a...); });
         problems.insert(problems.end(), read.problems().begin(), read.problems().end());
     }
     if (!problems.empty()) return std::unexpected(join(problems));

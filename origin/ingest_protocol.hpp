@@ -69,17 +69,15 @@ std::string anchor_json(const AnchorQuery& query);
 std::expected<AnchorQuery, std::string> parse_anchor_query(std::string_view json);
 std::expected<int64_t, std::string> parse_anchor_offset(std::string_view json);  // {"offset": N}
 
-// PUT .../status: every field of core::InputStatus and core::PipelineStatus,
-// as plain values: {"input": {...}, "pipeline": {...}}, the input's state as
-// its to_string name.
+// PUT .../status: every figure of core::InputStatus and core::PipelineStatus
+// (their tables in core/status.hpp), as plain values under their names:
+// {"input": {"state": ..., "note": ..., FIGURES}, "pipeline": {FIGURES}}, the
+// input's state as its to_string name.
 struct StatusReport {
     core::InputState state = core::InputState::idle;
-    int64_t bytes = 0, ts_packets = 0, continuity_errors = 0, garbage_bytes = 0, rtp_lost = 0,
-            connects = 0, last_packet_utc_ms = 0, bitrate = 0;
     std::string note;
-    int64_t frames_in = 0, fill_frames = 0, segments = 0, last_sequence = -1, timeline_jumps = 0,
-            decode_errors = 0;
-    bool filling = false, black = false, frozen = false, silent = false;
+    ONAIR_INPUT_FIGURES(ONAIR_PLAIN_FIGURE)
+    ONAIR_PIPELINE_FIGURES(ONAIR_PLAIN_FIGURE)
 
     static StatusReport of(const core::PipelineRuntimeStatus& status);
     // Copies every field into `status` (its id and input description stay).

@@ -85,16 +85,13 @@ std::optional<std::string> pipeline_param(const Request& request) {
 }
 
 boost::json::object pipeline_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
-    const core::PipelineStatus& s = p.pipeline;
     boost::json::object json;
     json["input"] = input_status_json(p, now_ms);
-    json["segments"] = s.segments.load();
-    json["last_sequence"] = s.last_sequence.load();
-    json["filling"] = s.filling.load();
-    json["fill_frames"] = s.fill_frames.load();
-    json["timeline_jumps"] = s.timeline_jumps.load();
-    json["frames_in"] = s.frames_in.load();
-    json["decode_errors"] = s.decode_errors.load();
+    core::for_each_pipeline_figure(
+        [&](const core::Figure& f, const auto& value) {
+            if (f.shown_in(core::kInHealthz)) json[f.name] = core::figure_value(value);
+        },
+        p.pipeline);
     return json;
 }
 

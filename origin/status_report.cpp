@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <span>
+#include <vector>
+
 #include "core/media_time.hpp"
 #include "origin/playlist.hpp"
 
@@ -26,6 +29,23 @@ boost::json::value age_ms(int64_t since_ms, int64_t now_ms) {
     return std::max<int64_t>(0, now_ms - since_ms);
 }
 
+// A time figure's JSON key: last_packet_utc_ms -> last_packet_age_ms.
+std::string age_key(std::string_view name) {
+    constexpr std::string_view kUtc = "_utc_ms";
+    if (name.ends_with(kUtc)) name.remove_suffix(kUtc.size());
+    return std::string(name) + "_age_ms";
+}
+
+// Every figure of `figures` (an InputStatus or a PipelineStatus) in table order.
+template <class ForEach, class Figures>
+std::vector<double> figure_values(ForEach for_each, const Figures& figures) {
+    std::vector<double> values;
+    for_each([&](const core::Figure&,
+                 const auto& value) { values.push_back(double(core::figure_value(value))); },
+             figures);
+    return values;
+}
+
 }  // namespace
 
 boost::json::object input_status_json(const core::PipelineRuntimeStatus& p, int64_t now_ms) {
@@ -35,13 +55,15 @@ boost::json::object input_status_json(const core::PipelineRuntimeStatus& p, int6
     json["url"] = p.input_description;
     json["state"] = core::to_string(state);
     json["connected"] = state == core::InputState::connected;
-    json["bitrate"] = in.bitrate.load();
-    json["bytes"] = in.bytes.load();
-    json["last_packet_age_ms"] = age_ms(in.last_packet_utc_ms.load(), now_ms);
-    json["continuity_errors"] = in.continuity_errors.load();
-    json["garbage_bytes"] = in.garbage_bytes.load();
-    json["rtp_lost"] = in.rtp_lost.load();
-    json["connects"] = in.connects.load();
+    core::for_each_input_figure(
+        [&](const core::Figure& f, const auto& value) {
+            if (!f.shown_in(core::kInJson)) return;
+            if (f.kind == core::FigureKind::time)
+                json[age_key(f.name)] = age_ms(core::figure_value(value), now_ms);
+            else
+                json[f.name] = core::figure_value(value);
+        },
+        in);
     json["note"] = in.note();
     return json;
 }
@@ -57,11 +79,14 @@ boost::json::object pipeline_json(const core::PipelineRuntimeStatus& p,
     health["black"] = v.health.black;
     health["frozen"] = v.health.frozen;
     health["silent"] = v.health.silent;
-    boost::json::object now;  // what the pipeline sees this moment
-    now["filling"] = s.filling.load();
-    now["black"] = s.black.load();
-    now["frozen"] = s.frozen.load();
-    now["silent"] = s.silent.load();
+    boost::json::object now;  // what the pipeline sees this moment: its flags
+    boost::json::object figures;
+    core::for_each_pipeline_figure(
+        [&](const core::Figure& f, const auto& value) {
+            if (!f.shown_in(core::kInStatusApi)) return;
+            (f.kind == core::FigureKind::flag ? now : figures)[f.name] = core::figure_value(value);
+        },
+        s);
 
     boost::json::object json;
     json["state"] = pipeline_state(p.id, p, failover);
@@ -76,11 +101,7 @@ boost::json::object pipeline_json(const core::PipelineRuntimeStatus& p,
     json["healthy_for_ms"] = age_ms(v.healthy_since_ms, now_ms);
     json["health"] = std::move(health);
     json["now"] = std::move(now);
-    json["segments"] = s.segments.load();
-    json["frames_in"] = s.frames_in.load();
-    json["fill_frames"] = s.fill_frames.load();
-    json["timeline_jumps"] = s.timeline_jumps.load();
-    json["decode_errors"] = s.decode_errors.load();
+    for (auto& [name, value] : figures) json[name] = std::move(value);
     return json;
 }
 
@@ -104,6 +125,35 @@ class Metrics {
     std::string name_;
     std::string text_;
 };
+
+// The channel's queues, one sample per queue in each family.
+void queue_families(Metrics& m, const std::vector<core::QueueFigures>& queues) {
+    if (queues.empty()) return;
+    auto family = [&](std::string_view name, std::string_view type, std::string_view help,
+                      auto value) {
+        m.family(name, type, help);
+        for (const auto& q : queues)
+            m.sample(double(value(q)), fmt::format("queue=\"{}\"", q.name));
+    };
+    using Q = const core::QueueFigures&;
+    m.family("onair_queue_capacity", "gauge",
+             "Items a queue holds at most; its overflow policy as a label.");
+    for (const auto& q : queues)
+        m.sample(double(q.capacity),
+                 fmt::format("queue=\"{}\",overflow=\"{}\"", q.name, core::to_string(q.overflow)));
+    family("onair_queue_depth", "gauge", "Items waiting in a queue now.",
+           [](Q q) { return q.depth; });
+    family("onair_queue_high_water", "gauge", "Most items ever waiting in a queue.",
+           [](Q q) { return q.high_water; });
+    family("onair_queue_pushed_total", "counter", "Items taken into a queue.",
+           [](Q q) { return q.pushed; });
+    family("onair_queue_popped_total", "counter", "Items a queue handed to its consumers.",
+           [](Q q) { return q.popped; });
+    family("onair_queue_dropped_total", "counter",
+           "Items a queue lost to its overflow policy (the oldest dropped, or the newest "
+           "refused).",
+           [](Q q) { return q.dropped; });
+}
 
 }  // namespace
 
@@ -159,6 +209,19 @@ std::string channel_status_json(const core::ChannelStatus& status, const Failove
         }
         json["dvr"] = std::move(d);
     }
+    boost::json::object queues;
+    for (const core::QueueFigures& q : status.queues.figures()) {
+        boost::json::object o;
+        o["capacity"] = q.capacity;
+        o["overflow"] = core::to_string(q.overflow);
+        o["depth"] = q.depth;
+        o["high_water"] = q.high_water;
+        o["pushed"] = q.pushed;
+        o["popped"] = q.popped;
+        o["dropped"] = q.dropped;
+        queues[q.name] = std::move(o);
+    }
+    json["queues"] = std::move(queues);
     return boost::json::serialize(json);
 }
 
@@ -178,33 +241,28 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
 
     per_pipeline("onair_input_connected", "gauge", "1 while the input is connected.",
                  [](P p) { return p.input.state.load() == core::InputState::connected ? 1 : 0; });
-    per_pipeline("onair_input_bitrate_bits_per_second", "gauge",
-                 "Input bitrate over the last second.", [](P p) { return p.input.bitrate.load(); });
-    per_pipeline("onair_input_received_bytes_total", "counter", "Payload bytes received.",
-                 [](P p) { return p.input.bytes.load(); });
-    per_pipeline("onair_input_last_packet_age_seconds", "gauge",
-                 "Seconds since the last input packet (-1: none yet).", [&](P p) {
-                     int64_t last = p.input.last_packet_utc_ms.load();
-                     return last > 0 ? double(std::max<int64_t>(0, now_ms - last)) / 1000 : -1.0;
-                 });
-    per_pipeline("onair_input_continuity_errors_total", "counter",
-                 "MPEG-TS continuity counter errors.",
-                 [](P p) { return p.input.continuity_errors.load(); });
-    per_pipeline("onair_input_garbage_bytes_total", "counter", "Input bytes that were not MPEG-TS.",
-                 [](P p) { return p.input.garbage_bytes.load(); });
-    per_pipeline("onair_input_rtp_lost_total", "counter", "RTP packets lost (sequence gaps).",
-                 [](P p) { return p.input.rtp_lost.load(); });
-    per_pipeline("onair_input_connects_total", "counter", "Successful input connections.",
-                 [](P p) { return p.input.connects.load(); });
-    per_pipeline("onair_pipeline_frames_total", "counter", "Decoded video frames.",
-                 [](P p) { return p.pipeline.frames_in.load(); });
-    per_pipeline("onair_pipeline_fill_frames_total", "counter",
-                 "Frames made up during input loss (slate).",
-                 [](P p) { return p.pipeline.fill_frames.load(); });
-    per_pipeline("onair_pipeline_decode_errors_total", "counter", "Decoder errors.",
-                 [](P p) { return p.pipeline.decode_errors.load(); });
-    per_pipeline("onair_pipeline_segments_total", "counter", "Segments produced, all renditions.",
-                 [](P p) { return p.pipeline.segments.load(); });
+    // One family for each figure of a table that has a Prometheus name.
+    auto table_families = [&](std::span<const core::Figure> table, auto values_of) {
+        std::vector<std::vector<double>> values;  // [pipeline][figure]
+        for (const auto& p : status.pipelines) values.push_back(values_of(*p));
+        for (std::size_t i = 0; i < table.size(); ++i) {
+            const core::Figure& f = table[i];
+            if (f.metric.empty()) continue;
+            m.family(f.metric, core::to_string(f.kind), f.help);
+            for (std::size_t k = 0; k < values.size(); ++k) {
+                double value = values[k][i];
+                if (f.kind == core::FigureKind::time)  // its age in seconds
+                    value = value > 0 ? std::max(0.0, double(now_ms) - value) / 1000 : -1.0;
+                m.sample(value, fmt::format("pipeline=\"{}\"", status.pipelines[k]->id));
+            }
+        }
+    };
+    table_families(core::kInputFigures, [](P p) {
+        return figure_values([](auto&&... a) { core::for_each_input_figure(a...); }, p.input);
+    });
+    table_families(core::kPipelineFigures, [](P p) {
+        return figure_values([](auto&&... a) { core::for_each_pipeline_figure(a...); }, p.pipeline);
+    });
     per_pipeline("onair_pipeline_last_sequence", "gauge",
                  "Newest sequence number that reached the origin.",
                  [&](P p) { return view(p).last_sequence; });
@@ -253,6 +311,7 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
                  "Segments not recorded because the DVR's writer fell behind.");
         m.sample(double(dvr->dropped));
     }
+    queue_families(m, status.queues.figures());
     return m.take();
 }
 

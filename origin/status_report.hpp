@@ -1,7 +1,9 @@
 #pragma once
 // What the channel's status looks like to people and to monitoring: the
 // status API's JSON and the Prometheus text of /metrics, from the failover's
-// figures and the pipelines' live status. Pure: values in, text out.
+// figures, the pipelines' live status (each figure as its row in
+// core/status.hpp declares it) and the channel's queues. Pure: values in,
+// text out.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,7 +26,9 @@ struct DvrFigures {
 };
 
 // GET /api/v1/channels/CHANNEL: inputs, pipelines, the active pipeline,
-// switches and latency; the DVR's figures when there is one.
+// switches and latency; the DVR's figures when there is one; the channel's
+// queues by name ("queues": {NAME: {capacity, overflow, depth, high_water,
+// pushed, popped, dropped}}).
 std::string channel_status_json(const core::ChannelStatus& status, const FailoverStatus& failover,
                                 int64_t now_ms, const std::optional<DvrFigures>& dvr = {});
 
@@ -32,7 +36,9 @@ std::string channel_status_json(const core::ChannelStatus& status, const Failove
 boost::json::object input_status_json(const core::PipelineRuntimeStatus& pipeline, int64_t now_ms);
 
 // GET /metrics: the same figures as Prometheus gauges and counters (text
-// exposition format 0.0.4).
+// exposition format 0.0.4, one HELP and TYPE per family); the queues as
+// onair_queue_{capacity,depth,high_water,pushed_total,popped_total,
+// dropped_total}{queue="NAME"}.
 std::string prometheus_metrics(const core::ChannelStatus& status, const FailoverStatus& failover,
                                int64_t now_ms, const std::optional<DvrFigures>& dvr = {});
 

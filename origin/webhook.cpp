@@ -27,7 +27,17 @@ core::Result<std::unique_ptr<WebhookNotifier>> WebhookNotifier::create(std::stri
 }
 
 WebhookNotifier::WebhookNotifier(HttpUrl url, WebhookOptions options)
-    : url_(std::move(url)), options_(std::move(options)) {
+    : url_(std::move(url)),
+      options_(std::move(options)),
+      queue_(options_.queue_name, options_.capacity,
+             {.overflow = core::Overflow::drop_oldest,
+              .registry = options_.queues,
+              .on_drop = [this](const std::string&, uint64_t dropped) {
+                  if ((dropped - 1) % 100 == 0)
+                      log::warn(kLog,
+                                "{}: queue full, dropped the oldest event (dropped so far: {})",
+                                url_.text(), dropped);
+              }}) {
     worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
@@ -36,24 +46,13 @@ WebhookNotifier::~WebhookNotifier() {
 }
 
 void WebhookNotifier::post(std::string json) {
-    {
-        std::lock_guard lock(mutex_);
-        if (queue_.size() >= std::max<std::size_t>(1, options_.capacity)) {
-            queue_.pop_front();
-            if (dropped_++ % 100 == 0)
-                log::warn(kLog, "{}: queue full, dropped the oldest event (dropped so far: {})",
-                          url_.text(), dropped_.load());
-        }
-        queue_.push_back(std::move(json));
-    }
-    wake_.notify_one();
+    queue_.push(std::move(json));
 }
 
 void WebhookNotifier::stop() {
     if (!worker_.joinable()) return;
     worker_.request_stop();
     worker_.join();
-    std::lock_guard lock(mutex_);
     if (!queue_.empty())
         log::warn(kLog, "{}: stopped with {} event(s) not delivered", url_.text(), queue_.size());
 }
@@ -61,14 +60,9 @@ void WebhookNotifier::stop() {
 void WebhookNotifier::run(std::stop_token stop) {
     HttpClient client(url_.host, url_.port, options_.http);
     for (;;) {
-        std::string json;
-        {
-            std::unique_lock lock(mutex_);
-            if (!wake_.wait(lock, stop, [&] { return !queue_.empty(); })) return;
-            json = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        if (deliver(client, json, stop))
+        auto json = queue_.pop(stop);
+        if (!json) return;
+        if (deliver(client, *json, stop))
             ++delivered_;
         else if (!stop.stop_requested())
             ++failed_;
@@ -100,8 +94,8 @@ bool WebhookNotifier::deliver(HttpClient& client, const std::string& json, std::
         if (attempt >= options_.backoff.size()) break;
         if (attempt == 0) log::warn(kLog, "{}{}: {}; retrying", url_.text(), url_.target, last);
         // Wait, but wake at once on stop.
-        std::unique_lock lock(mutex_);
-        if (wake_.wait_for(lock, stop, options_.backoff[attempt], [] { return false; })) break;
+        std::unique_lock lock(pause_mutex_);
+        if (pause_.wait_for(lock, stop, options_.backoff[attempt], [] { return false; })) break;
         if (stop.stop_requested()) return false;
     }
     log::warn(kLog, "{}{}: gave up on an event after {} attempts: {}", url_.text(), url_.target,

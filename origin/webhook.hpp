@@ -5,7 +5,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -14,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/bounded_queue.hpp"
 #include "core/result.hpp"
 #include "origin/http_client.hpp"
 
@@ -21,6 +21,8 @@ namespace onair::origin {
 
 struct WebhookOptions {
     std::size_t capacity = 64;  // events waiting; beyond it the oldest is dropped
+    std::string queue_name = "webhook";     // in the status API and /metrics
+    core::QueueRegistry* queues = nullptr;  // where the queue registers; null: nowhere
     // Waits between attempts; once they are used up the event is given up.
     std::vector<std::chrono::milliseconds> backoff = {
         std::chrono::milliseconds(500), std::chrono::seconds(1), std::chrono::seconds(2),
@@ -31,8 +33,8 @@ struct WebhookOptions {
                               .body_limit = 64 * 1024};
 };
 
-// In: post(json) from any thread; it never blocks (a bounded queue; when
-// full the oldest event is dropped and counted). Out: each event POSTed in
+// In: post(json) from any thread; it never blocks (a bounded queue,
+// drop_oldest: when full the oldest event is dropped and counted). Out: each event POSTed in
 // order with Content-Type: application/json by the notifier's own thread;
 // an answer other than 2xx, or none, is retried after each wait in
 // `backoff`, then given up with a log line (4xx other than 408 and 429 at
@@ -54,7 +56,7 @@ class WebhookNotifier {
 
     const HttpUrl& url() const { return url_; }
     int64_t delivered() const { return delivered_.load(); }
-    int64_t dropped() const { return dropped_.load(); }  // queue overflow
+    int64_t dropped() const { return int64_t(queue_.dropped()); }  // queue overflow
     int64_t failed() const { return failed_.load(); }    // given up after retries or refused
     int64_t attempts() const { return attempts_.load(); }
 
@@ -64,10 +66,10 @@ class WebhookNotifier {
 
     const HttpUrl url_;
     const WebhookOptions options_;
-    std::mutex mutex_;
-    std::condition_variable_any wake_;
-    std::deque<std::string> queue_;
-    std::atomic<int64_t> delivered_{0}, dropped_{0}, failed_{0}, attempts_{0};
+    core::BoundedQueue<std::string> queue_;
+    std::mutex pause_mutex_;  // the waits between attempts
+    std::condition_variable_any pause_;
+    std::atomic<int64_t> delivered_{0}, failed_{0}, attempts_{0};
     std::jthread worker_;  // last: it stops and joins before the rest goes
 };
 

@@ -50,7 +50,9 @@ Channel::Channel(core::ChannelConfig config, ChannelOptions options)
         routes_.set_ingest(ingest_->handler());
     }
     if (!config_.failover.webhook.empty()) {
-        auto notifier = origin::WebhookNotifier::create(config_.failover.webhook);
+        auto notifier = origin::WebhookNotifier::create(
+            config_.failover.webhook,
+            {.queue_name = "webhook.failover", .queues = &status_.queues});
         if (notifier)
             webhook_ = std::move(*notifier);
         else
@@ -89,6 +91,7 @@ core::Result<> Channel::open_dvr() {
     options.segment_length = store_.options().segment_length;
     options.window_ms = config_.dvr.window.count() / 1000;
     options.max_bytes = config_.dvr.max_bytes;
+    options.queues = &status_.queues;
     auto dvr = origin::Dvr::open(std::move(options));
     if (!dvr) return core::fail(fmt::format("DVR in {}: {}", folder.string(), dvr.error().message));
     dvr_ = std::move(*dvr);
@@ -174,7 +177,8 @@ core::Result<> Channel::start_clips(const origin::Dvr* dvr, const std::string& a
     if (!catalog) return std::unexpected(catalog.error());
     clip_catalog_ = std::move(*catalog);
     if (!config_.clips.webhook.empty()) {
-        auto notifier = origin::WebhookNotifier::create(config_.clips.webhook);
+        auto notifier = origin::WebhookNotifier::create(
+            config_.clips.webhook, {.queue_name = "webhook.clips", .queues = &status_.queues});
         if (notifier)
             clip_webhook_ = std::move(*notifier);
         else

@@ -54,7 +54,8 @@ Pipeline::Pipeline(const core::ChannelConfig& config, char id, const core::Input
       // counter → sink
       counter_(sink, status.pipeline, component_),
       clock_(anchor, kJumpTicks),
-      queue_(fmt::format("input.{}", id), kQueueCapacity) {
+      queue_(fmt::format("input.{}", id), kQueueCapacity,
+             {.overflow = core::Overflow::block, .registry = status.queues}) {
     // segmenter per rung → counter: each cuts on the channel's media-time grid.
     const core::SegmentGrid grid{core::micros_to_ticks(config.hls.segment)};
     for (const auto& rung : config.ladder) {

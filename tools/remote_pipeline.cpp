@@ -17,6 +17,7 @@ SegmentPusherOptions pusher_options(const core::ChannelConfig& config,
     p.channel = config.channel;
     p.token = o.token;
     p.useful_ticks = core::micros_to_ticks(config.hls.window);
+    p.queue_name = fmt::format("push.{}", o.pipeline);
     return p;
 }
 

@@ -24,7 +24,17 @@ bool permanent(int status) {
 
 SegmentPusher::SegmentPusher(SegmentPusherOptions options)
     : options_(std::move(options)),
-      client_(options_.origin.host, options_.origin.port, options_.http) {}
+      client_(options_.origin.host, options_.origin.port, options_.http),
+      queue_(options_.queue_name, options_.capacity,
+             {.overflow = core::Overflow::drop_oldest,
+              .registry = options_.queues,
+              .on_drop = [this](const core::Segment& oldest, uint64_t dropped) {
+                  if ((dropped - 1) % 50 == 0)
+                      log::warn(kLog,
+                                "{} segments wait for the origin: dropped the oldest ({} #{}; "
+                                "dropped so far: {})",
+                                queue_.size(), oldest.rendition, oldest.sequence, dropped);
+              }}) {}
 
 SegmentPusher::~SegmentPusher() {
     stop(std::chrono::milliseconds(0));
@@ -36,20 +46,7 @@ void SegmentPusher::start() {
 }
 
 void SegmentPusher::on_segment(core::Segment segment) {
-    {
-        std::lock_guard lock(mutex_);
-        if (queue_.size() >= std::max<std::size_t>(1, options_.capacity)) {
-            const core::Segment& oldest = queue_.front();
-            if (dropped_++ % 50 == 0)
-                log::warn(kLog,
-                          "{} segments wait for the origin: dropped the oldest ({} #{}; dropped "
-                          "so far: {})",
-                          queue_.size(), oldest.rendition, oldest.sequence, dropped_.load());
-            queue_.pop_front();
-        }
-        queue_.push_back(std::move(segment));
-    }
-    wake_.notify_all();
+    queue_.push(std::move(segment));
 }
 
 void SegmentPusher::stop(std::chrono::milliseconds grace) {
@@ -58,6 +55,7 @@ void SegmentPusher::stop(std::chrono::milliseconds grace) {
         std::unique_lock lock(mutex_);
         closing_ = true;
         close_deadline_ = Clock::now() + grace;
+        queue_.close();  // the thread delivers what is queued, then ends
         wake_.notify_all();
         // Let it deliver what is queued, for at most `grace`.
         wake_.wait_until(lock, close_deadline_, [&] { return finished_; });
@@ -67,21 +65,11 @@ void SegmentPusher::stop(std::chrono::milliseconds grace) {
 }
 
 void SegmentPusher::run(std::stop_token stop) {
-    for (;;) {
-        core::Segment segment;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, stop, [&] { return !queue_.empty() || closing_; });
-            if (stop.stop_requested() || queue_.empty()) break;
-            segment = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        deliver(segment, stop);
-    }
+    while (auto segment = queue_.pop(stop)) deliver(*segment, stop);
+    const auto left = queue_.take_all();
+    if (!left.empty()) log::warn(kLog, "stopped with {} segment(s) not pushed", left.size());
+    expired_ += int64_t(left.size());
     std::lock_guard lock(mutex_);
-    if (!queue_.empty()) log::warn(kLog, "stopped with {} segment(s) not pushed", queue_.size());
-    expired_ += int64_t(queue_.size());
-    queue_.clear();
     finished_ = true;
     wake_.notify_all();
 }

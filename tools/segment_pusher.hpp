@@ -5,12 +5,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
 
+#include "core/bounded_queue.hpp"
 #include "core/segment.hpp"
 #include "origin/http_client.hpp"
 
@@ -21,6 +21,8 @@ struct SegmentPusherOptions {
     std::string channel;
     std::string token;          // the ingest token
     std::size_t capacity = 64;  // segments waiting; beyond it the oldest is dropped
+    std::string queue_name = "push";        // in the status API and /metrics
+    core::QueueRegistry* queues = nullptr;  // where the queue registers; null: nowhere
     // A segment is worth pushing until its end is this old (ticks): past the
     // playlist window no player can ask for it.
     int64_t useful_ticks = 60 * 90000;
@@ -33,7 +35,8 @@ struct SegmentPusherOptions {
 };
 
 // In: on_segment() from the pipeline thread; it never blocks (a bounded
-// queue; when full the oldest segment is dropped, counted and logged). Out:
+// queue, drop_oldest: when full the oldest segment is dropped, counted and
+// logged). Out:
 // one PUT per segment, in order, from the pusher's own thread over one
 // keep-alive connection. No answer or a 5xx (or 408/429) is retried with
 // doubling waits while the segment is still useful; any other 4xx drops it
@@ -53,7 +56,7 @@ class SegmentPusher final : public core::SegmentSink {
 
     int64_t stored() const { return stored_.load(); }          // answered 201
     int64_t duplicates() const { return duplicates_.load(); }  // answered 200
-    int64_t dropped() const { return dropped_.load(); }        // queue overflow
+    int64_t dropped() const { return int64_t(queue_.dropped()); }  // queue overflow
     int64_t refused() const { return refused_.load(); }        // answered 4xx
     int64_t expired() const { return expired_.load(); }        // no longer useful, or stopped
     int64_t retries() const { return retries_.load(); }
@@ -68,16 +71,15 @@ class SegmentPusher final : public core::SegmentSink {
 
     const SegmentPusherOptions options_;
     origin::HttpClient client_;  // the pusher thread's only
-    std::mutex mutex_;
+    core::BoundedQueue<core::Segment> queue_;
+    std::mutex mutex_;  // closing_, close_deadline_, finished_
     std::condition_variable_any wake_;
-    std::deque<core::Segment> queue_;
     bool closing_ = false;
     bool finished_ = false;  // the thread has ended
     std::chrono::steady_clock::time_point close_deadline_{};
     bool failing_ = false;  // the pusher thread's: logging once per outage
     int64_t failures_ = 0;
-    std::atomic<int64_t> stored_{0}, duplicates_{0}, dropped_{0}, refused_{0}, expired_{0},
-        retries_{0};
+    std::atomic<int64_t> stored_{0}, duplicates_{0}, refused_{0}, expired_{0}, retries_{0};
     std::jthread worker_;  // last: it stops and joins before the rest goes
 };
 

@@ -27,7 +27,8 @@ struct StatusPusherOptions {
 };
 
 // In: the pipeline's status (read, never written). Out: a PUT of every
-// field (origin/ingest_protocol.hpp's StatusReport) each interval from its
+// status figure (core/status.hpp's tables, sent as origin/ingest_protocol.hpp's
+// StatusReport) each interval from its
 // own thread; a failure is logged once until the origin answers again, and
 // the next interval simply tries again. stop() ends the thread promptly and
 // then sends one last report (the stopped state), bounded by the client's
