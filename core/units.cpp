@@ -1,5 +1,6 @@
 #include "core/units.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -94,68 +95,54 @@ std::optional<Micros> parse_duration(std::string_view text) {
     return Micros(static_cast<int64_t>(std::llround(total_us)));
 }
 
-std::optional<int64_t> parse_bitrate(std::string_view text) {
+namespace {
+
+// A unit's spellings and what one of it is worth.
+struct Unit {
+    std::initializer_list<std::string_view> names;
+    double scale;
+};
+
+// "NUMBER[ ]UNIT" as a whole count of the base unit, up to `max`; nullopt for
+// an unknown unit or a value past `max`.
+std::optional<int64_t> scaled(std::string_view text, std::initializer_list<Unit> units,
+                              double max) {
     auto s = trim(text);
     auto number = take_number(s);
     if (!number) return std::nullopt;
     auto unit = trim(s);
-    double scale = 0;
-    auto is = [&](std::initializer_list<std::string_view> names) {
-        for (auto n : names)
-            if (unit == n) return true;
-        return false;
-    };
-    if (unit.empty() || is({"bps", "b/s"})) {
-        scale = 1;
-    } else if (is({"k", "K", "kbps", "Kbps", "kb/s", "Kb/s", "kbit/s"})) {
-        scale = 1e3;
-    } else if (is({"M", "m", "Mbps", "mbps", "Mb/s", "Mbit/s"})) {
-        scale = 1e6;
-    } else if (is({"G", "Gbps", "Gb/s"})) {
-        scale = 1e9;
-    } else {
-        return std::nullopt;
+    for (const auto& u : units) {
+        if (std::find(u.names.begin(), u.names.end(), unit) == u.names.end()) continue;
+        double value = *number * u.scale;
+        if (value > max) return std::nullopt;
+        return static_cast<int64_t>(std::llround(value));
     }
-    double bps = *number * scale;
-    if (bps > 1e12) return std::nullopt;
-    return static_cast<int64_t>(std::llround(bps));
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_bitrate(std::string_view text) {
+    return scaled(text,
+                  {{{"", "bps", "b/s"}, 1},
+                   {{"k", "K", "kbps", "Kbps", "kb/s", "Kb/s", "kbit/s"}, 1e3},
+                   {{"M", "m", "Mbps", "mbps", "Mb/s", "Mbit/s"}, 1e6},
+                   {{"G", "Gbps", "Gb/s"}, 1e9}},
+                  1e12);
 }
 
 std::optional<int64_t> parse_size(std::string_view text) {
-    auto s = trim(text);
-    auto number = take_number(s);
-    if (!number) return std::nullopt;
-    auto unit = trim(s);
-    double scale = 0;
-    auto is = [&](std::initializer_list<std::string_view> names) {
-        for (auto n : names)
-            if (unit == n) return true;
-        return false;
-    };
-    if (unit.empty() || is({"B"})) {
-        scale = 1;
-    } else if (is({"k", "K", "kB", "KB"})) {
-        scale = 1e3;
-    } else if (is({"M", "MB"})) {
-        scale = 1e6;
-    } else if (is({"G", "GB"})) {
-        scale = 1e9;
-    } else if (is({"T", "TB"})) {
-        scale = 1e12;
-    } else if (is({"KiB"})) {
-        scale = 1024.0;
-    } else if (is({"MiB"})) {
-        scale = 1024.0 * 1024;
-    } else if (is({"GiB"})) {
-        scale = 1024.0 * 1024 * 1024;
-    } else if (is({"TiB"})) {
-        scale = 1024.0 * 1024 * 1024 * 1024;
-    } else {
-        return std::nullopt;
-    }
-    double bytes = *number * scale;
-    if (bytes > 1e17) return std::nullopt;
-    return static_cast<int64_t>(std::llround(bytes));
+    return scaled(text,
+                  {{{"", "B"}, 1},
+                   {{"k", "K", "kB", "KB"}, 1e3},
+                   {{"M", "MB"}, 1e6},
+                   {{"G", "GB"}, 1e9},
+                   {{"T", "TB"}, 1e12},
+                   {{"KiB"}, 1024.0},
+                   {{"MiB"}, 1024.0 * 1024},
+                   {{"GiB"}, 1024.0 * 1024 * 1024},
+                   {{"TiB"}, 1024.0 * 1024 * 1024 * 1024}},
+                  1e17);
 }
 
 std::string format_size(int64_t bytes) {

@@ -46,7 +46,8 @@ HarvestService::HarvestService(HarvestOptions options, ClipCatalog& catalog, con
       catalog_(catalog),
       dvr_(dvr),
       cutter_(cutter),
-      notify_(std::move(notify)) {
+      notify_(std::move(notify)),
+      pool_(options_.max_waiting, options_.queues) {
     if (options_.mp4_rendition.empty() && !options_.ladder.empty())
         options_.mp4_rendition = options_.ladder.front().name;
     if (!options_.now_ms) options_.now_ms = system_now_ms;

@@ -49,6 +49,7 @@ struct HarvestOptions {
     std::filesystem::path folder;     // the clip store, DATA/clips
     int concurrency = 2;              // jobs at once
     std::size_t max_waiting = 256;    // queued beyond the running ones
+    core::QueueRegistry* queues = nullptr;  // where the job queue is shown; none when null
     std::function<int64_t()> now_ms;  // UTC; the system clock when empty
 
     // From clips.*, the ladder, the encoder and data_dir.

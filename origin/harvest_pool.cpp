@@ -17,46 +17,30 @@ constexpr int kWorkerNice = 10;
 }  // namespace
 
 void HarvestPool::start(int threads) {
-    {
-        std::lock_guard lock(mutex_);
-        accepting_ = true;
-    }
+    accepting_ = true;
     for (int i = 0; i < std::max(1, threads); ++i)
         workers_.emplace_back([this](std::stop_token stop) { work(stop); });
 }
 
 void HarvestPool::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        accepting_ = false;
-    }
+    accepting_ = false;
     for (auto& worker : workers_) worker.request_stop();
     workers_.clear();  // joins
-    std::lock_guard lock(mutex_);
-    if (!queue_.empty()) {
+    if (auto waiting = queue_.take_all(); !waiting.empty())
         log::info(kLog, "stopped with {} task(s) waiting; their clips resume at the next start",
-                  queue_.size());
-        queue_.clear();
-    }
-    idle_.notify_all();
+                  waiting.size());
 }
 
 void HarvestPool::post(Task task) {
-    {
-        std::lock_guard lock(mutex_);
-        queue_.push_back(std::move(task));
-    }
-    wake_.notify_one();
+    queue_.force_push(std::move(task));
 }
 
 HarvestPool::Load HarvestPool::load() const {
-    std::lock_guard lock(mutex_);
-    return {accepting_, queue_.size()};
+    return {accepting_.load(), queue_.size()};
 }
 
 bool HarvestPool::wait_idle(std::chrono::milliseconds timeout) const {
-    std::unique_lock lock(mutex_);
-    return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && running_ == 0; });
+    return queue_.wait_idle(timeout);
 }
 
 void HarvestPool::work(std::stop_token stop) {
@@ -65,21 +49,9 @@ void HarvestPool::work(std::stop_token stop) {
     // on what the pipelines leave of the CPU.
     if (::setpriority(PRIO_PROCESS, ::gettid(), kWorkerNice) != 0)
         log::warn(kLog, "cannot lower the clip workers' priority: {}", std::strerror(errno));
-    for (;;) {
-        Task task;
-        {
-            std::unique_lock lock(mutex_);
-            if (!wake_.wait(lock, stop, [&] { return !queue_.empty(); })) return;
-            task = std::move(queue_.front());
-            queue_.pop_front();
-            ++running_;
-        }
-        task(stop);
-        {
-            std::lock_guard lock(mutex_);
-            --running_;
-        }
-        idle_.notify_all();
+    while (auto task = queue_.pop(stop)) {
+        (*task)(stop);
+        queue_.done();
     }
 }
 

@@ -6,16 +6,18 @@
 // start() and stop() from the controlling thread. A task gets its thread's
 // stop token: stop() asks a running task to stop after its current step,
 // joins the threads and drops the tasks still waiting. Owns its threads and
-// the tasks.
+// the tasks. The tasks wait in the channel's one queue type ("harvest", shown
+// in /metrics): a clip job beyond `capacity` waiting ones is refused by the
+// service before it posts; clean-up and recovery tasks are always taken.
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <stop_token>
 #include <thread>
 #include <vector>
+
+#include "core/bounded_queue.hpp"
 
 namespace onair::origin {
 
@@ -23,7 +25,9 @@ class HarvestPool {
   public:
     using Task = std::function<void(std::stop_token)>;
 
-    HarvestPool() = default;
+    explicit HarvestPool(std::size_t capacity, core::QueueRegistry* registry = nullptr)
+        : queue_("harvest", capacity,
+                 {.overflow = core::Overflow::refuse_newest, .registry = registry}) {}
     ~HarvestPool() { stop(); }
     HarvestPool(const HarvestPool&) = delete;
     HarvestPool& operator=(const HarvestPool&) = delete;
@@ -34,7 +38,8 @@ class HarvestPool {
     // Idempotent.
     void stop();
 
-    // Queues a task, also before start() (it runs once the threads are up).
+    // Queues a task, also before start() (it runs once the threads are up),
+    // even beyond the capacity: what the service posts it must not lose.
     void post(Task task);
 
     struct Load {
@@ -48,12 +53,8 @@ class HarvestPool {
   private:
     void work(std::stop_token stop);
 
-    mutable std::mutex mutex_;  // queue_, running_, accepting_
-    mutable std::condition_variable_any wake_;
-    mutable std::condition_variable idle_;
-    std::deque<Task> queue_;
-    int running_ = 0;
-    bool accepting_ = false;
+    core::BoundedQueue<Task> queue_;
+    std::atomic<bool> accepting_{false};
     std::vector<std::jthread> workers_;  // last: joined before the rest goes
 };
 

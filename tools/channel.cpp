@@ -188,9 +188,10 @@ core::Result<> Channel::start_clips(const origin::Dvr* dvr, const std::string& a
     origin::HarvestService::Notify notify;
     if (clip_webhook_)
         notify = [hook = clip_webhook_.get()](std::string json) { hook->post(std::move(json)); };
-    harvest_ = std::make_unique<origin::HarvestService>(
-        origin::HarvestOptions::from_config(config_), *clip_catalog_, dvr, options_.clip_media,
-        std::move(notify));
+    auto harvest_options = origin::HarvestOptions::from_config(config_);
+    harvest_options.queues = &status_.queues;
+    harvest_ = std::make_unique<origin::HarvestService>(std::move(harvest_options), *clip_catalog_,
+                                                        dvr, options_.clip_media, std::move(notify));
     if (auto ok = harvest_->start(); !ok) return ok;
     clip_routes_ = std::make_unique<origin::ClipRoutes>(*harvest_, api_token);
     routes_.set_clips(clip_routes_->handler());

@@ -12,6 +12,7 @@
 
 #include "origin/http_server.hpp"
 #include "origin/webhook.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace onair;
 using namespace onair::origin;
@@ -59,15 +60,7 @@ struct Receiver {
     }
 };
 
-template <class Predicate>
-bool eventually(Predicate p, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = Clock::now() + timeout;
-    while (!p()) {
-        if (Clock::now() > deadline) return false;
-        std::this_thread::sleep_for(10ms);
-    }
-    return true;
-}
+using onair::testing::eventually;
 
 }  // namespace
 

@@ -264,14 +264,14 @@ TEST_CASE("ffprobe of a segment made by ffmpeg and its SPS", "[harness][ffmpeg]"
 
 TEST_CASE("the senders' command lines run", "[harness][ffmpeg]") {
     TempDir dir;
+    auto small_sender = [&](SenderMode mode, int port) {
+        return start_sender(
+            {.mode = mode, .port = port, .width = 320, .height = 180, .output_dir = dir.path()});
+    };
     SECTION("udp: MPEG-TS datagrams") {
         int port = free_udp_port();
         Socket s(SOCK_DGRAM, port);
-        auto sender = start_sender({.mode = SenderMode::udp,
-                                    .port = port,
-                                    .width = 320,
-                                    .height = 180,
-                                    .output_dir = dir.path()});
+        auto sender = small_sender(SenderMode::udp, port);
         auto d = s.receive(10000);
         INFO(sender.report());
         REQUIRE(d.size() == 1316);
@@ -281,11 +281,7 @@ TEST_CASE("the senders' command lines run", "[harness][ffmpeg]") {
     SECTION("rtp: payload type 33 carrying MPEG-TS") {
         int port = free_udp_port_pair();
         Socket s(SOCK_DGRAM, port);
-        auto sender = start_sender({.mode = SenderMode::rtp,
-                                    .port = port,
-                                    .width = 320,
-                                    .height = 180,
-                                    .output_dir = dir.path()});
+        auto sender = small_sender(SenderMode::rtp, port);
         auto d = s.receive(10000);
         INFO(sender.report());
         REQUIRE(d.size() > 12 + 188);
@@ -296,11 +292,7 @@ TEST_CASE("the senders' command lines run", "[harness][ffmpeg]") {
     }
     SECTION("srt listener: waits for a caller") {
         int port = free_udp_port();
-        auto sender = start_sender({.mode = SenderMode::srt_listener,
-                                    .port = port,
-                                    .width = 320,
-                                    .height = 180,
-                                    .output_dir = dir.path()});
+        auto sender = small_sender(SenderMode::srt_listener, port);
         CHECK(sender_url({.mode = SenderMode::srt_listener, .port = port}) ==
               fmt::format("srt://127.0.0.1:{}?mode=listener&pkt_size=1316&latency=200000", port));
         // srt-live-transmit as the caller receives the stream.

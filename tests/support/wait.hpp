@@ -7,6 +7,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -45,6 +46,15 @@ WaitResult wait_until(std::string description, Predicate&& predicate,
                                 elapsed.count() / 1000.0, description)};
         std::this_thread::sleep_for(std::min<Clock::duration>(poll, deadline - now));
     }
+}
+
+// wait_until() for checks that need no description: polls every 10 ms, up
+// to `timeout`.
+template <class Predicate>
+bool eventually(Predicate&& predicate,
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    return static_cast<bool>(wait_until("a condition", std::forward<Predicate>(predicate), timeout,
+                                        std::chrono::milliseconds(10)));
 }
 
 }  // namespace onair::testing

@@ -68,6 +68,23 @@ Run run_with(Chain& c, const Source& source, Content bad, std::atomic<bool>& fai
     return r;
 }
 
+// What a check that works shows for a run: its status flag off before and
+// after the bad stretch and on during it; on both renditions `flag` on every
+// segment overlapping [from + 2 s (its duration), to) and on no other; no
+// other flag anywhere.
+void check_flagged_while_bad(const Chain& c, const Run& run, Flag flag, int64_t from,
+                             int64_t to) {
+    CHECK_FALSE(run.during_good);
+    CHECK(run.during_bad);
+    CHECK_FALSE(run.after);
+    for (const char* rendition : {"180p", "90p"}) {
+        auto v = check_flag(c.sink, rendition, flag, from + 2 * kSecond, to);
+        CHECK(v.flagged >= 2);  // e.g. 8.1 s to 13 s
+        CHECK(v.clear >= 5);    // before (the segment from 6 s too), and after
+    }
+    check_only(c.sink, flag);
+}
+
 }  // namespace
 
 TEST_CASE("black pictures flag the segments from black.duration after they start until they end") {
@@ -78,19 +95,9 @@ TEST_CASE("black pictures flag the segments from black.duration after they start
     Chain c(config, anchor);
     Source source(900'000);
     auto run = run_with(c, source, {Picture::black}, c.status.black);
-    CHECK_FALSE(run.during_good);
-    CHECK(run.during_bad);
-    CHECK_FALSE(run.after);
-
-    const int64_t black_from = kWallStart + source.video_time(150);
-    const int64_t black_to = kWallStart + source.video_time(325);
-    for (const char* rendition : {"180p", "90p"}) {
-        auto v = check_flag(c.sink, rendition, &core::ContentHealth::black,
-                            black_from + 2 * kSecond, black_to);
-        CHECK(v.flagged >= 2);  // 8.1 s to 13 s
-        CHECK(v.clear >= 5);    // before 8.1 s (the segment from 6 s too), and after
-    }
-    check_only(c.sink, &core::ContentHealth::black);
+    check_flagged_while_bad(c, run, &core::ContentHealth::black,
+                            kWallStart + source.video_time(150),
+                            kWallStart + source.video_time(325));
 }
 
 TEST_CASE(
@@ -102,20 +109,10 @@ TEST_CASE(
     Chain c(config, anchor);
     Source source(900'000);
     auto run = run_with(c, source, {Picture::still}, c.status.frozen);
-    CHECK_FALSE(run.during_good);
-    CHECK(run.during_bad);
-    CHECK_FALSE(run.after);
-
     // Frame 150 is the picture shown from then on: frozen from there.
-    const int64_t frozen_from = kWallStart + source.video_time(150);
-    const int64_t frozen_to = kWallStart + source.video_time(325);
-    for (const char* rendition : {"180p", "90p"}) {
-        auto v = check_flag(c.sink, rendition, &core::ContentHealth::frozen,
-                            frozen_from + 2 * kSecond, frozen_to);
-        CHECK(v.flagged >= 2);
-        CHECK(v.clear >= 5);
-    }
-    check_only(c.sink, &core::ContentHealth::frozen);
+    check_flagged_while_bad(c, run, &core::ContentHealth::frozen,
+                            kWallStart + source.video_time(150),
+                            kWallStart + source.video_time(325));
 }
 
 TEST_CASE("silent audio flags the segments from silence.duration after it falls silent") {
@@ -126,19 +123,9 @@ TEST_CASE("silent audio flags the segments from silence.duration after it falls 
     Chain c(config, anchor);
     Source source(900'000);
     auto run = run_with(c, source, {Picture::moving, /*silent=*/true}, c.status.silent);
-    CHECK_FALSE(run.during_good);
-    CHECK(run.during_bad);
-    CHECK_FALSE(run.after);
-
-    const int64_t silent_from = kWallStart + Source::audio_time(first_audio_of(source, 150));
-    const int64_t silent_to = kWallStart + Source::audio_time(first_audio_of(source, 325));
-    for (const char* rendition : {"180p", "90p"}) {
-        auto v = check_flag(c.sink, rendition, &core::ContentHealth::silent,
-                            silent_from + 2 * kSecond, silent_to);
-        CHECK(v.flagged >= 2);
-        CHECK(v.clear >= 5);
-    }
-    check_only(c.sink, &core::ContentHealth::silent);
+    check_flagged_while_bad(c, run, &core::ContentHealth::silent,
+                            kWallStart + Source::audio_time(first_audio_of(source, 150)),
+                            kWallStart + Source::audio_time(first_audio_of(source, 325)));
 }
 
 TEST_CASE("a condition shorter than its duration flags nothing") {

@@ -22,6 +22,7 @@
 #include "tools/remote_anchor.hpp"
 #include "tools/segment_pusher.hpp"
 #include "tools/status_pusher.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace onair;
 using namespace onair::tools;
@@ -96,15 +97,7 @@ struct Hung {
     uint16_t port() const { return acceptor.local_endpoint().port(); }
 };
 
-template <class Predicate>
-bool eventually(Predicate p, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = Clock::now() + timeout;
-    while (!p()) {
-        if (Clock::now() > deadline) return false;
-        std::this_thread::sleep_for(10ms);
-    }
-    return true;
-}
+using onair::testing::eventually;
 
 // A segment of the current time (so it is still useful), bytes that are
 // whole TS packets.

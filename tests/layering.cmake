@@ -1,0 +1,35 @@
+# The layering rule of docs/architecture.md, checked on the includes:
+# each folder is one library and may include only the folders listed for it
+# (dependencies point toward core/; tools/ wires everything together).
+#   cmake -DROOT=<repository> -P tests/layering.cmake
+cmake_minimum_required(VERSION 3.25)
+set(allowed_core core)
+set(allowed_media core media)
+set(allowed_ingest core ingest)
+set(allowed_encoder core media encoder)
+set(allowed_packager core media packager)
+set(allowed_origin core origin)
+set(allowed_tools core media ingest encoder packager origin tools)
+
+set(problems "")
+foreach(folder core media ingest encoder packager origin tools)
+  file(GLOB sources "${ROOT}/${folder}/*.cpp" "${ROOT}/${folder}/*.hpp")
+  if(NOT sources)
+    string(APPEND problems "\n${folder}/: no sources found under ${ROOT}")
+  endif()
+  foreach(source ${sources})
+    file(STRINGS "${source}" includes REGEX "^#include \"[a-z_]+/")
+    foreach(line ${includes})
+      string(REGEX REPLACE "^#include \"([a-z_]+)/.*" "\\1" target "${line}")
+      if(NOT target IN_LIST allowed_${folder})
+        file(RELATIVE_PATH shown "${ROOT}" "${source}")
+        string(APPEND problems
+               "\n${shown}: ${line} (${folder}/ may include only: ${allowed_${folder}})")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(problems)
+  message(FATAL_ERROR "layering broken:${problems}")
+endif()
+message(STATUS "layering: every include follows docs/architecture.md")
