@@ -2,18 +2,17 @@
 
 #include <algorithm>
 
+#include "core/enum_names.hpp"
+
 namespace onair::core {
+namespace {
+constexpr auto kOverflowNames = enum_names<Overflow>(
+    std::pair{Overflow::block, "block"}, std::pair{Overflow::drop_oldest, "drop_oldest"},
+    std::pair{Overflow::refuse_newest, "refuse_newest"});
+}  // namespace
 
 const char* to_string(Overflow overflow) {
-    switch (overflow) {
-        case Overflow::block:
-            return "block";
-        case Overflow::drop_oldest:
-            return "drop_oldest";
-        case Overflow::refuse_newest:
-            return "refuse_newest";
-    }
-    return "block";
+    return kOverflowNames.name(overflow).data();
 }
 
 void QueueRegistry::add(const QueueMeter& queue) {

@@ -1,23 +1,17 @@
 #include "core/status.hpp"
 
+#include "core/enum_names.hpp"
+
 namespace onair::core {
+namespace {
+constexpr auto kInputStateNames = enum_names<InputState>(
+    std::pair{InputState::idle, "idle"}, std::pair{InputState::waiting, "waiting"},
+    std::pair{InputState::connected, "connected"}, std::pair{InputState::stalled, "stalled"},
+    std::pair{InputState::reconnecting, "reconnecting"}, std::pair{InputState::stopped, "stopped"});
+}  // namespace
 
 const char* to_string(InputState state) {
-    switch (state) {
-        case InputState::idle:
-            return "idle";
-        case InputState::waiting:
-            return "waiting";
-        case InputState::connected:
-            return "connected";
-        case InputState::stalled:
-            return "stalled";
-        case InputState::reconnecting:
-            return "reconnecting";
-        case InputState::stopped:
-            return "stopped";
-    }
-    return "idle";
+    return kInputStateNames.name(state).data();
 }
 
 const char* to_string(FigureKind kind) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/enum_names.hpp"
+
 namespace onair::origin {
 namespace {
 
@@ -15,26 +17,17 @@ int64_t to_ms(core::Micros d) {
     return d.count() / 1000;
 }
 
+constexpr auto kSwitchReasonNames = core::enum_names<SwitchReason>(
+    std::pair{SwitchReason::late, "late"}, std::pair{SwitchReason::input_loss, "input_loss"},
+    std::pair{SwitchReason::black, "black"}, std::pair{SwitchReason::frozen, "frozen"},
+    std::pair{SwitchReason::silence, "silence"},
+    std::pair{SwitchReason::primary_restored, "primary_restored"},
+    std::pair{SwitchReason::manual, "manual"});
+
 }  // namespace
 
 const char* to_string(SwitchReason reason) {
-    switch (reason) {
-        case SwitchReason::late:
-            return "late";
-        case SwitchReason::input_loss:
-            return "input_loss";
-        case SwitchReason::black:
-            return "black";
-        case SwitchReason::frozen:
-            return "frozen";
-        case SwitchReason::silence:
-            return "silence";
-        case SwitchReason::primary_restored:
-            return "primary_restored";
-        case SwitchReason::manual:
-            return "manual";
-    }
-    return "?";
+    return kSwitchReasonNames.name(reason).data();
 }
 
 FailoverSettings FailoverSettings::from_config(const core::FailoverConfig& config) {
