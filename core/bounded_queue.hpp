@@ -109,7 +109,12 @@ class BoundedQueue final : public QueueMeter {
     std::optional<T> pop(std::stop_token stop = {}) {
         std::unique_lock lock(mutex_);
         not_empty_.wait(lock, stop, [&] { return closed_ || !items_.empty(); });
-        if (items_.empty() || stop.stop_requested()) return std::nullopt;
+        if (stop.stop_requested()) {
+            // This consumer leaves: the wake-up it may have taken goes to another.
+            if (!items_.empty()) not_empty_.notify_one();
+            return std::nullopt;
+        }
+        if (items_.empty()) return std::nullopt;
         return take_locked();
     }
 

@@ -467,7 +467,8 @@ void read_channel(Reader& r, const YAML::Node& root, ChannelConfig& config) {
     check_clips(r, config);
 }
 
-ConfigResult parse_document(std::string_view yaml_text, const std::string& file) {
+ConfigResult parse_document(std::string_view yaml_text, const std::string& file,
+                            ChannelConfig* partial) {
     auto fail = [&](SourcePosition at, std::string message, std::string allowed = {}) {
         return std::unexpected(
             std::vector<Diagnostic>{{file, at, "", std::move(message), std::move(allowed)}});
@@ -493,15 +494,18 @@ ConfigResult parse_document(std::string_view yaml_text, const std::string& file)
                      "a second YAML document; a channel file holds one channel", "one document");
     }
     read_channel(reader, documents.front(), config);
-    if (reader.failed()) return std::unexpected(reader.take());
     config.positions = reader.key_positions();
     for (const auto& [path, at] : config.positions)
         config.value_positions[path] = reader.given(path)->value_at;
+    if (reader.failed()) {
+        if (partial) *partial = std::move(config);
+        return std::unexpected(reader.take());
+    }
     return config;
 }
 
 // The whole file, or one diagnostic naming the OS error.
-ConfigResult read_file(const std::string& path) {
+ConfigResult read_file(const std::string& path, ChannelConfig* partial) {
     auto fail = [&](std::string message) {
         return std::unexpected(std::vector<Diagnostic>{{path, {}, "", std::move(message), ""}});
     };
@@ -529,7 +533,7 @@ ConfigResult read_file(const std::string& path) {
     if (text.size() > kMaxFileBytes)
         return fail(fmt::format("larger than {} KiB; a channel file is a page of YAML",
                                 kMaxFileBytes / 1024));
-    return parse_channel_config(text, path);
+    return parse_channel_config(text, path, partial);
 }
 
 }  // namespace
@@ -549,18 +553,19 @@ Diagnostic ChannelConfig::diagnostic(const std::string& key, std::string message
     return {file, at, key, std::move(message), std::move(allowed)};
 }
 
-ConfigResult parse_channel_config(std::string_view yaml_text, const std::string& file) {
+ConfigResult parse_channel_config(std::string_view yaml_text, const std::string& file,
+                                  ChannelConfig* partial) {
     try {
-        return parse_document(yaml_text, file);
+        return parse_document(yaml_text, file, partial);
     } catch (const std::exception& e) {
         return std::unexpected(std::vector<Diagnostic>{
             {file, {}, "", fmt::format("cannot read the channel file: {}", e.what()), ""}});
     }
 }
 
-ConfigResult load_channel_config(const std::string& path) {
+ConfigResult load_channel_config(const std::string& path, ChannelConfig* partial) {
     try {
-        return read_file(path);
+        return read_file(path, partial);
     } catch (const std::exception& e) {
         return std::unexpected(std::vector<Diagnostic>{
             {path, {}, "", fmt::format("cannot read the channel file: {}", e.what()), ""}});

@@ -193,8 +193,12 @@ struct ChannelConfig {
 using ConfigResult = std::expected<ChannelConfig, std::vector<Diagnostic>>;
 
 // Reads and validates a channel file. `file` names it in the messages.
-ConfigResult parse_channel_config(std::string_view yaml_text, const std::string& file);
-ConfigResult load_channel_config(const std::string& path);
+// When the file has problems, `partial` (if given) receives what could be read
+// (a value that did not parse keeps its default), so that checks of the
+// machine (readable files) can be reported with them, every problem at once.
+ConfigResult parse_channel_config(std::string_view yaml_text, const std::string& file,
+                                  ChannelConfig* partial = nullptr);
+ConfigResult load_channel_config(const std::string& path, ChannelConfig* partial = nullptr);
 
 // Each enum's names, as the channel file writes them; parsing and to_string use these.
 inline constexpr auto kTimecodeSources = enum_names<TimecodeSource>(

@@ -9,14 +9,12 @@
 #include <fmt/format.h>
 
 #include "core/port_check.hpp"
+#include "core/schema.hpp"
 
 namespace onair::core {
 namespace {
 
-std::string shortened(const std::string& text) {
-    constexpr size_t kMax = 40;
-    return text.size() <= kMax ? text : text.substr(0, kMax) + "...";
-}
+using schema::shortened;
 
 void check_readable(const ChannelConfig& config, const std::string& key, const std::string& path,
                     const char* allowed, std::vector<Diagnostic>& out) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/enum_names.hpp"
+#include "core/log.hpp"
 
 namespace onair::core {
 namespace {
@@ -17,6 +18,12 @@ const char* to_string(Overflow overflow) {
 
 void QueueRegistry::add(const QueueMeter& queue) {
     std::lock_guard lock(mutex_);
+    // The status API keys queues by name and /metrics labels them by it: a
+    // second queue of one name would hide the first.
+    for (const auto* other : queues_)
+        if (other->figures().name == queue.figures().name)
+            log::warn("queues", "two queues named \"{}\": the status API shows one of them",
+                      queue.figures().name);
     queues_.push_back(&queue);
 }
 

@@ -76,7 +76,8 @@ core::Result<> VideoLadder::open_encoders(const AVFrame& first, AVRational sourc
         enc->context = std::move(*context);
         enc->params.reset(avcodec_parameters_alloc());
         if (!enc->params) return core::fail("out of memory");
-        avcodec_parameters_from_context(enc->params.get(), enc->context.get());
+        if (int rc = avcodec_parameters_from_context(enc->params.get(), enc->context.get()); rc < 0)
+            return core::av_fail("x264 parameters", rc);
         log::info(component_, "rung {}: {}x{} {} fps, {} kb/s (max {}), {} {}, GOP {} frames",
                   rung.name, rung.width, rung.height, core::format_frame_rate(enc->fps),
                   rung.bitrate / 1000, rung.max_bitrate / 1000, config_.preset,

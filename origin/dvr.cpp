@@ -472,8 +472,10 @@ void FileDvr::run(std::stop_token) {
                 batch.push_back(std::move(*next));
             }
         }
+        // Closed and drained, checked under the queue's lock: a record() that
+        // came after the pop above is still written before the writer ends.
+        if (batch.empty() && queue_.closed_and_empty()) break;
         const bool stopping = queue_.closed();
-        if (stopping && batch.empty()) break;
         const bool marker = !batch.empty() && !batch.back().segment;
         write(batch);
         if (!stopping) expire(marker);

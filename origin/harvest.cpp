@@ -116,11 +116,8 @@ std::expected<ClipRecord, SubmitRefusal> HarvestService::submit(const boost::jso
         return refuse(Kind::unavailable, "clips are cut from the DVR, and this origin runs none");
     auto request = parse_clip_request(body, window());
     if (!request) return std::unexpected(SubmitRefusal{Kind::invalid, std::move(request.error())});
-    const auto load = pool_.load();
-    if (!load.accepting) return refuse(Kind::unavailable, "the origin is not taking clip jobs now");
-    if (load.waiting >= options_.max_waiting)
-        return refuse(Kind::unavailable,
-                      fmt::format("{} clip jobs are waiting; try again later", load.waiting));
+    if (!pool_.load().accepting)
+        return refuse(Kind::unavailable, "the origin is not taking clip jobs now");
 
     ClipRecord clip;
     clip.channel = options_.channel;
@@ -144,9 +141,17 @@ std::expected<ClipRecord, SubmitRefusal> HarvestService::submit(const boost::jso
             return refuse(Kind::duplicate, fmt::format("a clip with id \"{}\" exists", clip.id));
         if (attempt == 3) return refuse(Kind::error, "no free clip id found");
     }
+    // The queue's own policy decides (refuse_newest, counted in /metrics): a
+    // job it refuses takes its record back out, so nothing waits unlisted.
+    if (!pool_.try_post([this, clip](std::stop_token stop) { run_job(clip, stop); })) {
+        if (auto removed = catalog_.remove(clip.id); !removed)
+            log::error(kLog, "clip {}: refused, and its record stays for the next start: {}",
+                       clip.id, removed.error().message);
+        return refuse(Kind::unavailable, fmt::format("{} clip jobs are waiting; try again later",
+                                                     pool_.load().waiting));
+    }
     log::info(kLog, "clip {}: queued, {} to {} ({} accuracy)", clip.id, utc_text(clip.start_ms),
               utc_text(clip.end_ms), to_string(clip.accuracy));
-    pool_.post([this, clip](std::stop_token stop) { run_job(clip, stop); });
     return clip;
 }
 

@@ -35,6 +35,10 @@ void HarvestPool::post(Task task) {
     queue_.force_push(std::move(task));
 }
 
+bool HarvestPool::try_post(Task task) {
+    return accepting_ && queue_.push(std::move(task));
+}
+
 HarvestPool::Load HarvestPool::load() const {
     return {accepting_.load(), queue_.size()};
 }

@@ -7,8 +7,8 @@
 // stop token: stop() asks a running task to stop after its current step,
 // joins the threads and drops the tasks still waiting. Owns its threads and
 // the tasks. The tasks wait in the channel's one queue type ("harvest", shown
-// in /metrics): a clip job beyond `capacity` waiting ones is refused by the
-// service before it posts; clean-up and recovery tasks are always taken.
+// in /metrics): a clip job beyond `capacity` waiting ones is refused
+// (try_post); clean-up and recovery tasks are always taken (post).
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -39,8 +39,11 @@ class HarvestPool {
     void stop();
 
     // Queues a task, also before start() (it runs once the threads are up),
-    // even beyond the capacity: what the service posts it must not lose.
+    // even beyond the capacity: clean-up and recovery work it must not lose.
     void post(Task task);
+    // Queues a new job unless `capacity` wait already (then refused, counted
+    // as dropped) or the pool has stopped; false when not queued.
+    [[nodiscard]] bool try_post(Task task);
 
     struct Load {
         bool accepting = false;  // from start() until stop()

@@ -2,6 +2,7 @@
 // the command; the one place a channel is wired together (via Channel).
 #include <pthread.h>
 #include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -196,9 +197,14 @@ void print_diagnostics(const std::vector<core::Diagnostic>& diagnostics) {
 // ports in `scope`); prints what is wrong.
 std::optional<core::ChannelConfig> load_valid(const std::string& path,
                                               core::MachineScope scope = {}) {
-    auto config = core::load_channel_config(path);
+    core::ChannelConfig partial;
+    auto config = core::load_channel_config(path, &partial);
     if (!config) {
-        print_diagnostics(config.error());
+        // Every problem at once: the files the readable part names, too.
+        auto problems = std::move(config.error());
+        for (auto& d : core::check_files_readable(partial)) problems.push_back(std::move(d));
+        std::stable_sort(problems.begin(), problems.end(), core::before);
+        print_diagnostics(problems);
         return std::nullopt;
     }
     if (auto problems = core::check_machine(*config, scope); !problems.empty()) {

@@ -209,6 +209,19 @@ TEST_CASE("ports in use", "[integration][config]") {
     }
 }
 
+TEST_CASE("an unreadable slate is reported with the file's other problems",
+          "[integration][config]") {
+    TempDir dir("onair-config");
+    Ports ports;
+    expect_rejected(dir, "slate.yaml",
+                    ChannelFile(ports).edit("timecode: pts",
+                                            "timecode: pst\ninput_loss: {slate: /nonexistent.png}"),
+                    {"4:11: timecode: unknown value \"pst\", did you mean \"pts\"? (allowed: pts, "
+                     "systemclock)",
+                     "5:21: input_loss.slate: cannot read \"/nonexistent.png\": No such file or "
+                     "directory (allowed: a readable PNG or JPEG file)"});
+}
+
 TEST_CASE("every problem at once in file order", "[integration][config]") {
     TempDir dir("onair-config");
     Ports ports;

@@ -350,6 +350,8 @@ struct HarvestHarness {
     std::vector<std::string> notes;  // what `notify` got
     std::atomic<int64_t> now{kBaseMs + 3600 * 1000};
     std::unique_ptr<HarvestService> service;
+    std::size_t max_waiting = 256;
+    core::QueueRegistry* queues = nullptr;
 
     HarvestHarness() { open_catalog(); }
 
@@ -367,6 +369,8 @@ struct HarvestHarness {
         o.mp4_rendition = "360p";
         o.folder = dir / "clips";
         o.concurrency = concurrency;
+        o.max_waiting = max_waiting;
+        o.queues = queues;
         o.now_ms = [this] { return now.load(); };
         return o;
     }

@@ -13,6 +13,7 @@
 #include "origin/harvest.hpp"
 #include "origin/http_server.hpp"
 #include "origin/webhook.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace onair;
 using namespace onair::origin;
@@ -29,15 +30,7 @@ ClipRecord submit(HarvestService& service, const std::string& body) {
     return *clip;
 }
 
-template <class Predicate>
-bool eventually(Predicate p, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!p()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
+using onair::testing::eventually;
 
 std::vector<std::string> lines_with(std::string_view text, std::string_view prefix) {
     std::vector<std::string> out;
@@ -383,6 +376,35 @@ TEST_CASE("harvest: a stop leaves unfinished jobs in_progress, and the next star
     h.service.reset();
     auto& again = h.start(1);
     REQUIRE(again.wait_idle(5s));
+    CHECK(h.record("running").status == ClipStatus::succeeded);
+    CHECK(h.record("waiting").status == ClipStatus::succeeded);
+}
+
+TEST_CASE("harvest: past max_waiting a new job is refused, its record taken back, and counted",
+          "[harvest]") {
+    core::QueueRegistry queues;  // outlives the service's queue
+    HarvestHarness h;
+    h.max_waiting = 1;
+    h.queues = &queues;
+    h.dvr.add_range(S, 30);
+    h.media.close_gate();
+    auto& service = h.start(1);
+    submit(service, clip_body("running", S, 3));
+    REQUIRE(eventually([&] { return h.media.active() == 1; }));
+    submit(service, clip_body("waiting", S + 5, 3));
+    auto refused = service.submit(json(clip_body("refused", S + 10, 3)));
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == SubmitRefusal::Kind::unavailable);
+    CHECK_THAT(refused.error().reasons.front(), Catch::Contains("1 clip jobs are waiting"));
+    CHECK_FALSE(h.sqlite->get("refused").value());  // nothing listed that will never run
+    auto figures = queues.figures();
+    REQUIRE(figures.size() == 1);
+    CHECK(figures[0].name == "harvest");
+    CHECK(figures[0].overflow == core::Overflow::refuse_newest);
+    CHECK(figures[0].capacity == 1);
+    CHECK(figures[0].dropped == 1);
+    h.media.open_gate();
+    REQUIRE(service.wait_idle(10s));
     CHECK(h.record("running").status == ClipStatus::succeeded);
     CHECK(h.record("waiting").status == ClipStatus::succeeded);
 }
