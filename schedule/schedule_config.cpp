@@ -1,0 +1,389 @@
+// The schedule file: yaml-cpp reads it into nodes, the schema below (one
+// declaration per key, core/schema.hpp) reads them into the written form
+// (what each event left out stays empty), the rules between keys follow as
+// plain code, and only a file without problems is resolved into events.
+#include "schedule/schedule_config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "core/units.hpp"
+#include "origin/clip_time.hpp"
+
+namespace onair::schedule {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace std::string_view_literals;
+using namespace core::schema;
+using core::Diagnostic;
+using core::Micros;
+using core::SourcePosition;
+
+constexpr size_t kMaxEventId = 64;
+constexpr Micros kMinTeardownAfter = 1s, kMaxTeardownAfter = 24h;
+constexpr Micros kMaxPrerollBefore = 24h;
+constexpr int64_t kMaxRetries = 10;
+constexpr Micros kMinRetryDelay = 100ms, kMaxRetryDelay = 10min;
+constexpr Micros kMinDeployTimeout = 1s, kMaxDeployTimeout = 1h;
+constexpr size_t kMaxFileBytes = 4 << 20;  // a day of events is a few pages
+constexpr std::array kTeardownWords = {"confirm"sv, "auto"sv, "after"sv};
+constexpr auto kTimeForm =
+    "ISO 8601 with a zone, e.g. 2026-12-05T19:00:00Z or 2026-12-05T20:00:00+01:00";
+
+// ---- the written form: what each event said, before defaults -----------------
+
+struct WrittenEvent {
+    std::string id;
+    std::string title;
+    std::string channel;
+    std::optional<WrittenTime> preroll;
+    WrittenTime start;
+    WrittenTime end;
+    std::optional<Teardown> teardown;
+    std::optional<Harvest> harvest;
+    std::optional<std::string> webhook;
+};
+
+struct WrittenSchedule {
+    HostPortValue listen{"127.0.0.1", 8090};
+    std::string data = "./data/schedule";
+    EventDefaults defaults;
+    RetryConfig retries;
+    std::vector<WrittenEvent> events;
+};
+
+Duration millis(Micros d) {
+    return std::chrono::duration_cast<Duration>(d);
+}
+
+// ---- the schema: one declaration per key, in the order of the key table ----
+
+Schema<WrittenSchedule> make_schema() {
+    Schema<EventDefaults> defaults = {
+        key<EventDefaults>("teardown", TeardownType{}, &EventDefaults::teardown,
+                           {"teardown of events that do not say", "`confirm`",
+                            "`confirm`, `auto`, `after DURATION`"}),
+        key<EventDefaults>("harvest", Choice{kHarvests}, &EventDefaults::harvest,
+                           {"harvest of events that do not say", "`none`", "`none`, `event`"}),
+        key<EventDefaults>(
+            "webhook", HttpUrl{}, &EventDefaults::webhook,
+            {"webhook of events that do not say", "none", "`http://HOST[:PORT]/PATH`"}),
+        key<EventDefaults>("preroll_before", DurationRange{0s, kMaxPrerollBefore},
+                           [](EventDefaults& d, Micros v) { d.preroll_before = millis(v); },
+                           {"preroll of events without `preroll`: this long before `start`", "`5m`",
+                            "`0s`..`24h`"}),
+    };
+    Schema<RetryConfig> retries = {
+        key<RetryConfig>("count", IntegerRange{0, kMaxRetries}, &RetryConfig::count,
+                         {"retries of a failed deploy, restart or teardown before `failed`", "`3`",
+                          "`0`..`10`"}),
+        key<RetryConfig>("first_delay", DurationRange{kMinRetryDelay, kMaxRetryDelay},
+                         [](RetryConfig& c, Micros v) { c.first_delay = millis(v); },
+                         {"wait before the first retry; each next one waits twice as long", "`2s`",
+                          "`100ms`..`10m`"}),
+        key<RetryConfig>("deploy_timeout", DurationRange{kMinDeployTimeout, kMaxDeployTimeout},
+                         [](RetryConfig& c, Micros v) { c.deploy_timeout = millis(v); },
+                         {"a channel not ready this long after it was started has failed", "`60s`",
+                          "`1s`..`1h`"}),
+    };
+    Schema<WrittenEvent> event = {
+        key<WrittenEvent>("id", Name{kMaxEventId, "event id"}, &WrittenEvent::id,
+                          {"the event's id (API paths, clip id, logs)", "required",
+                           "1..64 of `A-Z a-z 0-9 _ -`, unique"})
+            .required(),
+        key<WrittenEvent>("title", Text{"a title", "any text"}, &WrittenEvent::title,
+                          {"what people call it", "the id", "any text"}),
+        key<WrittenEvent>("channel", Text{"a file path", "a channel file's path"},
+                          &WrittenEvent::channel,
+                          {"the channel file it runs, read again at preroll", "required",
+                           "a path, relative to the schedule file's folder"})
+            .required(),
+        key<WrittenEvent>("preroll", UtcTime{}, &WrittenEvent::preroll,
+                          {"when its channel is deployed", "`start` - `defaults.preroll_before`",
+                           "ISO 8601 with a zone, at or before `start`"}),
+        key<WrittenEvent>("start", UtcTime{}, &WrittenEvent::start,
+                          {"when it goes live", "required", "ISO 8601 with a zone"})
+            .required(),
+        key<WrittenEvent>(
+            "end", UtcTime{}, &WrittenEvent::end,
+            {"when it is due to end", "required", "ISO 8601 with a zone, after `start`"})
+            .required(),
+        key<WrittenEvent>("teardown", TeardownType{}, &WrittenEvent::teardown,
+                          {"what tears it down once it has ended", "`defaults.teardown`",
+                           "`confirm`, `auto`, `after DURATION`"}),
+        key<WrittenEvent>("harvest", Choice{kHarvests}, &WrittenEvent::harvest,
+                          {"at teardown, cut `start` to the real end as clip ID",
+                           "`defaults.harvest`", "`none`, `event`"}),
+        key<WrittenEvent>("webhook", HttpUrl{}, &WrittenEvent::webhook,
+                          {"POSTed a JSON record of every transition", "`defaults.webhook`",
+                           "`http://HOST[:PORT]/PATH`"}),
+    };
+    return {
+        key<WrittenSchedule>("listen", HostPort{}, &WrittenSchedule::listen,
+                             {"the events API's address", "`127.0.0.1:8090`", "`HOST:PORT`"}),
+        key<WrittenSchedule>("data", Text{"a folder path", "a folder path"}, &WrittenSchedule::data,
+                             {"the controller's state", "`./data/schedule`", "a folder path"}),
+        map<WrittenSchedule>("defaults", std::move(defaults), &WrittenSchedule::defaults),
+        map<WrittenSchedule>("retries", std::move(retries), &WrittenSchedule::retries),
+        sequence<WrittenSchedule>("events", std::move(event), &WrittenSchedule::events,
+                                  {.items = "events", .min = 0, .max = 0}),
+    };
+}
+
+const Schema<WrittenSchedule>& the_schema() {
+    static const auto schema = make_schema();
+    return schema;
+}
+
+// ---- rules between keys ------------------------------------------------------
+
+void check_unique_ids(Reader& r, const WrittenSchedule& s) {
+    std::map<std::string, std::pair<std::string, int>> seen;  // id -> path, line
+    for (size_t i = 0; i < s.events.size(); ++i) {
+        auto path = fmt::format("events[{}].id", i);
+        if (!r.valid(path)) continue;
+        const auto* id = r.given(path);
+        auto [it, fresh] = seen.emplace(s.events[i].id,
+                                        std::pair(fmt::format("events[{}]", i), id->value_at.line));
+        if (fresh) continue;
+        r.error(id->value_at, path,
+                fmt::format("\"{}\" is already the id of {} (line {})", s.events[i].id,
+                            it->second.first, it->second.second),
+                "an id used by one event only");
+        r.invalidate(fmt::format("events[{}]", i));
+    }
+}
+
+void check_times(Reader& r, const WrittenSchedule& s) {
+    for (size_t i = 0; i < s.events.size(); ++i) {
+        const auto& e = s.events[i];
+        auto at = [&](std::string_view key) { return fmt::format("events[{}].{}", i, key); };
+        bool start_ok = r.valid(at("start"));
+        if (start_ok && r.valid(at("end")) && e.end.at <= e.start.at) {
+            r.error(r.given(at("end"))->value_at, at("end"),
+                    fmt::format("{} is not after start {}", e.end.text, e.start.text),
+                    "a time after start");
+            r.invalidate(fmt::format("events[{}]", i));
+        }
+        if (start_ok && e.preroll && r.valid(at("preroll")) && e.preroll->at > e.start.at) {
+            r.error(r.given(at("preroll"))->value_at, at("preroll"),
+                    fmt::format("{} is after start {}", e.preroll->text, e.start.text),
+                    "a time at or before start");
+            r.invalidate(fmt::format("events[{}]", i));
+        }
+    }
+}
+
+std::string resolve_channel(const std::string& file, const std::string& channel) {
+    std::filesystem::path written(channel);
+    auto folder = std::filesystem::path(file).parent_path();
+    if (written.is_absolute() || folder.empty()) return written.lexically_normal().string();
+    return (folder / written).lexically_normal().string();
+}
+
+EventSpec resolve(const WrittenEvent& w, const EventDefaults& d, const std::string& file) {
+    EventSpec e;
+    e.id = w.id;
+    e.title = w.title.empty() ? w.id : w.title;
+    e.channel = w.channel;
+    e.channel_path = resolve_channel(file, w.channel);
+    e.start = w.start.at;
+    e.end = w.end.at;
+    e.preroll = w.preroll ? w.preroll->at : w.start.at - d.preroll_before;
+    e.teardown = w.teardown.value_or(d.teardown);
+    e.harvest = w.harvest.value_or(d.harvest);
+    e.webhook = w.webhook.value_or(d.webhook);
+    return e;
+}
+
+ScheduleResult parse_document(std::string_view yaml_text, const std::string& file) {
+    auto fail = [&](SourcePosition at, std::string message, std::string allowed = {}) {
+        return std::unexpected(
+            std::vector<Diagnostic>{{file, at, "", std::move(message), std::move(allowed)}});
+    };
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(std::string(yaml_text));
+    } catch (const YAML::ParserException& e) {
+        return fail({e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
+    } catch (const YAML::Exception& e) {
+        return fail({e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
+    }
+    if (documents.empty() || documents.front().IsNull())
+        return fail({1, 1}, "the file is empty",
+                    fmt::format("a map with {}", join(key_names(the_schema()))));
+
+    Reader reader(file);
+    for (size_t i = 1; i < documents.size(); ++i) {
+        if (documents[i].IsNull()) continue;
+        reader.error(position_of(documents[i]), "",
+                     "a second YAML document; a schedule file holds one schedule", "one document");
+    }
+    const auto& root = documents.front();
+    WrittenSchedule written;
+    Field top{"", root, position_of(root), position_of(root)};
+    read_map(reader, top, the_schema(), written);
+    if (root.IsMap()) {
+        check_unique_ids(reader, written);
+        check_times(reader, written);
+    }
+    if (reader.failed()) return std::unexpected(reader.take());
+
+    ScheduleConfig out;
+    out.file = file;
+    out.listen = written.listen;
+    out.data = written.data;
+    out.defaults = written.defaults;
+    out.retries = written.retries;
+    for (const auto& event : written.events)
+        out.events.push_back(resolve(event, written.defaults, file));
+    out.positions = reader.key_positions();
+    return out;
+}
+
+}  // namespace
+
+// ---- value types -------------------------------------------------------------
+
+std::string UtcTime::allowed() const {
+    return kTimeForm;
+}
+
+std::optional<WrittenTime> UtcTime::read(Reader& r, const Field& f) const {
+    auto text = r.scalar(f, "a time", allowed());
+    if (!text) return std::nullopt;
+    // parse_utc_time also reads epoch seconds; a schedule is written in dates.
+    auto looks_iso = text->size() >= 11 && (*text)[4] == '-' && (*text)[10] == 'T';
+    auto ms = looks_iso ? origin::parse_utc_time(*text) : std::nullopt;
+    if (!ms) {
+        if (looks_iso && origin::parse_utc_time(*text + "Z"))
+            r.error(f.value_at, f.path,
+                    fmt::format("{} has no zone; write Z for UTC or an offset such as +01:00",
+                                shortened(*text)),
+                    allowed());
+        else
+            r.error(f.value_at, f.path,
+                    fmt::format("expected an ISO 8601 time with a zone, got {}", describe(f.value)),
+                    allowed());
+        return std::nullopt;
+    }
+    return WrittenTime{TimePoint(Duration(*ms)), *text};
+}
+
+std::string TeardownType::allowed() const {
+    return fmt::format("confirm, auto, or after DURATION from {} to {}, e.g. after 30m",
+                       core::format_duration(kMinTeardownAfter),
+                       core::format_duration(kMaxTeardownAfter));
+}
+
+std::optional<Teardown> TeardownType::read(Reader& r, const Field& f) const {
+    auto text = r.scalar(f, "a string", allowed());
+    if (!text) return std::nullopt;
+    if (*text == "confirm") return Teardown{TeardownMode::confirm, {}};
+    if (*text == "auto") return Teardown{TeardownMode::automatic, {}};
+    std::string_view rest = *text;
+    if (rest.starts_with("after")) {
+        rest.remove_prefix(5);
+        auto spaces = rest.find_first_not_of(' ');
+        auto d = spaces == 0 || spaces == std::string_view::npos
+                     ? std::nullopt
+                     : core::parse_duration(rest.substr(spaces));
+        if (!d) {
+            r.error(f.value_at, f.path,
+                    fmt::format("\"{}\" does not say after how long", shortened(*text)), allowed());
+            return std::nullopt;
+        }
+        if (*d < kMinTeardownAfter || *d > kMaxTeardownAfter) {
+            r.error(f.value_at, f.path,
+                    fmt::format("{} is out of range", core::format_duration(*d)), allowed());
+            return std::nullopt;
+        }
+        return Teardown{TeardownMode::after, millis(*d)};
+    }
+    r.error(f.value_at, f.path,
+            with_hint(fmt::format("unknown value \"{}\"", shortened(*text)), *text, kTeardownWords),
+            allowed());
+    return std::nullopt;
+}
+
+// ---- the rest of the public API ------------------------------------------------
+
+const EventSpec* ScheduleConfig::find(std::string_view id) const {
+    auto it = std::find_if(events.begin(), events.end(), [&](const auto& e) { return e.id == id; });
+    return it == events.end() ? nullptr : &*it;
+}
+
+Diagnostic ScheduleConfig::diagnostic(const std::string& key, std::string message,
+                                      std::string allowed) const {
+    // The key itself, else the nearest enclosing key that was written down.
+    SourcePosition at;
+    for (std::string path = key; !path.empty();) {
+        if (auto it = positions.find(path); it != positions.end()) {
+            at = it->second;
+            break;
+        }
+        auto cut = path.find_last_of(".[");
+        path = cut == std::string::npos ? std::string() : path.substr(0, cut);
+    }
+    return {file, at, key, std::move(message), std::move(allowed)};
+}
+
+ScheduleResult parse_schedule_config(std::string_view yaml_text, const std::string& file) {
+    try {
+        return parse_document(yaml_text, file);
+    } catch (const std::exception& e) {
+        return std::unexpected(std::vector<Diagnostic>{
+            {file, {}, "", fmt::format("cannot read the schedule file: {}", e.what()), ""}});
+    }
+}
+
+ScheduleResult load_schedule_config(const std::string& path) {
+    auto fail = [&](std::string message) {
+        return std::unexpected(std::vector<Diagnostic>{{path, {}, "", std::move(message), ""}});
+    };
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail(fmt::format("cannot open: {}", std::system_category().message(errno)));
+    std::string text;
+    char buffer[16384];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        text.append(buffer, static_cast<size_t>(in.gcount()));
+        if (text.size() > kMaxFileBytes)
+            return fail(fmt::format("larger than {} MiB; a schedule file is a few pages of YAML",
+                                    kMaxFileBytes >> 20));
+    }
+    if (in.bad()) return fail("cannot read the file");
+    return parse_schedule_config(text, path);
+}
+
+std::string time_text(TimePoint t) {
+    auto text = origin::utc_text(t.time_since_epoch().count());
+    if (text.ends_with(".000Z")) text.replace(text.size() - 5, 5, "Z");
+    return text;
+}
+
+std::string to_string(const Teardown& teardown) {
+    switch (teardown.mode) {
+        case TeardownMode::confirm:
+            return "confirm";
+        case TeardownMode::automatic:
+            return "auto";
+        case TeardownMode::after:
+            return "after " + core::format_duration(teardown.after);
+    }
+    return "?";
+}
+
+std::string schedule_key_table() {
+    auto keys = key_infos(the_schema());
+    return render_key_table(keys);
+}
+
+}  // namespace onair::schedule
