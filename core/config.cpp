@@ -5,9 +5,6 @@
 // constants at the top; every message states the allowed set or range.
 #include "core/config.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -17,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/schema.hpp"
+#include "core/text_file.hpp"
 
 namespace onair::core {
 namespace {
@@ -506,51 +504,20 @@ ConfigResult parse_document(std::string_view yaml_text, const std::string& file,
 
 // The whole file, or one diagnostic naming the OS error.
 ConfigResult read_file(const std::string& path, ChannelConfig* partial) {
-    auto fail = [&](std::string message) {
+    auto text = read_text_file(path, kMaxFileBytes);
+    if (!text) {
+        auto message = text.error();
+        if (message.starts_with("larger")) message += "; a channel file is a page of YAML";
         return std::unexpected(std::vector<Diagnostic>{{path, {}, "", std::move(message), ""}});
-    };
-    struct File {
-        int fd;
-        ~File() {
-            if (fd >= 0) ::close(fd);
-        }
-    } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (file.fd < 0)
-        return fail(fmt::format("cannot open: {}", std::system_category().message(errno)));
-    std::string text;
-    char buffer[16384];
-    int error = 0;
-    for (;;) {
-        auto n = ::read(file.fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) error = errno;
-        if (n <= 0) break;
-        text.append(buffer, static_cast<size_t>(n));
-        if (text.size() > kMaxFileBytes) break;
     }
-    if (error != 0)
-        return fail(fmt::format("cannot read: {}", std::system_category().message(error)));
-    if (text.size() > kMaxFileBytes)
-        return fail(fmt::format("larger than {} KiB; a channel file is a page of YAML",
-                                kMaxFileBytes / 1024));
-    return parse_channel_config(text, path, partial);
+    return parse_channel_config(*text, path, partial);
 }
 
 }  // namespace
 
 Diagnostic ChannelConfig::diagnostic(const std::string& key, std::string message,
                                      std::string allowed) const {
-    // The key itself, else the nearest enclosing key that was written down.
-    SourcePosition at;
-    for (std::string path = key; !path.empty();) {
-        if (auto it = positions.find(path); it != positions.end()) {
-            at = it->second;
-            break;
-        }
-        auto cut = path.find_last_of(".[");
-        path = cut == std::string::npos ? std::string() : path.substr(0, cut);
-    }
-    return {file, at, key, std::move(message), std::move(allowed)};
+    return diagnostic_at(file, positions, key, std::move(message), std::move(allowed));
 }
 
 ConfigResult parse_channel_config(std::string_view yaml_text, const std::string& file,

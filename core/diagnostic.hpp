@@ -1,5 +1,6 @@
 #pragma once
 // A problem found in a file the user wrote, with where it is and what is allowed.
+#include <map>
 #include <string>
 
 namespace onair::core {
@@ -24,5 +25,11 @@ inline bool before(const Diagnostic& a, const Diagnostic& b) {
     return a.position.line < b.position.line ||
            (a.position.line == b.position.line && a.position.column < b.position.column);
 }
+
+// A diagnostic about `key`, placed where the key was written, else where the
+// nearest enclosing key was (a port found in use later names its key's line).
+Diagnostic diagnostic_at(const std::string& file,
+                         const std::map<std::string, SourcePosition>& positions,
+                         const std::string& key, std::string message, std::string allowed = {});
 
 }  // namespace onair::core

@@ -24,6 +24,21 @@ std::string Diagnostic::to_string() const {
     return out;
 }
 
+Diagnostic diagnostic_at(const std::string& file,
+                         const std::map<std::string, SourcePosition>& positions,
+                         const std::string& key, std::string message, std::string allowed) {
+    SourcePosition at;
+    for (std::string path = key; !path.empty();) {
+        if (auto it = positions.find(path); it != positions.end()) {
+            at = it->second;
+            break;
+        }
+        auto cut = path.find_last_of(".[");
+        path = cut == std::string::npos ? std::string() : path.substr(0, cut);
+    }
+    return {file, at, key, std::move(message), std::move(allowed)};
+}
+
 namespace schema {
 namespace {
 

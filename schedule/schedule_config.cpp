@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/text_file.hpp"
 #include "core/units.hpp"
 #include "origin/clip_time.hpp"
 
@@ -323,17 +324,7 @@ const EventSpec* ScheduleConfig::find(std::string_view id) const {
 
 Diagnostic ScheduleConfig::diagnostic(const std::string& key, std::string message,
                                       std::string allowed) const {
-    // The key itself, else the nearest enclosing key that was written down.
-    SourcePosition at;
-    for (std::string path = key; !path.empty();) {
-        if (auto it = positions.find(path); it != positions.end()) {
-            at = it->second;
-            break;
-        }
-        auto cut = path.find_last_of(".[");
-        path = cut == std::string::npos ? std::string() : path.substr(0, cut);
-    }
-    return {file, at, key, std::move(message), std::move(allowed)};
+    return core::diagnostic_at(file, positions, key, std::move(message), std::move(allowed));
 }
 
 ScheduleResult parse_schedule_config(std::string_view yaml_text, const std::string& file) {
@@ -346,21 +337,13 @@ ScheduleResult parse_schedule_config(std::string_view yaml_text, const std::stri
 }
 
 ScheduleResult load_schedule_config(const std::string& path) {
-    auto fail = [&](std::string message) {
+    auto text = core::read_text_file(path, kMaxFileBytes);
+    if (!text) {
+        auto message = text.error();
+        if (message.starts_with("larger")) message += "; a schedule file is a few pages of YAML";
         return std::unexpected(std::vector<Diagnostic>{{path, {}, "", std::move(message), ""}});
-    };
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(fmt::format("cannot open: {}", std::system_category().message(errno)));
-    std::string text;
-    char buffer[16384];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        text.append(buffer, static_cast<size_t>(in.gcount()));
-        if (text.size() > kMaxFileBytes)
-            return fail(fmt::format("larger than {} MiB; a schedule file is a few pages of YAML",
-                                    kMaxFileBytes >> 20));
     }
-    if (in.bad()) return fail("cannot read the file");
-    return parse_schedule_config(text, path);
+    return parse_schedule_config(*text, path);
 }
 
 std::string time_text(TimePoint t) {
