@@ -467,31 +467,14 @@ void read_channel(Reader& r, const YAML::Node& root, ChannelConfig& config) {
 
 ConfigResult parse_document(std::string_view yaml_text, const std::string& file,
                             ChannelConfig* partial) {
-    auto fail = [&](SourcePosition at, std::string message, std::string allowed = {}) {
-        return std::unexpected(
-            std::vector<Diagnostic>{{file, at, "", std::move(message), std::move(allowed)}});
-    };
-    std::vector<YAML::Node> documents;
-    try {
-        documents = YAML::LoadAll(std::string(yaml_text));
-    } catch (const YAML::ParserException& e) {
-        return fail({e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
-    } catch (const YAML::Exception& e) {
-        return fail({e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
-    }
-    auto top_keys = fmt::format("a map with {}", join(key_names(the_schema())));
-    if (documents.empty() || documents.front().IsNull())
-        return fail({1, 1}, "the file is empty", top_keys);
-
     ChannelConfig config;
     config.file = file;
     Reader reader(file);
-    for (size_t i = 1; i < documents.size(); ++i) {
-        if (documents[i].IsNull()) continue;
-        reader.error(position_of(documents[i]), "",
-                     "a second YAML document; a channel file holds one channel", "one document");
-    }
-    read_channel(reader, documents.front(), config);
+    auto root = load_one_document(yaml_text, file,
+                                  fmt::format("a map with {}", join(key_names(the_schema()))),
+                                  "a channel file holds one channel", reader);
+    if (!root) return std::unexpected(std::vector<Diagnostic>{std::move(root.error())});
+    read_channel(reader, *root, config);
     config.positions = reader.key_positions();
     for (const auto& [path, at] : config.positions)
         config.value_positions[path] = reader.given(path)->value_at;

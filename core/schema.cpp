@@ -24,6 +24,32 @@ std::string Diagnostic::to_string() const {
     return out;
 }
 
+std::expected<YAML::Node, Diagnostic> schema::load_one_document(std::string_view yaml_text,
+                                                                const std::string& file,
+                                                                const std::string& top_allowed,
+                                                                std::string_view holds,
+                                                                Reader& reader) {
+    auto fail = [&](SourcePosition at, std::string message, std::string allowed = {}) {
+        return std::unexpected(Diagnostic{file, at, "", std::move(message), std::move(allowed)});
+    };
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(std::string(yaml_text));
+    } catch (const YAML::ParserException& e) {
+        return fail({e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
+    } catch (const YAML::Exception& e) {
+        return fail({e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
+    }
+    if (documents.empty() || documents.front().IsNull())
+        return fail({1, 1}, "the file is empty", top_allowed);
+    for (size_t i = 1; i < documents.size(); ++i) {
+        if (documents[i].IsNull()) continue;
+        reader.error(position_of(documents[i]), "",
+                     fmt::format("a second YAML document; {}", holds), "one document");
+    }
+    return documents.front();
+}
+
 Diagnostic diagnostic_at(const std::string& file,
                          const std::map<std::string, SourcePosition>& positions,
                          const std::string& key, std::string message, std::string allowed) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <expected>
 #include <functional>
 #include <map>
 #include <optional>
@@ -72,6 +73,15 @@ std::string count_allowed(const SequenceForm& form);                     // "1..
 bool read_counted(Reader& r, const Field& f, const SequenceForm& form);  // reports the count
 Field item_field(const Field& sequence, size_t index);                   // "ladder[2]" at the item
 SourcePosition position_of(const YAML::Node& node);
+
+// The one document of a YAML file: its root, or the diagnostic that says why
+// there is none (a syntax error; an empty file, `top_allowed` being what is
+// allowed). Further documents are reported through `reader` ("a second YAML
+// document; " + `holds`, e.g. "a channel file holds one channel").
+std::expected<YAML::Node, Diagnostic> load_one_document(std::string_view yaml_text,
+                                                        const std::string& file,
+                                                        const std::string& top_allowed,
+                                                        std::string_view holds, Reader& reader);
 
 // Helpers the format readers share.
 std::string join(std::span<const std::string_view> items);

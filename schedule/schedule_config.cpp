@@ -206,29 +206,12 @@ EventSpec resolve(const WrittenEvent& w, const EventDefaults& d, const std::stri
 }
 
 ScheduleResult parse_document(std::string_view yaml_text, const std::string& file) {
-    auto fail = [&](SourcePosition at, std::string message, std::string allowed = {}) {
-        return std::unexpected(
-            std::vector<Diagnostic>{{file, at, "", std::move(message), std::move(allowed)}});
-    };
-    std::vector<YAML::Node> documents;
-    try {
-        documents = YAML::LoadAll(std::string(yaml_text));
-    } catch (const YAML::ParserException& e) {
-        return fail({e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
-    } catch (const YAML::Exception& e) {
-        return fail({e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
-    }
-    if (documents.empty() || documents.front().IsNull())
-        return fail({1, 1}, "the file is empty",
-                    fmt::format("a map with {}", join(key_names(the_schema()))));
-
     Reader reader(file);
-    for (size_t i = 1; i < documents.size(); ++i) {
-        if (documents[i].IsNull()) continue;
-        reader.error(position_of(documents[i]), "",
-                     "a second YAML document; a schedule file holds one schedule", "one document");
-    }
-    const auto& root = documents.front();
+    auto loaded = load_one_document(yaml_text, file,
+                                    fmt::format("a map with {}", join(key_names(the_schema()))),
+                                    "a schedule file holds one schedule", reader);
+    if (!loaded) return std::unexpected(std::vector<Diagnostic>{std::move(loaded.error())});
+    const YAML::Node& root = *loaded;
     WrittenSchedule written;
     Field top{"", root, position_of(root), position_of(root)};
     read_map(reader, top, the_schema(), written);
