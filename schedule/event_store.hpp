@@ -36,6 +36,10 @@ struct StoredEvent {
     EventSource source = EventSource::file;
     EventState state;
     std::optional<Deployment> deployment;  // while its channel may run
+    // The channel it ran last, kept after it stopped (its clips outlive it):
+    // set with each deployment, never cleared.
+    std::string channel_name;
+    std::string data_dir;
     int64_t created_ms = 0;                // UTC, when first stored
     int64_t updated_ms = 0;                // UTC, the last change of any part
 };
