@@ -33,53 +33,12 @@ Response not_found(std::string_view reason) {
     return make_error(http::status::not_found, "not_found", reason);
 }
 
-// 400 with every reason: "reason" joins them for people, "reasons" lists them for programs.
-Response bad_request(const std::vector<std::string>& reasons) {
-    boost::json::object json;
-    json["error"] = "bad_request";
-    std::string joined;
-    boost::json::array list;
-    for (const auto& r : reasons) {
-        if (!joined.empty()) joined += "; ";
-        joined += r;
-        list.emplace_back(r);
-    }
-    json["reason"] = joined;
-    json["reasons"] = std::move(list);
-    return make_response(http::status::bad_request, kMimeJson, "no-store",
-                         SharedBuffer::from_string(boost::json::serialize(json)));
-}
-
 Response bad_request(std::string reason) {
-    return bad_request(std::vector<std::string>{std::move(reason)});
+    return make_bad_request({std::move(reason)});
 }
 
 Response internal_error(std::string_view what) {
     return make_error(http::status::internal_server_error, "internal_error", what);
-}
-
-Response json_response(http::status status, const boost::json::value& json) {
-    return make_response(status, kMimeJson, "no-store",
-                         SharedBuffer::from_string(boost::json::serialize(json)));
-}
-
-Response preflight(std::string_view allow) {
-    Response response{http::status::no_content, 11};
-    response.set(http::field::access_control_allow_origin, "*");
-    response.set(http::field::access_control_allow_methods, allow);
-    response.set(http::field::access_control_allow_headers,
-                 "*, Authorization, Content-Type, Range");
-    response.set(http::field::access_control_max_age, "600");
-    response.set(http::field::allow, allow);
-    response.set(http::field::cache_control, "no-store");
-    return response;
-}
-
-Response not_allowed(std::string_view allow) {
-    auto response = make_error(http::status::method_not_allowed, "method_not_allowed",
-                               fmt::format("allowed: {}", allow));
-    response.set(http::field::allow, allow);
-    return response;
 }
 
 // The same refusals as the live routes' path check.
@@ -173,8 +132,8 @@ Response ClipRoutes::route(const Request& request) const {
     }
     const auto method = request.method();
     auto read_only = [&](auto answer) -> Response {
-        if (method == http::verb::options) return preflight(kReadAllow);
-        if (method != http::verb::get && method != http::verb::head) return not_allowed(kReadAllow);
+        if (method == http::verb::options) return make_preflight(kReadAllow);
+        if (method != http::verb::get && method != http::verb::head) return make_not_allowed(kReadAllow);
         return answer();
     };
 
@@ -189,17 +148,17 @@ Response ClipRoutes::route(const Request& request) const {
         if (s.size() != 4) return not_found("no such path");
         if (!valid_clip_id(s[3])) return bad_request(std::string(kIdRule));
         constexpr std::string_view allow = "GET, HEAD, DELETE, OPTIONS";
-        if (method == http::verb::options) return preflight(allow);
+        if (method == http::verb::options) return make_preflight(allow);
         if (method == http::verb::get || method == http::verb::head) return status(s[3]);
         if (method == http::verb::delete_) return remove(request, s[3]);
-        return not_allowed(allow);
+        return make_not_allowed(allow);
     }
     if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "channels" && s[4] == "clips") {
         constexpr std::string_view allow = "GET, HEAD, POST, OPTIONS";
-        if (method == http::verb::options) return preflight(allow);
+        if (method == http::verb::options) return make_preflight(allow);
         if (method == http::verb::post) return create(request, s[3]);
         if (method == http::verb::get || method == http::verb::head) return list(request, &s[3]);
-        return not_allowed(allow);
+        return make_not_allowed(allow);
     }
     return not_found("no such path");
 }
@@ -234,7 +193,7 @@ Response ClipRoutes::create(const Request& request, const std::string& channel) 
         }
         return internal_error(reason);
     }
-    auto response = json_response(http::status::accepted, clip_json(*clip));
+    auto response = make_json(http::status::accepted, clip_json(*clip));
     response.set(http::field::location, fmt::format("/api/v1/clips/{}", clip->id));
     return response;
 }
@@ -289,7 +248,7 @@ Response ClipRoutes::list(const Request& request, const std::string* channel) co
                 key.substr(0, 40)));
         }
     }
-    if (!reasons.empty()) return bad_request(reasons);
+    if (!reasons.empty()) return make_bad_request(reasons);
     auto page = service_.catalog().list(query);
     if (!page) {
         log::error(kLog, "clip catalog: {}", page.error().message);
@@ -301,7 +260,7 @@ Response ClipRoutes::list(const Request& request, const std::string* channel) co
     json["clips"] = std::move(clips);
     json["next_cursor"] = page->next ? boost::json::value(boost::json::string(page->next->encode()))
                                      : boost::json::value(nullptr);
-    return json_response(http::status::ok, json);
+    return make_json(http::status::ok, json);
 }
 
 Response ClipRoutes::status(const std::string& id) const {
@@ -311,7 +270,7 @@ Response ClipRoutes::status(const std::string& id) const {
         return internal_error("the clip catalog cannot be read");
     }
     if (!*clip) return not_found(fmt::format("no clip \"{}\"", id));
-    return json_response(http::status::ok, clip_json(**clip));
+    return make_json(http::status::ok, clip_json(**clip));
 }
 
 Response ClipRoutes::remove(const Request& request, const std::string& id) const {

@@ -98,6 +98,45 @@ Response make_error(http::status status, std::string_view error, std::string_vie
                          SharedBuffer::from_string(boost::json::serialize(json)));
 }
 
+Response make_json(http::status status, const boost::json::value& json) {
+    return make_response(status, kMimeJson, "no-store",
+                         SharedBuffer::from_string(boost::json::serialize(json)));
+}
+
+Response make_bad_request(const std::vector<std::string>& reasons) {
+    boost::json::object json;
+    json["error"] = "bad_request";
+    std::string joined;
+    boost::json::array list;
+    for (const auto& r : reasons) {
+        if (!joined.empty()) joined += "; ";
+        joined += r;
+        list.emplace_back(r);
+    }
+    json["reason"] = joined;
+    json["reasons"] = std::move(list);
+    return make_json(http::status::bad_request, json);
+}
+
+Response make_preflight(std::string_view allow) {
+    Response response{http::status::no_content, 11};
+    response.set(http::field::access_control_allow_origin, "*");
+    response.set(http::field::access_control_allow_methods, allow);
+    response.set(http::field::access_control_allow_headers,
+                 "*, Authorization, Content-Type, Range");
+    response.set(http::field::access_control_max_age, "600");
+    response.set(http::field::allow, allow);
+    response.set(http::field::cache_control, "no-store");
+    return response;  // 204: no Content-Length (RFC 9110, 8.6)
+}
+
+Response make_not_allowed(std::string_view allow) {
+    auto response = make_error(http::status::method_not_allowed, "method_not_allowed",
+                               fmt::format("allowed: {}", allow));
+    response.set(http::field::allow, allow);
+    return response;
+}
+
 void strip_body(Response& response) {
     // Content-Length stays what GET would send; the body goes.
     response.body() = SharedBuffer();

@@ -18,6 +18,9 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
 
 #include "core/result.hpp"
 #include "core/segment.hpp"
@@ -104,6 +107,19 @@ Response make_error(boost::beast::http::status status, std::string_view error,
 // nullopt when it may go on. The comparison takes the same time however
 // much of the token matches.
 std::optional<Response> refuse_without_bearer(const Request& request, std::string_view token);
+
+// A JSON body with Cache-Control: no-store.
+Response make_json(boost::beast::http::status status, const boost::json::value& json);
+
+// 400 with every reason: "reason" joins them for people, "reasons" lists
+// them for programs.
+Response make_bad_request(const std::vector<std::string>& reasons);
+
+// The answer to OPTIONS (CORS preflight): 204 with the methods `allow`s.
+Response make_preflight(std::string_view allow);
+
+// 405 naming the methods allowed.
+Response make_not_allowed(std::string_view allow);
 
 // Drops the body but keeps every header, Content-Length included (for HEAD).
 void strip_body(Response& response);

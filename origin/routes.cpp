@@ -155,23 +155,9 @@ Response Routes::route(const Request& request) const {
         if (!match) continue;
 
         const http::verb method = request.method();
-        if (method == http::verb::options) {
-            Response response{http::status::no_content, 11};
-            response.set(http::field::access_control_allow_origin, "*");
-            response.set(http::field::access_control_allow_methods, entry.allow);
-            response.set(http::field::access_control_allow_headers,
-                         "*, Authorization, Content-Type, Range");
-            response.set(http::field::access_control_max_age, "600");
-            response.set(http::field::allow, entry.allow);
-            response.set(http::field::cache_control, "no-store");
-            return response;  // 204: no Content-Length (RFC 9110, 8.6)
-        }
-        if (std::find(entry.methods.begin(), entry.methods.end(), method) == entry.methods.end()) {
-            auto response = make_error(http::status::method_not_allowed, "method_not_allowed",
-                                       fmt::format("allowed: {}", entry.allow));
-            response.set(http::field::allow, entry.allow);
-            return response;
-        }
+        if (method == http::verb::options) return make_preflight(entry.allow);
+        if (std::find(entry.methods.begin(), entry.methods.end(), method) == entry.methods.end())
+            return make_not_allowed(entry.allow);
         return (this->*entry.answer)(call);
     }
     return not_found("no such path");

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "core/text_file.hpp"
@@ -67,35 +68,8 @@ Duration millis(Micros d) {
 
 // ---- the schema: one declaration per key, in the order of the key table ----
 
-Schema<WrittenSchedule> make_schema() {
-    Schema<EventDefaults> defaults = {
-        key<EventDefaults>("teardown", TeardownType{}, &EventDefaults::teardown,
-                           {"teardown of events that do not say", "`confirm`",
-                            "`confirm`, `auto`, `after DURATION`"}),
-        key<EventDefaults>("harvest", Choice{kHarvests}, &EventDefaults::harvest,
-                           {"harvest of events that do not say", "`none`", "`none`, `event`"}),
-        key<EventDefaults>(
-            "webhook", HttpUrl{}, &EventDefaults::webhook,
-            {"webhook of events that do not say", "none", "`http://HOST[:PORT]/PATH`"}),
-        key<EventDefaults>("preroll_before", DurationRange{0s, kMaxPrerollBefore},
-                           [](EventDefaults& d, Micros v) { d.preroll_before = millis(v); },
-                           {"preroll of events without `preroll`: this long before `start`", "`5m`",
-                            "`0s`..`24h`"}),
-    };
-    Schema<RetryConfig> retries = {
-        key<RetryConfig>("count", IntegerRange{0, kMaxRetries}, &RetryConfig::count,
-                         {"retries of a failed deploy, restart or teardown before `failed`", "`3`",
-                          "`0`..`10`"}),
-        key<RetryConfig>("first_delay", DurationRange{kMinRetryDelay, kMaxRetryDelay},
-                         [](RetryConfig& c, Micros v) { c.first_delay = millis(v); },
-                         {"wait before the first retry; each next one waits twice as long", "`2s`",
-                          "`100ms`..`10m`"}),
-        key<RetryConfig>("deploy_timeout", DurationRange{kMinDeployTimeout, kMaxDeployTimeout},
-                         [](RetryConfig& c, Micros v) { c.deploy_timeout = millis(v); },
-                         {"a channel not ready this long after it was started has failed", "`60s`",
-                          "`1s`..`1h`"}),
-    };
-    Schema<WrittenEvent> event = {
+Schema<WrittenEvent> event_schema() {
+    return {
         key<WrittenEvent>("id", Name{kMaxEventId, "event id"}, &WrittenEvent::id,
                           {"the event's id (API paths, clip id, logs)", "required",
                            "1..64 of `A-Z a-z 0-9 _ -`, unique"})
@@ -127,6 +101,37 @@ Schema<WrittenSchedule> make_schema() {
                           {"POSTed a JSON record of every transition", "`defaults.webhook`",
                            "`http://HOST[:PORT]/PATH`"}),
     };
+}
+
+Schema<WrittenSchedule> make_schema() {
+    Schema<EventDefaults> defaults = {
+        key<EventDefaults>("teardown", TeardownType{}, &EventDefaults::teardown,
+                           {"teardown of events that do not say", "`confirm`",
+                            "`confirm`, `auto`, `after DURATION`"}),
+        key<EventDefaults>("harvest", Choice{kHarvests}, &EventDefaults::harvest,
+                           {"harvest of events that do not say", "`none`", "`none`, `event`"}),
+        key<EventDefaults>(
+            "webhook", HttpUrl{}, &EventDefaults::webhook,
+            {"webhook of events that do not say", "none", "`http://HOST[:PORT]/PATH`"}),
+        key<EventDefaults>("preroll_before", DurationRange{0s, kMaxPrerollBefore},
+                           [](EventDefaults& d, Micros v) { d.preroll_before = millis(v); },
+                           {"preroll of events without `preroll`: this long before `start`", "`5m`",
+                            "`0s`..`24h`"}),
+    };
+    Schema<RetryConfig> retries = {
+        key<RetryConfig>("count", IntegerRange{0, kMaxRetries}, &RetryConfig::count,
+                         {"retries of a failed deploy, restart or teardown before `failed`", "`3`",
+                          "`0`..`10`"}),
+        key<RetryConfig>("first_delay", DurationRange{kMinRetryDelay, kMaxRetryDelay},
+                         [](RetryConfig& c, Micros v) { c.first_delay = millis(v); },
+                         {"wait before the first retry; each next one waits twice as long", "`2s`",
+                          "`100ms`..`10m`"}),
+        key<RetryConfig>("deploy_timeout", DurationRange{kMinDeployTimeout, kMaxDeployTimeout},
+                         [](RetryConfig& c, Micros v) { c.deploy_timeout = millis(v); },
+                         {"a channel not ready this long after it was started has failed", "`60s`",
+                          "`1s`..`1h`"}),
+    };
+    Schema<WrittenEvent> event = event_schema();
     return {
         key<WrittenSchedule>("listen", HostPort{}, &WrittenSchedule::listen,
                              {"the events API's address", "`127.0.0.1:8090`", "`HOST:PORT`"}),
@@ -163,24 +168,29 @@ void check_unique_ids(Reader& r, const WrittenSchedule& s) {
     }
 }
 
-void check_times(Reader& r, const WrittenSchedule& s) {
-    for (size_t i = 0; i < s.events.size(); ++i) {
-        const auto& e = s.events[i];
-        auto at = [&](std::string_view key) { return fmt::format("events[{}].{}", i, key); };
-        bool start_ok = r.valid(at("start"));
-        if (start_ok && r.valid(at("end")) && e.end.at <= e.start.at) {
-            r.error(r.given(at("end"))->value_at, at("end"),
-                    fmt::format("{} is not after start {}", e.end.text, e.start.text),
-                    "a time after start");
-            r.invalidate(fmt::format("events[{}]", i));
-        }
-        if (start_ok && e.preroll && r.valid(at("preroll")) && e.preroll->at > e.start.at) {
-            r.error(r.given(at("preroll"))->value_at, at("preroll"),
-                    fmt::format("{} is after start {}", e.preroll->text, e.start.text),
-                    "a time at or before start");
-            r.invalidate(fmt::format("events[{}]", i));
-        }
+// end after start, preroll at or before start; `prefix` is the event's path.
+void check_event_times(Reader& r, const WrittenEvent& e, const std::string& prefix) {
+    auto at = [&](std::string_view key) {
+        return prefix.empty() ? std::string(key) : fmt::format("{}.{}", prefix, key);
+    };
+    bool start_ok = r.valid(at("start"));
+    if (start_ok && r.valid(at("end")) && e.end.at <= e.start.at) {
+        r.error(r.given(at("end"))->value_at, at("end"),
+                fmt::format("{} is not after start {}", e.end.text, e.start.text),
+                "a time after start");
+        r.invalidate(prefix);
     }
+    if (start_ok && e.preroll && r.valid(at("preroll")) && e.preroll->at > e.start.at) {
+        r.error(r.given(at("preroll"))->value_at, at("preroll"),
+                fmt::format("{} is after start {}", e.preroll->text, e.start.text),
+                "a time at or before start");
+        r.invalidate(prefix);
+    }
+}
+
+void check_times(Reader& r, const WrittenSchedule& s) {
+    for (size_t i = 0; i < s.events.size(); ++i)
+        check_event_times(r, s.events[i], fmt::format("events[{}]", i));
 }
 
 std::string resolve_channel(const std::string& file, const std::string& channel) {
@@ -327,6 +337,43 @@ ScheduleResult load_schedule_config(const std::string& path) {
         return std::unexpected(std::vector<Diagnostic>{{path, {}, "", std::move(message), ""}});
     }
     return parse_schedule_config(*text, path);
+}
+
+std::expected<EventSpec, std::vector<Diagnostic>> parse_event(std::string_view text,
+                                                             const std::string& name,
+                                                             const ScheduleConfig& base) {
+    try {
+        Reader reader(name);
+        auto loaded = load_one_document(
+            text, name, fmt::format("a map with {}", join(key_names(event_schema()))),
+            "one event", reader);
+        if (!loaded) return std::unexpected(std::vector<Diagnostic>{std::move(loaded.error())});
+        const YAML::Node& root = *loaded;
+        static const auto schema = event_schema();
+        WrittenEvent written;
+        Field top{"", root, position_of(root), position_of(root)};
+        read_map(reader, top, schema, written);
+        if (root.IsMap()) check_event_times(reader, written, "");
+        if (reader.failed()) return std::unexpected(reader.take());
+        return resolve(written, base.defaults, base.file);
+    } catch (const std::exception& e) {
+        return std::unexpected(std::vector<Diagnostic>{
+            {name, {}, "", fmt::format("cannot read the event: {}", e.what()), ""}});
+    }
+}
+
+boost::json::object event_json(const EventSpec& event) {
+    boost::json::object json;
+    json["id"] = event.id;
+    json["title"] = event.title;
+    json["channel"] = event.channel;
+    json["preroll"] = time_text(event.preroll);
+    json["start"] = time_text(event.start);
+    json["end"] = time_text(event.end);
+    json["teardown"] = to_string(event.teardown);
+    json["harvest"] = std::string(kHarvests.name(event.harvest));
+    if (!event.webhook.empty()) json["webhook"] = event.webhook;
+    return json;
 }
 
 std::string time_text(TimePoint t) {

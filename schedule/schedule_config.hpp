@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "core/diagnostic.hpp"
 #include "core/enum_names.hpp"
 #include "core/schema.hpp"
@@ -90,6 +92,17 @@ using ScheduleResult = std::expected<ScheduleConfig, std::vector<core::Diagnosti
 // its folder is where relative channel paths start.
 ScheduleResult parse_schedule_config(std::string_view yaml_text, const std::string& file);
 ScheduleResult load_schedule_config(const std::string& path);
+
+// One event as the API's POST and PATCH send it: a JSON (or YAML) map with
+// the keys of a schedule file's event, read by the same declarations, with
+// `base`'s defaults, its channel path resolved as the file's events are.
+// `name` stands for the file in the messages ("request").
+std::expected<EventSpec, std::vector<core::Diagnostic>> parse_event(std::string_view text,
+                                                                 const std::string& name,
+                                                                 const ScheduleConfig& base);
+
+// The event as those keys (what parse_event reads back to the same event).
+boost::json::object event_json(const EventSpec& event);
 
 // "2026-12-05T19:00:00Z" (milliseconds only when there are some).
 std::string time_text(TimePoint t);
