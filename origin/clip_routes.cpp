@@ -180,7 +180,7 @@ Response ClipRoutes::create(const Request& request, const std::string& channel) 
         const std::string reason = refusal.reasons.empty() ? "" : refusal.reasons.front();
         switch (refusal.kind) {
             case SubmitRefusal::Kind::invalid:
-                return bad_request(refusal.reasons);
+                return make_bad_request(refusal.reasons);
             case SubmitRefusal::Kind::duplicate:
                 return make_error(http::status::conflict, "conflict", reason);
             case SubmitRefusal::Kind::unavailable: {
