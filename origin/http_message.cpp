@@ -104,8 +104,13 @@ Response make_json(http::status status, const boost::json::value& json) {
 }
 
 Response make_bad_request(const std::vector<std::string>& reasons) {
+    return make_refusal(http::status::bad_request, "bad_request", reasons);
+}
+
+Response make_refusal(http::status status, std::string_view error,
+                      const std::vector<std::string>& reasons) {
     boost::json::object json;
-    json["error"] = "bad_request";
+    json["error"] = error;
     std::string joined;
     boost::json::array list;
     for (const auto& r : reasons) {
@@ -115,7 +120,7 @@ Response make_bad_request(const std::vector<std::string>& reasons) {
     }
     json["reason"] = joined;
     json["reasons"] = std::move(list);
-    return make_json(http::status::bad_request, json);
+    return make_json(status, json);
 }
 
 Response make_preflight(std::string_view allow) {

@@ -114,6 +114,9 @@ Response make_json(boost::beast::http::status status, const boost::json::value& 
 // 400 with every reason: "reason" joins them for people, "reasons" lists
 // them for programs.
 Response make_bad_request(const std::vector<std::string>& reasons);
+// The same with another status and error word (409 "conflict", ...).
+Response make_refusal(boost::beast::http::status status, std::string_view error,
+                      const std::vector<std::string>& reasons);
 
 // The answer to OPTIONS (CORS preflight): 204 with the methods `allow`s.
 Response make_preflight(std::string_view allow);
