@@ -31,6 +31,9 @@ constexpr int kStatusEvery = 4;
 // Steps taken for one event at one moment at most (each is one transition;
 // a controller that was down for a day catches up in a few).
 constexpr int kMaxStepsAtOnce = 16;
+// How long a harvest waits for the DVR to record the event's real end (a
+// segment or two).
+constexpr auto kHarvestEndWait = 20s;
 
 int64_t ms_of(TimePoint t) {
     return t.time_since_epoch().count();
@@ -428,7 +431,15 @@ void Controller::harvest(const std::string& id, const Action& action, std::stop_
         http::verb::post, fmt::format("/api/v1/channels/{}/clips", d->channel),
         origin::SharedBuffer::from_string(boost::json::serialize(body)), "application/json");
     request.set(http::field::authorization, "Bearer " + token);
-    auto answer = client.send(std::move(request), stop);
+    // The real end is now: the DVR holds it once the segment being encoded
+    // is recorded, so a 400 is asked again for a while.
+    const auto give_up_400 = std::chrono::steady_clock::now() + kHarvestEndWait;
+    auto answer = client.send(request, stop);
+    while (answer && answer->result() == http::status::bad_request && !stop.stop_requested() &&
+           std::chrono::steady_clock::now() < give_up_400) {
+        std::this_thread::sleep_for(500ms);
+        answer = client.send(request, stop);
+    }
     if (!answer) return log::warn(kLog, "event {}: harvest: {}", id, answer.error().message);
     if (answer->result() != http::status::accepted && answer->result() != http::status::conflict)
         return log::warn(kLog, "event {}: harvest refused ({}): {}", id, answer->result_int(),

@@ -21,6 +21,8 @@
 
 #include <fmt/format.h>
 
+#include "core/machine_check.hpp"
+
 extern char** environ;
 
 namespace onair::schedule {
@@ -178,6 +180,13 @@ core::Result<Deployment> LocalRunner::start(const DeployRequest& request) {
     auto failure = [&](const std::string& what, int error) {
         return core::fail(fmt::format("start onair for event {}: {}", event_id, what), error);
     };
+    // What `onair run` would refuse (a port another program holds, a file it
+    // cannot read) is a failed attempt with the same message, found here.
+    if (auto problems = core::check_machine(request.channel); !problems.empty()) {
+        auto text = problems.front().to_string();
+        if (problems.size() > 1) text += fmt::format(" (and {} more)", problems.size() - 1);
+        return core::fail(text);
+    }
 
     // Relative paths are the controller's (its cwd); the child may run
     // elsewhere, so it is given absolute ones.

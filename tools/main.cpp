@@ -28,6 +28,7 @@ extern "C" {
 #include "tools/channel.hpp"
 #include "tools/plan.hpp"
 #include "tools/remote_pipeline.hpp"
+#include "tools/schedule_command.hpp"
 
 namespace {
 
@@ -51,6 +52,10 @@ commands:
   encode FILE --pipeline a|b --origin http://HOST:PORT
                run one pipeline of the channel, pushing its segments to
                the origin at that URL
+  schedule FILE
+               run the event controller: deploy each event's channel at
+               its preroll, tear it down at its end (or on the operator's
+               word); 'schedule --check FILE' validates
 
 options:
   --log-format text|json   log lines for people (default) or for log shippers
@@ -116,6 +121,29 @@ options:
   --log-format text|json, --log-level LEVEL
 )";
 
+constexpr std::string_view kScheduleUsage = R"(usage: onair schedule [OPTIONS] FILE
+       onair schedule --check FILE
+
+Runs the event controller of the schedule in FILE: each event's channel
+('onair run CHANNEL_FILE', its own process group) is started at the
+event's preroll with the channel file as it is then, goes live at start,
+keeps running past its end until the operator confirms teardown (or
+'teardown: auto' / 'after DURATION'), is harvested as a clip if asked, and
+is stopped. The controller's state (events, history, the channels it runs)
+is kept in DATA/events.db; started again, it adopts the channels still
+running. The events API listens on 'listen' (see README: Events);
+changes need ONAIR_API_TOKEN as a Bearer token.
+
+SIGHUP reads FILE again: its changes apply to events not yet deployed.
+SIGINT or SIGTERM stop the controller; its channels keep running.
+
+--check validates FILE and every channel file it names (ports of events
+that overlap in time included) and prints the events; every problem at
+once as FILE:LINE:COL: key.path: what is wrong (what is allowed), exit 2.
+
+options: --check, --log-format text|json, --log-level LEVEL
+)";
+
 constexpr std::string_view kCheckUsage = R"(usage: onair check FILE
 
 Validates FILE and prints the resolved plan: inputs, ladder, segment timing
@@ -131,6 +159,7 @@ struct Arguments {
     bool version = false;
     std::optional<std::string> pipeline;  // encode
     std::optional<std::string> origin;    // encode
+    bool check = false;                   // schedule --check
     log::Format log_format = log::Format::text;
     log::Level log_level = log::Level::info;
 };
@@ -178,6 +207,8 @@ std::optional<int> parse(int argc, char** argv, Arguments& args) {
         } else if (a == "--origin" || a.starts_with("--origin=")) {
             args.origin = value("--origin");
             if (!args.origin) return usage_error("--origin takes a URL such as http://HOST:PORT");
+        } else if (a == "--check") {
+            args.check = true;
         } else if (a.starts_with("-") && a != "-") {
             return usage_error(fmt::format("unknown option '{}'", a));
         } else if (args.command.empty()) {
@@ -371,6 +402,14 @@ int command_encode(const Arguments& args) {
     return kExitOk;
 }
 
+int command_schedule(const Arguments& args) {
+    if (args.help) return fmt::print("{}", kScheduleUsage), kExitOk;
+    if (auto code = refuse_encode_options(args)) return *code;
+    if (args.positional.size() != 1) return usage_error("schedule takes one FILE");
+    if (args.check) return tools::check_schedule_file(args.positional[0]);
+    return tools::run_schedule(args.positional[0]);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -386,11 +425,14 @@ int main(int argc, char** argv) {
         fmt::print(args.help ? stdout : stderr, "{}", kUsage);
         return args.help ? kExitOk : kExitUsage;
     }
+    if (args.check && args.command != "schedule")
+        return usage_error("--check is an option of 'schedule'");
     if (args.command == "run") return command_run(args);
     if (args.command == "check") return command_check(args);
     if (args.command == "origin") return command_origin(args);
     if (args.command == "encode") return command_encode(args);
+    if (args.command == "schedule") return command_schedule(args);
     if (args.command == "help") return fmt::print("{}", kUsage), kExitOk;
     return usage_error(
-        fmt::format("unknown command '{}' (commands: run, check, origin, encode)", args.command));
+        fmt::format("unknown command '{}' (commands: run, check, origin, encode, schedule)", args.command));
 }

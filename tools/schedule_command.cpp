@@ -1,0 +1,125 @@
+#include "tools/schedule_command.hpp"
+
+#include <pthread.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "core/token.hpp"
+#include "origin/http_server.hpp"
+#include "schedule/controller.hpp"
+#include "schedule/event_clips.hpp"
+#include "schedule/event_store.hpp"
+#include "schedule/events_api.hpp"
+#include "schedule/local_runner.hpp"
+#include "schedule/schedule_check.hpp"
+
+namespace onair::tools {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitInvalid = 2;
+
+// The schedule read and checked (its channel files, port overlaps); every
+// problem printed. nullopt when there is one.
+std::optional<schedule::ScheduleConfig> load_checked(const std::string& path) {
+    auto config = schedule::load_schedule_config(path);
+    if (!config) {
+        for (const auto& d : config.error()) fmt::print(stderr, "{}\n", d.to_string());
+        return std::nullopt;
+    }
+    auto checked = schedule::check_schedule(*config);
+    if (!checked.problems.empty()) {
+        for (const auto& d : checked.problems) fmt::print(stderr, "{}\n", d.to_string());
+        return std::nullopt;
+    }
+    return std::move(*config);
+}
+
+}  // namespace
+
+int check_schedule_file(const std::string& path) {
+    auto config = load_checked(path);
+    if (!config) return kExitInvalid;
+    fmt::print("{}: {} event{}, events API on {}:{}, state in {}\n", path, config->events.size(),
+               config->events.size() == 1 ? "" : "s", config->listen.host, config->listen.port,
+               config->data);
+    for (const auto& e : config->events)
+        fmt::print("  {}  {} .. {}  preroll {}  teardown {}  harvest {}  {}\n", e.id,
+                   schedule::time_text(e.start), schedule::time_text(e.end),
+                   schedule::time_text(e.preroll), schedule::to_string(e.teardown),
+                   schedule::kHarvests.name(e.harvest), e.channel);
+    return kExitOk;
+}
+
+int run_schedule(const std::string& path) {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread after this inherits it
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto config = load_checked(path);
+    if (!config) return kExitInvalid;
+    log::set_channel("schedule");
+    std::string why;
+    const auto token = core::read_token("ONAIR_API_TOKEN", "", why).value_or("");
+    if (token.empty())
+        log::warn("schedule", "no ONAIR_API_TOKEN: the events API refuses changes (403)");
+
+    std::error_code ec;
+    std::filesystem::create_directories(config->data, ec);
+    if (ec) {
+        log::error("schedule", "data folder {}: {}", config->data, ec.message());
+        return kExitFailure;
+    }
+    auto store = schedule::EventStore::open(
+        (std::filesystem::path(config->data) / "events.db").string());
+    if (!store) {
+        log::error("schedule", "{}", store.error().message);
+        return kExitFailure;
+    }
+    schedule::LocalRunner runner;
+    const auto listen = config->listen;
+    schedule::Controller controller(std::move(*config), runner, **store);
+    schedule::EventClips clips(controller, token);
+    schedule::EventsApi api(controller, clips, token);
+    origin::HttpServer server({.host = listen.host, .port = uint16_t(listen.port)}, api.handler());
+    if (auto ok = server.start(); !ok) {
+        log::error("schedule", "cannot listen: {}", ok.error().message);
+        return kExitFailure;
+    }
+    if (auto ok = controller.start(); !ok) {
+        log::error("schedule", "cannot start: {}", ok.error().message);
+        return kExitFailure;
+    }
+    log::info("schedule", "events API on http://{}:{}/api/v1/events ({} events)", listen.host,
+              server.port(), controller.events().size());
+    for (;;) {
+        int signal = 0;
+        sigwait(&signals, &signal);
+        if (signal == SIGHUP) {
+            log::info("schedule", "SIGHUP: reloading {}", path);
+            if (auto changes = controller.reload(); !changes)
+                for (const auto& r : changes.error().reasons)
+                    log::error("schedule", "reload refused: {}", r);
+            continue;
+        }
+        log::info("schedule", "{}: stopping the controller (channels keep running)",
+                  strsignal(signal));
+        break;
+    }
+    server.stop();
+    controller.stop();
+    log::info("schedule", "stopped");
+    return kExitOk;
+}
+
+}  // namespace onair::tools
