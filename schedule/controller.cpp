@@ -24,7 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace http = boost::beast::http;
-constexpr std::string_view kLog = "schedule";
+constexpr std::string_view kLog = "controller";
 // The monitor asks the status of channels that are already up this often
 // (every poll while one is being deployed or restarted).
 constexpr int kStatusEvery = 4;

@@ -68,7 +68,7 @@ int run_schedule(const std::string& path) {
 
     auto config = load_checked(path);
     if (!config) return kExitInvalid;
-    log::set_channel("schedule");
+    log::set_channel("events");
     std::string why;
     const auto token = core::read_token("ONAIR_API_TOKEN", "", why).value_or("");
     if (token.empty())
