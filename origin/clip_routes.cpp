@@ -133,7 +133,8 @@ Response ClipRoutes::route(const Request& request) const {
     const auto method = request.method();
     auto read_only = [&](auto answer) -> Response {
         if (method == http::verb::options) return make_preflight(kReadAllow);
-        if (method != http::verb::get && method != http::verb::head) return make_not_allowed(kReadAllow);
+        if (method != http::verb::get && method != http::verb::head)
+            return make_not_allowed(kReadAllow);
         return answer();
     };
 
@@ -313,9 +314,11 @@ Response ClipRoutes::vod(const Request& request, const std::vector<std::string>&
         content_type = kMimeMp4;
     } else if (s.size() == 4 && valid_rendition_name(s[2]) &&
                (s[3] == "index.m3u8" || segment_file_name(s[3]))) {
+        // A service that only serves (the event controller's, ladder empty)
+        // leaves it to the asset: a rendition it lacks is a missing file.
         const auto& ladder = service_.options().ladder;
-        if (std::none_of(ladder.begin(), ladder.end(),
-                         [&](const core::Rung& r) { return r.name == s[2]; }))
+        if (!ladder.empty() && std::none_of(ladder.begin(), ladder.end(),
+                                            [&](const core::Rung& r) { return r.name == s[2]; }))
             return not_found(fmt::format("no rendition '{}'", s[2]));
         relative = s[2] + "/" + s[3];
         const bool playlist = s[3] == "index.m3u8";

@@ -1,7 +1,7 @@
 #include "schedule/channel_probe.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace onair::schedule {
 namespace http = boost::beast::http;

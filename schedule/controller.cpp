@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "core/config.hpp"
 #include "core/log.hpp"
@@ -210,9 +210,8 @@ void Controller::adopt(Entry& e) {
     if (st.state == State::tearing_down)
         e.reports.push_back({Report::teardown_finished, {}});
     else if (st.attempt_at)
-        queue_actions(e, {{st.state == State::deploying ? ActionKind::deploy : ActionKind::restart,
-                           {},
-                           {}}});
+        queue_actions(
+            e, {{st.state == State::deploying ? ActionKind::deploy : ActionKind::restart, {}, {}}});
 }
 
 // ---- the driver -----------------------------------------------------------------
@@ -256,8 +255,8 @@ void Controller::advance(Entry& e, TimePoint t) {
 void Controller::apply(Entry& e, const Step& s, TimePoint t) {
     const auto& id = e.stored.spec.id;
     const auto& before = e.stored.state;
-    if (s.next.attempts > before.attempts && before.attempts > 0 &&
-        s.next.state == before.state && s.next.restarts == before.restarts)
+    if (s.next.attempts > before.attempts && before.attempts > 0 && s.next.state == before.state &&
+        s.next.restarts == before.restarts)
         ++figures_.retries;
     if (s.next.restarts > before.restarts) ++figures_.restarts;
     if (s.next != before || s.transition) {
@@ -280,8 +279,8 @@ void Controller::apply(Entry& e, const Step& s, TimePoint t) {
 
 void Controller::notify_transition(const Entry& e, const Transition& tr) {
     const auto& spec = e.stored.spec;
-    auto line = fmt::format("event {}: {} -> {}: {}", spec.id, to_string(tr.from),
-                            to_string(tr.to), tr.reason);
+    auto line = fmt::format("event {}: {} -> {}: {}", spec.id, to_string(tr.from), to_string(tr.to),
+                            tr.reason);
     if (tr.to == State::failed)
         log::error(kLog, "{}", line);
     else
@@ -380,9 +379,8 @@ void Controller::deploy(const std::string& id, std::stop_token) {
     }
     auto channel = core::load_channel_config(spec.channel_path);
     if (!channel)
-        return report(id, {Report::deploy_failed,
-                           fmt::format("the channel file is not valid: {}",
-                                       first_problems(channel.error()))});
+        return report(id, {Report::deploy_failed, fmt::format("the channel file is not valid: {}",
+                                                              first_problems(channel.error()))});
     DeployRequest request{spec, spec.channel_path, *channel, schedule_.data};
     auto started = runner_.start(request);
     if (!started) return report(id, {Report::deploy_failed, started.error().message});
@@ -537,7 +535,7 @@ void Controller::monitor(std::stop_token stop) {
             auto& e = *entries_.at(w.id);
             if (e.busy || e.stored.deployment != w.deployment) continue;  // changed meanwhile
             if (!alive.running) {
-                auto reason = fmt::format("the channel {}", alive.reason);
+                auto reason = fmt::format("the channel stopped: {}", alive.reason);
                 log::warn(kLog, "event {}: {} ({} {})", w.id, reason, runner_.name(),
                           w.deployment.id);
                 e.stored.deployment.reset();
@@ -583,8 +581,9 @@ Answer<EventView> Controller::command(
 namespace {
 std::optional<Refusal> refuse_final(const EventState& st, std::string_view what) {
     if (!is_final(st.state)) return std::nullopt;
-    return refusal(409, "conflict",
-                   {fmt::format("the event is {}: it can no longer {}", to_string(st.state), what)});
+    return refusal(
+        409, "conflict",
+        {fmt::format("the event is {}: it can no longer {}", to_string(st.state), what)});
 }
 }  // namespace
 
@@ -601,8 +600,7 @@ Answer<EventView> Controller::confirm_teardown(std::string_view id) {
         auto& st = e.stored.state;
         if (auto r = refuse_final(st, "be torn down")) return r;
         if (st.state == State::scheduled)
-            return refusal(409, "conflict",
-                           {"the event is not deployed yet: DELETE cancels it"});
+            return refusal(409, "conflict", {"the event is not deployed yet: DELETE cancels it"});
         st.teardown_confirmed = true;
         return std::nullopt;
     });
@@ -616,10 +614,10 @@ Answer<EventView> Controller::extend(std::string_view id, std::string_view body)
     std::optional<int64_t> end_ms;
     if (end && end->is_string()) end_ms = origin::parse_utc_time(std::string(end->as_string()));
     if (!end_ms)
-        return std::unexpected(refusal(
-            400, "bad_request",
-            {"the body must be {\"end\": TIME}, TIME in ISO 8601 with a zone, e.g. "
-             "2026-12-05T21:30:00Z"}));
+        return std::unexpected(
+            refusal(400, "bad_request",
+                    {"the body must be {\"end\": TIME}, TIME in ISO 8601 with a zone, e.g. "
+                     "2026-12-05T21:30:00Z"}));
     const TimePoint new_end{Duration(*end_ms)};
     {
         std::lock_guard lock(mutex_);
@@ -654,20 +652,20 @@ Answer<EventView> Controller::extend(std::string_view id, std::string_view body)
 std::optional<Refusal> Controller::check_ports(const EventSpec& candidate, TimePoint) const {
     auto channel = core::load_channel_config(candidate.channel_path);
     if (!channel)
-        return refusal(400, "bad_request",
-                       [&] {
-                           auto r = texts(channel.error());
-                           r.insert(r.begin(), fmt::format("channel: {} is not a valid channel "
-                                                           "file",
-                                                           candidate.channel));
-                           return r;
-                       }());
+        return refusal(400, "bad_request", [&] {
+            auto r = texts(channel.error());
+            r.insert(r.begin(), fmt::format("channel: {} is not a valid channel "
+                                            "file",
+                                            candidate.channel));
+            return r;
+        }());
     std::vector<EventSpec> specs;
     std::vector<core::ChannelConfig> configs;
     std::vector<std::optional<TimePoint>> ends;
     for (const auto& id : order_) {
         const auto& e = *entries_.at(id);
-        if (is_final(e.stored.state.state) || id == candidate.id) continue;
+        if (is_final(e.stored.state.state) || e.stored.state.cancel_requested || id == candidate.id)
+            continue;
         auto other = core::load_channel_config(e.stored.spec.channel_path);
         if (!other) continue;  // found again at its preroll
         specs.push_back(e.stored.spec);
@@ -711,9 +709,9 @@ Answer<EventView> Controller::add(std::string_view body) {
     if (!spec) return std::unexpected(refusal(400, "bad_request", texts(spec.error())));
     std::lock_guard lock(mutex_);
     if (entries_.contains(spec->id))
-        return std::unexpected(refusal(
-            409, "conflict",
-            {fmt::format("event {} exists already (PATCH changes it)", spec->id)}));
+        return std::unexpected(
+            refusal(409, "conflict",
+                    {fmt::format("event {} exists already (PATCH changes it)", spec->id)}));
     const auto t = now();
     if (auto r = check_ports(*spec, t)) return std::unexpected(*r);
     return store_new_spec(*spec, EventSource::api, t);
@@ -763,6 +761,18 @@ Answer<std::vector<std::string>> Controller::reload() {
     std::lock_guard lock(mutex_);
     ++figures_.reloads;
     const auto t = now();
+    // Events gone from the file first: their ports are free for the rest.
+    for (const auto& id : order_) {
+        auto& e = *entries_.at(id);
+        if (e.stored.source != EventSource::file || e.stored.state.state != State::scheduled ||
+            e.stored.state.cancel_requested || schedule->find(id))
+            continue;
+        e.stored.state.cancel_requested = true;
+        if (auto ok = store_.put_state(id, e.stored.state, std::nullopt, ms_of(t)); !ok)
+            log::error(kLog, "event {}: {}", id, ok.error().message);
+        e.dirty = true;
+        lines.push_back(fmt::format("{}: cancelled: no longer in the schedule file", id));
+    }
     for (const auto& spec : schedule->events) {
         auto it = entries_.find(spec.id);
         if (it != entries_.end()) {
@@ -789,17 +799,6 @@ Answer<std::vector<std::string>> Controller::reload() {
             continue;
         }
         lines.push_back(fmt::format("{}: {}", spec.id, fresh ? "added" : "changed"));
-    }
-    for (const auto& id : order_) {
-        auto& e = *entries_.at(id);
-        if (e.stored.source != EventSource::file || e.stored.state.state != State::scheduled ||
-            e.stored.state.cancel_requested || schedule->find(id))
-            continue;
-        e.stored.state.cancel_requested = true;
-        if (auto ok = store_.put_state(id, e.stored.state, std::nullopt, ms_of(t)); !ok)
-            log::error(kLog, "event {}: {}", id, ok.error().message);
-        e.dirty = true;
-        lines.push_back(fmt::format("{}: cancelled: no longer in the schedule file", id));
     }
     // The defaults of events added from now on; listen, data and retries
     // need a restart.

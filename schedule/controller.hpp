@@ -60,8 +60,8 @@ struct ControllerOptions {
 // An event as the API shows it.
 struct EventView {
     StoredEvent stored;
-    std::optional<TimePoint> next_due;  // when something falls due without a report
-    std::string playback;               // ORIGIN/live/CHANNEL/master.m3u8 while it runs
+    std::optional<TimePoint> next_due;   // when something falls due without a report
+    std::string playback;                // ORIGIN/live/CHANNEL/master.m3u8 while it runs
     boost::json::object channel_status;  // the channel's summary, fetched from its origin
 };
 
@@ -140,8 +140,9 @@ class Controller {
     void report(const std::string& id, RunnerReport report);
     void queue_actions(Entry& entry, std::vector<Action> actions);
     void adopt(Entry& entry);
-    Answer<EventView> command(std::string_view id, const std::function<std::optional<Refusal>(
-                                                       Entry&, TimePoint)>& change);
+    Answer<EventView> command(
+        std::string_view id,
+        const std::function<std::optional<Refusal>(Entry&, TimePoint)>& change);
     std::optional<Refusal> check_ports(const EventSpec& candidate, TimePoint now) const;
     Answer<EventView> store_new_spec(const EventSpec& spec, EventSource source, TimePoint now);
     EventView view(const Entry& entry) const;

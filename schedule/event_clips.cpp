@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
 
 #include "core/log.hpp"
 
@@ -68,8 +68,8 @@ EventClips::Catalog* EventClips::catalog(const std::string& channel, const std::
     origin::HarvestOptions options;
     options.channel = channel;
     options.folder = data / "clips";
-    c->service = std::make_unique<origin::HarvestService>(std::move(options), *c->catalog, nullptr,
-                                                          nullptr);
+    c->service =
+        std::make_unique<origin::HarvestService>(std::move(options), *c->catalog, nullptr, nullptr);
     c->routes = std::make_unique<origin::ClipRoutes>(*c->service, api_token_);
     slot = std::move(c);
     return slot.get();

@@ -40,8 +40,8 @@ struct StoredEvent {
     // set with each deployment, never cleared.
     std::string channel_name;
     std::string data_dir;
-    int64_t created_ms = 0;                // UTC, when first stored
-    int64_t updated_ms = 0;                // UTC, the last change of any part
+    int64_t created_ms = 0;  // UTC, when first stored
+    int64_t updated_ms = 0;  // UTC, the last change of any part
 };
 
 struct HistoryEntry {

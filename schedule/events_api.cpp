@@ -1,9 +1,8 @@
 #include "schedule/events_api.hpp"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
-
 
 namespace onair::schedule {
 namespace {
@@ -45,11 +44,10 @@ std::vector<std::string> path_segments(std::string_view path) {
 }
 
 bool valid_event_id(std::string_view id) {
-    return !id.empty() && id.size() <= 64 &&
-           std::all_of(id.begin(), id.end(), [](char c) {
-               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_' || c == '-';
-           });
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
 }
 
 }  // namespace
@@ -69,12 +67,12 @@ boost::json::object event_view_json(const EventView& v) {
     json["retry_at"] = optional_time(st.retry_at);
     json["attempts"] = st.attempts;
     json["restarts"] = st.restarts;
-    json["last_failure"] = st.last_failure.empty() ? boost::json::value(nullptr)
-                                                   : boost::json::value(st.last_failure);
+    json["last_failure"] =
+        st.last_failure.empty() ? boost::json::value(nullptr) : boost::json::value(st.last_failure);
     json["teardown_confirmed"] = st.teardown_confirmed;
     json["cancel_requested"] = st.cancel_requested;
-    json["playback"] = v.playback.empty() ? boost::json::value(nullptr)
-                                          : boost::json::value(v.playback);
+    json["playback"] =
+        v.playback.empty() ? boost::json::value(nullptr) : boost::json::value(v.playback);
     if (const auto& d = v.stored.deployment) {
         boost::json::object dj;
         dj["runner"] = d->runner;
@@ -103,8 +101,8 @@ std::string controller_metrics(const ControllerFigures& f) {
     for (const auto& [state, n] : f.events_by_state)
         out += fmt::format("onair_events{{state=\"{}\"}} {}\n", to_string(state), n);
     auto counter = [&](std::string_view name, std::string_view help, int64_t value) {
-        out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name,
-                           value);
+        out +=
+            fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, value);
     };
     counter("onair_event_transitions_total", "Lifecycle transitions since start-up.",
             f.transitions);
@@ -162,9 +160,9 @@ Response EventsApi::route(const Request& request) const {
     }
     if (path == "/metrics") {
         if (auto r = guard(kReadAllow)) return *r;
-        return origin::make_response(http::status::ok, "text/plain; version=0.0.4", "no-store",
-                                     origin::SharedBuffer::from_string(
-                                         controller_metrics(controller_.figures())));
+        return origin::make_response(
+            http::status::ok, "text/plain; version=0.0.4", "no-store",
+            origin::SharedBuffer::from_string(controller_metrics(controller_.figures())));
     }
     if (path == "/api/v1/reload") {
         if (auto r = guard("POST, OPTIONS")) return *r;

@@ -25,14 +25,14 @@ namespace onair::schedule {
 // controller restarts (stored as it is), to reach its origin and to know
 // where its data lives.
 struct Deployment {
-    std::string runner;    // "local", "kubernetes": the runner that made it
-    std::string id;        // local: the channel's pid (= its process group);
-                           // kubernetes: NAMESPACE/NAME of its objects
-    std::string instance;  // local: the process's start time (guards against pid reuse);
-                           // kubernetes: a generation label
-    std::string origin;    // http://HOST:PORT of the channel's origin
-    std::string channel;   // the channel's name (/live/CHANNEL/master.m3u8)
-    std::string data_dir;  // the channel's data folder (DVR, catalog, clips), as resolved
+    std::string runner;      // "local", "kubernetes": the runner that made it
+    std::string id;          // local: the channel's pid (= its process group);
+                             // kubernetes: NAMESPACE/NAME of its objects
+    std::string instance;    // local: the process's start time (guards against pid reuse);
+                             // kubernetes: a generation label
+    std::string origin;      // http://HOST:PORT of the channel's origin
+    std::string channel;     // the channel's name (/live/CHANNEL/master.m3u8)
+    std::string data_dir;    // the channel's data folder (DVR, catalog, clips), as resolved
     int64_t started_ms = 0;  // UTC, when start() made it
 
     friend bool operator==(const Deployment&, const Deployment&) = default;

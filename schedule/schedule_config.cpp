@@ -12,8 +12,8 @@
 #include <system_error>
 
 #include <fmt/format.h>
-#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/json.hpp>
 
 #include "core/text_file.hpp"
 #include "core/units.hpp"
@@ -340,13 +340,13 @@ ScheduleResult load_schedule_config(const std::string& path) {
 }
 
 std::expected<EventSpec, std::vector<Diagnostic>> parse_event(std::string_view text,
-                                                             const std::string& name,
-                                                             const ScheduleConfig& base) {
+                                                              const std::string& name,
+                                                              const ScheduleConfig& base) {
     try {
         Reader reader(name);
         auto loaded = load_one_document(
-            text, name, fmt::format("a map with {}", join(key_names(event_schema()))),
-            "one event", reader);
+            text, name, fmt::format("a map with {}", join(key_names(event_schema()))), "one event",
+            reader);
         if (!loaded) return std::unexpected(std::vector<Diagnostic>{std::move(loaded.error())});
         const YAML::Node& root = *loaded;
         static const auto schema = event_schema();

@@ -98,8 +98,8 @@ ScheduleResult load_schedule_config(const std::string& path);
 // `base`'s defaults, its channel path resolved as the file's events are.
 // `name` stands for the file in the messages ("request").
 std::expected<EventSpec, std::vector<core::Diagnostic>> parse_event(std::string_view text,
-                                                                 const std::string& name,
-                                                                 const ScheduleConfig& base);
+                                                                    const std::string& name,
+                                                                    const ScheduleConfig& base);
 
 // The event as those keys (what parse_event reads back to the same event).
 boost::json::object event_json(const EventSpec& event);

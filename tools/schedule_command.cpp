@@ -80,8 +80,8 @@ int run_schedule(const std::string& path) {
         log::error("schedule", "data folder {}: {}", config->data, ec.message());
         return kExitFailure;
     }
-    auto store = schedule::EventStore::open(
-        (std::filesystem::path(config->data) / "events.db").string());
+    auto store =
+        schedule::EventStore::open((std::filesystem::path(config->data) / "events.db").string());
     if (!store) {
         log::error("schedule", "{}", store.error().message);
         return kExitFailure;
