@@ -136,6 +136,17 @@ std::string kubernetes_key(std::string_view event_id) {
     return key.empty() ? hash : key + "-" + hash;
 }
 
+KubernetesOptions kubernetes_options(const RunnerConfig& runner) {
+    KubernetesOptions options;
+    options.namespace_ = runner.namespace_;
+    options.image = runner.image;
+    options.storage_class = runner.storage_class;
+    options.storage_size = runner.storage_size;
+    options.kubectl = runner.kubectl;
+    options.api_token_secret = runner.api_token_secret;
+    return options;
+}
+
 KubernetesNames kubernetes_names(std::string_view event_id) {
     return kubernetes_names_of_key(kubernetes_key(event_id));
 }

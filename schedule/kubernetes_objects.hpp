@@ -43,6 +43,10 @@ struct KubernetesOptions {
     int termination_grace_seconds = 30;  // SIGTERM to SIGKILL in the pods
 };
 
+// The schedule file's `runner:` keys as the runner's options; what the file
+// does not name (pull policy, termination grace) keeps its default here.
+KubernetesOptions kubernetes_options(const RunnerConfig& runner);
+
 // Inside the pods.
 inline constexpr std::string_view kChannelMountPath = "/etc/onair";  // channel.yaml
 inline constexpr std::string_view kChannelFileInPod = "/etc/onair/channel.yaml";

@@ -59,12 +59,108 @@ struct WrittenSchedule {
     std::string data = "./data/schedule";
     EventDefaults defaults;
     RetryConfig retries;
+    RunnerConfig runner;
     std::vector<WrittenEvent> events;
 };
 
 Duration millis(Micros d) {
     return std::chrono::duration_cast<Duration>(d);
 }
+
+// ---- value types of the runner's keys (Kubernetes' own forms) -----------------
+
+bool is_dns_label(std::string_view s, size_t max_size) {
+    auto inner = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    };
+    return !s.empty() && s.size() <= max_size && std::all_of(s.begin(), s.end(), inner) &&
+           s.front() != '-' && s.back() != '-';
+}
+
+bool is_dns_subdomain(std::string_view s) {
+    if (s.empty() || s.size() > 253) return false;
+    for (;;) {
+        auto dot = s.find('.');
+        if (!is_dns_label(s.substr(0, dot), 63)) return false;
+        if (dot == std::string_view::npos) return true;
+        s.remove_prefix(dot + 1);
+    }
+}
+
+// A DNS-1123 label (a namespace) or subdomain (dot-separated labels: a
+// StorageClass, a Secret); `empty_ok` for keys whose empty value means none.
+struct KubernetesName {
+    bool subdomain = false;
+    std::string_view what;  // "namespace"
+    bool empty_ok = false;
+    std::string allowed() const {
+        return subdomain ? "lower case a-z, 0-9, - and ., at most 253 characters, each part "
+                           "starting and ending with a letter or digit"
+                         : "lower case a-z, 0-9 and -, at most 63 characters, starting and "
+                           "ending with a letter or digit";
+    }
+    std::optional<std::string> read(Reader& r, const Field& f) const {
+        auto text = r.scalar(f, "a string", allowed());
+        if (!text) return std::nullopt;
+        if (text->empty() && empty_ok) return text;
+        if (subdomain ? !is_dns_subdomain(*text) : !is_dns_label(*text, 63)) {
+            r.error(f.value_at, f.path,
+                    fmt::format("\"{}\" is not a valid Kubernetes {}", shortened(*text), what),
+                    allowed());
+            return std::nullopt;
+        }
+        return text;
+    }
+};
+
+// A storage request: a whole number of Ki, Mi, Gi or Ti (20Gi).
+struct KubernetesQuantity {
+    std::string allowed() const { return "a whole number of Ki, Mi, Gi or Ti, e.g. 20Gi"; }
+    std::optional<std::string> read(Reader& r, const Field& f) const {
+        auto text = r.scalar(f, "a size such as 20Gi", allowed());
+        if (!text) return std::nullopt;
+        static constexpr std::array kUnits = {"Ki"sv, "Mi"sv, "Gi"sv, "Ti"sv};
+        std::string_view number = *text;
+        bool unit = number.size() > 2 &&
+                    std::find(kUnits.begin(), kUnits.end(), number.substr(number.size() - 2)) !=
+                        kUnits.end();
+        if (unit) number.remove_suffix(2);
+        bool digits =
+            unit && number.size() <= 12 &&
+            std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits) {
+            r.error(f.value_at, f.path,
+                    fmt::format("\"{}\" is not a Kubernetes quantity of Ki, Mi, Gi or Ti",
+                                shortened(*text)),
+                    allowed());
+            return std::nullopt;
+        }
+        if (number.find_first_not_of('0') == std::string_view::npos) {
+            r.error(f.value_at, f.path, fmt::format("{} holds nothing", *text), allowed());
+            return std::nullopt;
+        }
+        return text;
+    }
+};
+
+constexpr auto kImageForm = "an image reference, e.g. registry.example/onair:1.0";
+
+// Text that must say something and hold no blanks (an image reference, a program).
+struct Word {
+    std::string_view expected;  // "an image reference"
+    std::string_view allowed_text;
+    std::string allowed() const { return std::string(allowed_text); }
+    std::optional<std::string> read(Reader& r, const Field& f) const {
+        auto text = r.scalar(f, expected, allowed());
+        if (!text) return std::nullopt;
+        if (text->empty() || text->find_first_of(" \t\r\n") != std::string::npos) {
+            r.error(f.value_at, f.path,
+                    fmt::format("expected {}, got {}", expected, describe(f.value)), allowed());
+            return std::nullopt;
+        }
+        return text;
+    }
+};
 
 // ---- the schema: one declaration per key, in the order of the key table ----
 
@@ -131,6 +227,38 @@ Schema<WrittenSchedule> make_schema() {
                          {"a channel not ready this long after it was started has failed", "`60s`",
                           "`1s`..`1h`"}),
     };
+    Schema<RunnerConfig> runner = {
+        key<RunnerConfig>(
+            "type", Choice{kRunnerTypes}, &RunnerConfig::type,
+            {"where the events' channels run: `local` = `onair run` child processes on this "
+             "machine, `kubernetes` = objects in a cluster, applied with kubectl "
+             "([docs/kubernetes.md](docs/kubernetes.md))",
+             "`local`", "`local`, `kubernetes`"}),
+        key<RunnerConfig>(
+            "namespace", KubernetesName{false, "namespace"}, &RunnerConfig::namespace_,
+            {"kubernetes: the namespace of the events' objects", "`onair`", "a DNS-1123 label"}),
+        key<RunnerConfig>("image", Word{"an image reference", kImageForm}, &RunnerConfig::image,
+                          {"kubernetes: the image of the pods, with `onair` on its PATH",
+                           "`onair:latest`", "an image reference"}),
+        key<RunnerConfig>("storage_class", KubernetesName{true, "StorageClass name", true},
+                          &RunnerConfig::storage_class,
+                          {"kubernetes: the StorageClass of each event's data volume (DVR, "
+                           "clips)",
+                           "the cluster's default", "a StorageClass name"}),
+        key<RunnerConfig>("storage_size", KubernetesQuantity{}, &RunnerConfig::storage_size,
+                          {"kubernetes: the size of each event's data volume", "`20Gi`",
+                           "a whole number of `Ki`, `Mi`, `Gi`, `Ti`"}),
+        key<RunnerConfig>("kubectl", Word{"a program", "a program name or path"},
+                          &RunnerConfig::kubectl,
+                          {"kubernetes: the kubectl the controller runs (its cluster: "
+                           "`KUBECONFIG` or the pod's service account)",
+                           "`kubectl`", "a program name or path"}),
+        key<RunnerConfig>("api_token_secret", KubernetesName{true, "Secret name"},
+                          &RunnerConfig::api_token_secret,
+                          {"kubernetes: an existing Secret whose key `ONAIR_API_TOKEN` is the "
+                           "origins' API token",
+                           "the channel's own token", "a Secret name"}),
+    };
     Schema<WrittenEvent> event = event_schema();
     return {
         key<WrittenSchedule>("listen", HostPort{}, &WrittenSchedule::listen,
@@ -139,6 +267,7 @@ Schema<WrittenSchedule> make_schema() {
                              {"the controller's state", "`./data/schedule`", "a folder path"}),
         map<WrittenSchedule>("defaults", std::move(defaults), &WrittenSchedule::defaults),
         map<WrittenSchedule>("retries", std::move(retries), &WrittenSchedule::retries),
+        map<WrittenSchedule>("runner", std::move(runner), &WrittenSchedule::runner),
         sequence<WrittenSchedule>("events", std::move(event), &WrittenSchedule::events,
                                   {.items = "events", .min = 0, .max = 0}),
     };
@@ -188,6 +317,25 @@ void check_event_times(Reader& r, const WrittenEvent& e, const std::string& pref
     }
 }
 
+// The kubernetes runner's keys mean nothing to the local runner: refused
+// rather than ignored (a file that names an image but runs locally is a mistake).
+void check_runner_keys(Reader& r, const WrittenSchedule& s) {
+    if (s.runner.type != RunnerType::local) return;
+    const auto* type = r.given("runner.type");
+    if (type && !type->valid) return;  // an unknown type is reported already
+    for (auto name : {"namespace"sv, "image"sv, "storage_class"sv, "storage_size"sv, "kubectl"sv,
+                      "api_token_secret"sv}) {
+        auto path = fmt::format("runner.{}", name);
+        const auto* written = r.given(path);
+        if (!written) continue;
+        r.error(written->key_at, path,
+                type ? "only with type: kubernetes"
+                     : "only with type: kubernetes; runner.type is local when left out",
+                fmt::format("runner.type: kubernetes, or no {} with type: local", path));
+        r.invalidate(path);
+    }
+}
+
 void check_times(Reader& r, const WrittenSchedule& s) {
     for (size_t i = 0; i < s.events.size(); ++i)
         check_event_times(r, s.events[i], fmt::format("events[{}]", i));
@@ -228,6 +376,7 @@ ScheduleResult parse_document(std::string_view yaml_text, const std::string& fil
     if (root.IsMap()) {
         check_unique_ids(reader, written);
         check_times(reader, written);
+        check_runner_keys(reader, written);
     }
     if (reader.failed()) return std::unexpected(reader.take());
 
@@ -237,6 +386,7 @@ ScheduleResult parse_document(std::string_view yaml_text, const std::string& fil
     out.data = written.data;
     out.defaults = written.defaults;
     out.retries = written.retries;
+    out.runner = written.runner;
     for (const auto& event : written.events)
         out.events.push_back(resolve(event, written.defaults, file));
     out.positions = reader.key_positions();

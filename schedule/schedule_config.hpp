@@ -71,12 +71,33 @@ struct RetryConfig {
     Duration deploy_timeout = std::chrono::seconds(60);  // not ready by then: a failed attempt
 };
 
+// Where the events' channels run (schedule/runner.hpp): `local`, `onair run`
+// child processes on this machine, or `kubernetes`, objects in a cluster
+// applied with kubectl. The other keys are the kubernetes runner's, mapped
+// onto its KubernetesOptions by kubernetes_options()
+// (schedule/kubernetes_objects.hpp); the parse refuses them with `local`.
+enum class RunnerType { local, kubernetes };
+
+inline constexpr auto kRunnerTypes = core::enum_names<RunnerType>(
+    std::pair{RunnerType::local, "local"}, std::pair{RunnerType::kubernetes, "kubernetes"});
+
+struct RunnerConfig {
+    RunnerType type = RunnerType::local;
+    std::string namespace_ = "onair";    // a DNS-1123 label
+    std::string image = "onair:latest";  // holds `onair` on its PATH
+    std::string storage_class;           // empty: the cluster's default StorageClass
+    std::string storage_size = "20Gi";   // each event's data volume: 1..N of Ki, Mi, Gi, Ti
+    std::string kubectl = "kubectl";     // the program the runner runs
+    std::string api_token_secret;        // an existing Secret with ONAIR_API_TOKEN; empty: none
+};
+
 struct ScheduleConfig {
     std::string file;  // the path it was read from
     core::schema::HostPortValue listen{"127.0.0.1", 8090};
     std::string data = "./data/schedule";  // as written (relative to the working directory)
     EventDefaults defaults;
     RetryConfig retries;
+    RunnerConfig runner;            // read at start-up only (a reload keeps the runner)
     std::vector<EventSpec> events;  // in file order
     // Where each key path was written, for problems found later (ports, channel files).
     std::map<std::string, core::SourcePosition> positions;

@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -15,6 +17,7 @@
 #include "schedule/event_clips.hpp"
 #include "schedule/event_store.hpp"
 #include "schedule/events_api.hpp"
+#include "schedule/kubernetes_runner.hpp"
 #include "schedule/local_runner.hpp"
 #include "schedule/schedule_check.hpp"
 
@@ -41,6 +44,26 @@ std::optional<schedule::ScheduleConfig> load_checked(const std::string& path) {
     return std::move(*config);
 }
 
+// "local (...)" or "kubernetes (...)": the runner's line of --check and the log.
+std::string runner_summary(const schedule::RunnerConfig& runner) {
+    if (runner.type == schedule::RunnerType::local)
+        return "local (onair run child processes on this machine)";
+    return fmt::format(
+        "kubernetes (namespace {}, image {}, storage {} {}, kubectl {}{})", runner.namespace_,
+        runner.image, runner.storage_size,
+        runner.storage_class.empty() ? "of the default class" : "of class " + runner.storage_class,
+        runner.kubectl,
+        runner.api_token_secret.empty() ? ""
+                                        : ", API token from Secret " + runner.api_token_secret);
+}
+
+// The runner the schedule names; the controller knows it only as a Runner.
+std::unique_ptr<schedule::Runner> make_runner(const schedule::RunnerConfig& runner) {
+    if (runner.type == schedule::RunnerType::kubernetes)
+        return std::make_unique<schedule::KubernetesRunner>(schedule::kubernetes_options(runner));
+    return std::make_unique<schedule::LocalRunner>();
+}
+
 }  // namespace
 
 int check_schedule_file(const std::string& path) {
@@ -49,6 +72,7 @@ int check_schedule_file(const std::string& path) {
     fmt::print("{}: {} event{}, events API on {}:{}, state in {}\n", path, config->events.size(),
                config->events.size() == 1 ? "" : "s", config->listen.host, config->listen.port,
                config->data);
+    fmt::print("  runner {}\n", runner_summary(config->runner));
     for (const auto& e : config->events)
         fmt::print("  {}  {} .. {}  preroll {}  teardown {}  harvest {}  {}\n", e.id,
                    schedule::time_text(e.start), schedule::time_text(e.end),
@@ -86,9 +110,10 @@ int run_schedule(const std::string& path) {
         log::error("schedule", "{}", store.error().message);
         return kExitFailure;
     }
-    schedule::LocalRunner runner;
+    auto runner = make_runner(config->runner);
+    log::info("schedule", "runner: {}", runner_summary(config->runner));
     const auto listen = config->listen;
-    schedule::Controller controller(std::move(*config), runner, **store);
+    schedule::Controller controller(std::move(*config), *runner, **store);
     schedule::EventClips clips(controller, token);
     schedule::EventsApi api(controller, clips, token);
     origin::HttpServer server({.host = listen.host, .port = uint16_t(listen.port)}, api.handler());

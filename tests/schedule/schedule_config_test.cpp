@@ -4,11 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "schedule/kubernetes_objects.hpp"
 #include "schedule/schedule_check.hpp"
 #include "schedule/schedule_config.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -70,6 +73,33 @@ std::vector<std::string> errors(const std::string& text) {
     REQUIRE_FALSE(result);
     std::vector<std::string> out;
     for (const auto& d : result.error()) out.push_back(d.to_string());
+    return out;
+}
+
+// The lines of README.md between <!-- NAME --> and <!-- /NAME -->.
+std::vector<std::string> readme_block(const std::string& name) {
+    std::ifstream readme(ONAIR_README);
+    REQUIRE(readme);
+    std::vector<std::string> out;
+    std::string line;
+    bool inside = false, closed = false;
+    while (std::getline(readme, line)) {
+        if (line == "<!-- /" + name + " -->") {
+            closed = inside;
+            break;
+        }
+        if (inside) out.push_back(line);
+        if (line == "<!-- " + name + " -->") inside = true;
+    }
+    INFO("README.md: <!-- " << name << " --> ... <!-- /" << name << " -->");
+    REQUIRE(closed);
+    return out;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::istringstream in(text);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(line);
     return out;
 }
 
@@ -231,7 +261,7 @@ events:
                   teardown_form + ")",
               "schedule.yaml:4:18: retries.count: 11 is out of range (allowed: 0..10)",
               "schedule.yaml:5:1: event: unknown key, did you mean \"events\"? (allowed: listen, "
-              "data, defaults, retries, events)",
+              "data, defaults, retries, runner, events)",
               "schedule.yaml:7:9: events[0].id: \"fight night\" is not a valid event id (allowed: "
               "1..64 characters of A-Z, a-z, 0-9, _ and -)",
               "schedule.yaml:9:12: events[0].start: 2026-12-05T19:00:00 has no zone; write Z for "
@@ -271,7 +301,7 @@ events:
 TEST_CASE("a schedule file that is not one says so", "[schedule_config]") {
     CHECK(errors("") == std::vector<std::string>{
                             "schedule.yaml:1:1: the file is empty (allowed: a map with listen, "
-                            "data, defaults, retries, events)"});
+                            "data, defaults, retries, runner, events)"});
     CHECK(errors("events: [\n") ==
           std::vector<std::string>{
               "schedule.yaml:2:1: YAML syntax error: end of sequence flow not found"});
@@ -321,4 +351,152 @@ TEST_CASE("an event whose channel file is missing or invalid is reported where i
           fmt::format("{}:7:5: events[1].channel: {} is not a valid channel file ({} problem{} "
                       "above) (allowed: a channel file that `onair check` accepts)",
                       path.string(), (dir / "bad.yaml").string(), n, n == 1 ? "" : "s"));
+}
+
+TEST_CASE("the runner is local unless the file says kubernetes", "[schedule_config]") {
+    auto local = valid(std::string(kExample));
+    CHECK(local.runner.type == RunnerType::local);
+    CHECK(valid("runner: {type: local}\n").runner.type == RunnerType::local);
+
+    // Left out, the kubernetes keys are the runner's own defaults.
+    auto bare = valid("runner: {type: kubernetes}\n");
+    CHECK(bare.runner.type == RunnerType::kubernetes);
+    const auto defaults = kubernetes_options(bare.runner);
+    const KubernetesOptions built_in;
+    CHECK(defaults.namespace_ == built_in.namespace_);
+    CHECK(defaults.image == built_in.image);
+    CHECK(defaults.storage_class == built_in.storage_class);
+    CHECK(defaults.storage_size == built_in.storage_size);
+    CHECK(defaults.kubectl == built_in.kubectl);
+    CHECK(defaults.api_token_secret == built_in.api_token_secret);
+    CHECK(defaults.namespace_ == "onair");
+    CHECK(defaults.image == "onair:latest");
+    CHECK(defaults.storage_class.empty());
+    CHECK(defaults.storage_size == "20Gi");
+    CHECK(defaults.kubectl == "kubectl");
+    CHECK(defaults.api_token_secret.empty());
+
+    auto cluster = valid(edit("events:", R"(runner:
+  type: kubernetes
+  namespace: sport-live
+  image: registry.example:5000/onair:1.4
+  storage_class: fast.ssd
+  storage_size: 500Gi
+  kubectl: /usr/local/bin/kubectl
+  api_token_secret: onair-api
+events:)"));
+    REQUIRE(cluster.events.size() == 1);  // the rest of the file as before
+    auto options = kubernetes_options(cluster.runner);
+    CHECK(options.namespace_ == "sport-live");
+    CHECK(options.image == "registry.example:5000/onair:1.4");
+    CHECK(options.storage_class == "fast.ssd");
+    CHECK(options.storage_size == "500Gi");
+    CHECK(options.kubectl == "/usr/local/bin/kubectl");
+    CHECK(options.api_token_secret == "onair-api");
+    CHECK(options.image_pull_policy == built_in.image_pull_policy);  // not the file's to say
+    CHECK(options.termination_grace_seconds == built_in.termination_grace_seconds);
+    CHECK(valid("runner: {type: kubernetes, storage_class: \"\", storage_size: 512Mi}\n")
+              .runner.storage_size == "512Mi");
+}
+
+TEST_CASE("every problem of the runner key is reported", "[schedule_config]") {
+    const std::string label_form =
+        "lower case a-z, 0-9 and -, at most 63 characters, starting and ending with a letter or "
+        "digit";
+    const std::string subdomain_form =
+        "lower case a-z, 0-9, - and ., at most 253 characters, each part starting and ending "
+        "with a letter or digit";
+    const std::string size_form = "a whole number of Ki, Mi, Gi or Ti, e.g. 20Gi";
+    CHECK(errors(R"(runner:
+  type: kubernetes
+  namespace: Sport_Live
+  image: ""
+  storage_class: fast..ssd
+  storage_size: 20GB
+  kubectl: ""
+  api_token_secret: -token
+  replica: 2
+)") == std::vector<std::string>{
+           "schedule.yaml:3:14: runner.namespace: \"Sport_Live\" is not a valid Kubernetes "
+           "namespace (allowed: " +
+               label_form + ")",
+           "schedule.yaml:4:10: runner.image: expected an image reference, got the string "
+           "\"\" (allowed: an image reference, e.g. registry.example/onair:1.0)",
+           "schedule.yaml:5:18: runner.storage_class: \"fast..ssd\" is not a valid "
+           "Kubernetes StorageClass name (allowed: " +
+               subdomain_form + ")",
+           "schedule.yaml:6:17: runner.storage_size: \"20GB\" is not a Kubernetes quantity "
+           "of Ki, Mi, Gi or Ti (allowed: " +
+               size_form + ")",
+           "schedule.yaml:7:12: runner.kubectl: expected a program, got the string \"\" "
+           "(allowed: a program name or path)",
+           "schedule.yaml:8:21: runner.api_token_secret: \"-token\" is not a valid "
+           "Kubernetes Secret name (allowed: " +
+               subdomain_form + ")",
+           "schedule.yaml:9:3: runner.replica: unknown key (allowed: type, namespace, image, "
+           "storage_class, storage_size, kubectl, api_token_secret)",
+       });
+    CHECK(errors("runner: {type: kubernetes, storage_size: 0Gi, image: onair latest}\n") ==
+          std::vector<std::string>{
+              "schedule.yaml:1:42: runner.storage_size: 0Gi holds nothing (allowed: " + size_form +
+                  ")",
+              "schedule.yaml:1:54: runner.image: expected an image reference, got the string "
+              "\"onair latest\" (allowed: an image reference, e.g. registry.example/onair:1.0)",
+          });
+
+    // The kubernetes runner's keys with the local runner: refused, not ignored.
+    CHECK(errors(R"(runner:
+  type: local
+  image: onair:1.4
+  storage_size: 50Gi
+)") == std::vector<std::string>{
+           "schedule.yaml:3:3: runner.image: only with type: kubernetes (allowed: "
+           "runner.type: kubernetes, or no runner.image with type: local)",
+           "schedule.yaml:4:3: runner.storage_size: only with type: kubernetes (allowed: "
+           "runner.type: kubernetes, or no runner.storage_size with type: local)",
+       });
+    CHECK(errors("runner: {namespace: onair}\n") ==
+          std::vector<std::string>{
+              "schedule.yaml:1:10: runner.namespace: only with type: kubernetes; runner.type is "
+              "local when left out (allowed: runner.type: kubernetes, or no runner.namespace "
+              "with type: local)"});
+    // An unknown type is the one problem: which keys it allows is not known.
+    CHECK(errors("runner: {type: kubernetis, image: onair:1.4}\n") ==
+          std::vector<std::string>{
+              "schedule.yaml:1:16: runner.type: unknown value \"kubernetis\", did you mean "
+              "\"kubernetes\"? (allowed: local, kubernetes)"});
+    CHECK(errors("runner: kubernetes\n") ==
+          std::vector<std::string>{"schedule.yaml:1:9: runner: expected a map, got the string "
+                                   "\"kubernetes\" (allowed: a map with keys type, namespace, "
+                                   "image, storage_class, storage_size, kubectl, "
+                                   "api_token_secret)"});
+}
+
+TEST_CASE("the README's schedule key table is the one the schema renders",
+          "[schedule_config][readme]") {
+    auto rendered = lines_of(schedule_key_table());
+    REQUIRE(rendered.size() > 2);
+    INFO(
+        "README.md's table (section \"Events\", between <!-- schedule-keys --> markers) must "
+        "be schedule_key_table()'s:\n"
+        << schedule_key_table());
+    CHECK(readme_block("schedule-keys") == rendered);
+}
+
+TEST_CASE("the README's example schedule is valid", "[schedule_config][readme]") {
+    auto block = readme_block("schedule-example");
+    REQUIRE(block.size() > 2);
+    CHECK(block.front() == "```yaml");
+    CHECK(block.back() == "```");
+    std::string text;
+    for (size_t i = 1; i + 1 < block.size(); ++i) text += block[i] + "\n";
+    // The issue's file, as written there.
+    CHECK(text == kExample);
+    onair::testing::TempDir dir("onair-schedule");
+    std::filesystem::create_directories(dir / "channels");
+    dir.write("channels/fight.yaml", kChannel);
+    auto path = dir.write("schedule.yaml", text);
+    auto schedule = load_schedule_config(path.string());
+    REQUIRE(schedule);
+    CHECK(check_schedule(*schedule).problems.empty());
 }
