@@ -174,6 +174,15 @@ void Controller::adopt(Entry& e) {
     auto& st = e.stored.state;
     const auto& id = e.stored.spec.id;
     if (!has_channel(st.state)) return;
+    if (e.stored.deployment && e.stored.deployment->runner != runner_.name()) {
+        // runner.type changed while it ran: this runner cannot see it.
+        log::error(kLog,
+                   "event {}: its channel {} was started by the {} runner, this controller runs "
+                   "the {} runner: left alone (stop it by hand, or restart with runner.type: {})",
+                   id, e.stored.deployment->id, e.stored.deployment->runner, runner_.name(),
+                   e.stored.deployment->runner);
+        return;
+    }
     if (e.stored.deployment) {
         auto alive = runner_.liveness(*e.stored.deployment);
         if (alive.running) {
@@ -507,7 +516,8 @@ void Controller::monitor(std::stop_token stop) {
                 const auto& e = *entries_.at(id);
                 const auto& st = e.stored.state;
                 if (e.busy || !e.stored.deployment || !has_channel(st.state) ||
-                    st.state == State::tearing_down)
+                    st.state == State::tearing_down ||
+                    e.stored.deployment->runner != runner_.name())
                     continue;
                 watched.push_back({id, *e.stored.deployment,
                                    st.state == State::deploying || st.attempt_at.has_value()});

@@ -125,7 +125,8 @@ constexpr std::string_view kScheduleUsage = R"(usage: onair schedule [OPTIONS] F
        onair schedule --check FILE
 
 Runs the event controller of the schedule in FILE: each event's channel
-('onair run CHANNEL_FILE', its own process group) is started at the
+(with the local runner 'onair run CHANNEL_FILE' in its own process group;
+with runner.type: kubernetes, objects applied with kubectl) is started at the
 event's preroll with the channel file as it is then, goes live at start,
 keeps running past its end until the operator confirms teardown (or
 'teardown: auto' / 'after DURATION'), is harvested as a clip if asked, and
