@@ -142,6 +142,18 @@ Response make_not_allowed(std::string_view allow) {
     return response;
 }
 
+std::vector<std::string> path_segments(std::string_view path) {
+    std::vector<std::string> out;
+    size_t at = 1;
+    while (at <= path.size()) {
+        auto next = path.find('/', at);
+        if (next == std::string_view::npos) next = path.size();
+        out.emplace_back(path.substr(at, next - at));
+        at = next + 1;
+    }
+    return out;
+}
+
 void strip_body(Response& response) {
     // Content-Length stays what GET would send; the body goes.
     response.body() = SharedBuffer();

@@ -124,6 +124,10 @@ Response make_preflight(std::string_view allow);
 // 405 naming the methods allowed.
 Response make_not_allowed(std::string_view allow);
 
+// "/a/b/c" -> {"a", "b", "c"}: the segments of an absolute path as they are
+// (not decoded); "/a/" ends with an empty one.
+std::vector<std::string> path_segments(std::string_view path);
+
 // Drops the body but keeps every header, Content-Length included (for HEAD).
 void strip_body(Response& response);
 

@@ -16,18 +16,6 @@ namespace http = boost::beast::http;
 using origin::Request;
 using origin::Response;
 
-std::vector<std::string> path_segments(std::string_view path) {
-    std::vector<std::string> out;
-    size_t at = 1;
-    while (at <= path.size()) {
-        auto next = path.find('/', at);
-        if (next == std::string_view::npos) next = path.size();
-        out.emplace_back(path.substr(at, next - at));
-        at = next + 1;
-    }
-    return out;
-}
-
 }  // namespace
 
 // One channel's catalog and clip store, read through the channel's own routes.
@@ -87,7 +75,7 @@ Response EventClips::operator()(const Request& request) {
 
     // /api/v1/clips/ID or /vod/ID/...: the event's own channel first (its
     // harvest clip has its id), then every channel in turn.
-    auto segments = path_segments(path);
+    auto segments = origin::path_segments(path);
     std::string id = path.starts_with("/vod/") ? (segments.size() > 1 ? segments[1] : "")
                                                : (segments.size() > 3 ? segments[3] : "");
     auto channels = controller_.channels_run();

@@ -31,18 +31,6 @@ boost::json::object history_json(const HistoryEntry& h) {
     return json;
 }
 
-std::vector<std::string> path_segments(std::string_view path) {
-    std::vector<std::string> out;
-    size_t at = 1;
-    while (at <= path.size()) {
-        auto next = path.find('/', at);
-        if (next == std::string_view::npos) next = path.size();
-        out.emplace_back(path.substr(at, next - at));
-        at = next + 1;
-    }
-    return out;
-}
-
 bool valid_event_id(std::string_view id) {
     return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -184,7 +172,7 @@ Response EventsApi::route(const Request& request) const {
         body["events"] = std::move(list);
         return json(http::status::ok, body);
     }
-    auto s = path_segments(path);
+    auto s = origin::path_segments(path);
     if (s.size() >= 4 && s.size() <= 5 && s[0] == "api" && s[1] == "v1" && s[2] == "events") {
         const auto& id = s[3];
         if (!valid_event_id(id))
