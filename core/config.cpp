@@ -44,6 +44,7 @@ constexpr Micros kMinGop = 100ms, kMaxGop = 10s;
 constexpr Micros kMinSegment = 1s, kMaxSegment = 60s;
 constexpr Micros kMaxWindow = 24h;
 constexpr int64_t kMaxThreads = 64;
+constexpr int64_t kMaxConnections = 1000000;
 constexpr Micros kMaxLossWait = 60s;
 constexpr Micros kMinDvrWindow = 1min, kMaxDvrWindow = 720h;  // up to 30 days
 constexpr int64_t kMinDvrBytes = 10'000'000;
@@ -155,8 +156,14 @@ Schema<OriginConfig> origin_schema() {
                               origin.port = address.port;
                           },
                           {"HTTP address", "`127.0.0.1:8080`", "`HOST:PORT`, `[IPv6]:PORT`"}),
-        key<OriginConfig>("threads", IntegerRange{1, kMaxThreads}, &OriginConfig::threads,
-                          {"HTTP threads", "`2`", "1..64"}),
+        key<OriginConfig>(
+            "threads", IntegerRange{0, kMaxThreads}, &OriginConfig::threads,
+            {"HTTP threads (each with its own listening socket)", "`0`: one per core", "0..64"}),
+        key<OriginConfig>("max_connections", IntegerRange{1, kMaxConnections},
+                          &OriginConfig::max_connections,
+                          {"connections served at once; past it a new connection gets 503 and "
+                           "is closed",
+                           "`10000`", "1..1000000"}),
         key<OriginConfig>("ingest_token_file",
                           FilePath{"a file path", "a readable file holding the token"},
                           &OriginConfig::ingest_token_file,

@@ -96,7 +96,8 @@ struct HlsConfig {
 struct OriginConfig {
     std::string host = "127.0.0.1";
     int port = 8080;
-    int threads = 2;
+    int threads = 0;  // 0: one per core
+    int max_connections = 10000;
     // Tokens (from the environment, else from these files): ingest pushes
     // need ONAIR_INGEST_TOKEN, control calls need ONAIR_API_TOKEN.
     std::string ingest_token_file;

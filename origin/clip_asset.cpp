@@ -10,6 +10,7 @@
 
 #include "core/media_time.hpp"
 #include "origin/clip_time.hpp"
+#include "origin/listing.hpp"
 #include "origin/playlist.hpp"
 
 namespace onair::origin {
@@ -37,25 +38,6 @@ core::Result<> write_text(const fs::path& file, std::string_view text) {
     out.close();
     if (!out) return core::fail(fmt::format("cannot write {}", file.string()));
     return {};
-}
-
-// RFC 8216 4.3.4.2: the largest bit rate of any run of contiguous segments
-// lasting 0.5 to 1.5 target durations (so a short frame-trimmed end does
-// not count alone); the average when the clip is shorter than that.
-int64_t peak_bitrate(const std::vector<std::pair<int64_t, int64_t>>& sizes, int target_seconds,
-                     int64_t average) {
-    const int64_t target = int64_t(target_seconds) * core::kMediaClock;
-    int64_t peak = 0;
-    for (size_t i = 0; i < sizes.size(); ++i) {
-        int64_t bytes = 0, ticks = 0;
-        for (size_t j = i; j < sizes.size() && 2 * ticks <= 3 * target; ++j) {
-            bytes += sizes[j].first;
-            ticks += sizes[j].second;
-            if (2 * ticks >= target && 2 * ticks <= 3 * target)
-                peak = std::max(peak, bytes * 8 * core::kMediaClock / ticks);
-        }
-    }
-    return peak > 0 ? peak : average;
 }
 
 }  // namespace
@@ -166,36 +148,26 @@ core::Result<int64_t> build_clip_asset(const ClipRecord& clip, const ClipAssetIn
     for (const auto& r : renditions) {
         std::map<int64_t, bool> discontinuity;
         for (const auto& s : r.recorded) discontinuity[s.sequence] = s.discontinuity;
-        MediaPlaylist playlist;
-        playlist.type = PlaylistType::vod;
-        playlist.end_list = true;
-        playlist.media_sequence = r.files.front().sequence;
-        playlist.target_duration = 1;
-        std::vector<std::pair<int64_t, int64_t>> sizes;
-        int64_t bytes = 0, ticks = 0;
-        for (size_t i = 0; i < r.files.size(); ++i) {
-            const auto& f = r.files[i];
-            // A gap before the clip's first segment is none of the player's business.
-            playlist.segments.push_back({f.sequence, core::media_to_utc_ms(f.start), f.duration,
-                                         i > 0 && discontinuity[f.sequence],
-                                         segment_uri(f.sequence)});
-            playlist.target_duration =
-                std::max(playlist.target_duration, rounded_seconds(f.duration));
+        ListingWindow window;
+        window.kind = WindowKind::vod;
+        window.configured_length = in.segment_length;
+        for (const auto& f : r.files) {
             const auto size = int64_t(fs::file_size(f.file, ec));
             if (ec) return core::fail(fmt::format("{}: {}", f.file.string(), ec.message()));
-            sizes.emplace_back(size, f.duration);
-            bytes += size;
-            ticks += f.duration;
+            window.segments.push_back(
+                {f.sequence, f.start, f.duration, size, discontinuity[f.sequence]});
         }
         const fs::path folder = partial / r.rung->name;
-        if (auto ok = write_text(folder / kClipMediaPlaylist, render_media_playlist(playlist)); !ok)
+        if (auto ok = write_text(folder / kClipMediaPlaylist,
+                                 render_media_playlist(media_playlist(window)));
+            !ok)
             return std::unexpected(ok.error());
         const DvrSegment& first = r.recorded.front();
-        const int64_t average = ticks > 0 ? bytes * 8 * core::kMediaClock / ticks : 0;
-        variants.push_back({fmt::format("{}/{}", r.rung->name, kClipMediaPlaylist),
-                            peak_bitrate(sizes, playlist.target_duration, average), average,
-                            first.codecs, first.width, first.height, first.frame_rate});
-        if (r.rung->name == clip.rendition) duration = ticks;
+        variants.push_back(variant({fmt::format("{}/{}", r.rung->name, kClipMediaPlaylist),
+                                    first.codecs, first.width, first.height, first.frame_rate},
+                                   window));
+        if (r.rung->name == clip.rendition)
+            for (const auto& s : window.segments) duration += s.duration;
     }
     if (auto ok = write_text(partial / kClipMaster, render_master_playlist(variants)); !ok)
         return std::unexpected(ok.error());

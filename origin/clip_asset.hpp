@@ -27,6 +27,7 @@ inline constexpr std::string_view kClipMp4 = "clip.mp4";
 struct ClipAssetInputs {
     const std::vector<core::Rung>& ladder;  // the renditions, in order
     const core::EncoderConfig& encoder;     // for the frame-accurate ends
+    int64_t segment_length;                 // ticks: the channel's, for the target duration
     const Dvr& dvr;
     core::ClipCutter& cutter;
 };

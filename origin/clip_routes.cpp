@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "core/log.hpp"
+#include "origin/clip_asset.hpp"
 #include "origin/playlist.hpp"
 
 namespace onair::origin {
@@ -24,8 +25,6 @@ constexpr std::string_view kLog = "harvest";
 constexpr std::string_view kVodPlaylistCache = "max-age=60";
 constexpr std::string_view kVodMediaCache = "max-age=86400";
 constexpr std::string_view kMimeMp4 = "video/mp4";
-constexpr std::string_view kReadAllow = "GET, HEAD, OPTIONS";
-constexpr std::size_t kMaxSequenceDigits = 18;
 constexpr std::string_view kIdRule =
     "clip ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'";
 
@@ -41,22 +40,8 @@ Response internal_error(std::string_view what) {
     return make_error(http::status::internal_server_error, "internal_error", what);
 }
 
-// The same refusals as the live routes' path check.
-bool unsafe_segment(std::string_view segment) {
-    return segment.empty() || segment == "." || segment == ".." ||
-           segment.find_first_of(std::string_view("/\\\0", 3)) != std::string_view::npos;
-}
-
 bool valid_rendition_name(std::string_view name) {
     return name.size() <= 32 && valid_clip_id(name);
-}
-
-// "SEQ.ts" with one spelling per number: no sign, no leading zeros.
-bool segment_file_name(std::string_view file) {
-    if (!file.ends_with(".ts")) return false;
-    auto d = file.substr(0, file.size() - 3);
-    return !d.empty() && d.size() <= kMaxSequenceDigits && (d.size() == 1 || d[0] != '0') &&
-           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string_view trim(std::string_view s) {
@@ -111,67 +96,49 @@ std::optional<ByteRange> parse_byte_range(std::string_view header, std::size_t s
 }
 
 ClipRoutes::ClipRoutes(HarvestService& service, std::string api_token)
-    : service_(service), api_token_(std::move(api_token)) {}
-
-Response ClipRoutes::operator()(const Request& request) const {
-    Response response = route(request);
-    if (request.method() == http::verb::head) strip_body(response);
-    return response;
+    : service_(service), api_token_(std::move(api_token)) {
+    add_routes(router_);
 }
 
-Response ClipRoutes::route(const Request& request) const {
-    auto target = request.target();
-    auto parsed =
-        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
-    if (!parsed) return bad_request("the request target is not an absolute path");
-    std::vector<std::string> s;
-    for (std::string segment : parsed->segments()) {
-        // Checked again here: this handler may be used without Routes in front.
-        if (unsafe_segment(segment)) return bad_request("a path segment could leave its place");
-        s.push_back(std::move(segment));
-    }
-    const auto method = request.method();
-    auto read_only = [&](auto answer) -> Response {
-        if (method == http::verb::options) return make_preflight(kReadAllow);
-        if (method != http::verb::get && method != http::verb::head)
-            return make_not_allowed(kReadAllow);
+void ClipRoutes::add_routes(Router& router) const {
+    const Guard control{&api_token_};
+    auto id_checked = [](std::string_view id, auto answer) -> Reply {
+        // The id first: nothing below may see one that could name another folder.
+        if (!valid_clip_id(id)) return bad_request(std::string(kIdRule));
         return answer();
     };
-
-    if (!s.empty() && s[0] == "vod") {
-        // The id first: nothing below may see one that could name another folder.
-        if (s.size() < 2) return not_found("no such path");
-        if (!valid_clip_id(s[1])) return bad_request(std::string(kIdRule));
-        return read_only([&] { return vod(request, s); });
-    }
-    if (s.size() >= 3 && s[0] == "api" && s[1] == "v1" && s[2] == "clips") {
-        if (s.size() == 3) return read_only([&] { return list(request, nullptr); });
-        if (s.size() != 4) return not_found("no such path");
-        if (!valid_clip_id(s[3])) return bad_request(std::string(kIdRule));
-        constexpr std::string_view allow = "GET, HEAD, DELETE, OPTIONS";
-        if (method == http::verb::options) return make_preflight(allow);
-        if (method == http::verb::get || method == http::verb::head) return status(s[3]);
-        if (method == http::verb::delete_) return remove(request, s[3]);
-        return make_not_allowed(allow);
-    }
-    if (s.size() == 5 && s[0] == "api" && s[1] == "v1" && s[2] == "channels" && s[4] == "clips") {
-        constexpr std::string_view allow = "GET, HEAD, POST, OPTIONS";
-        if (method == http::verb::options) return make_preflight(allow);
-        if (method == http::verb::post) return create(request, s[3]);
-        if (method == http::verb::get || method == http::verb::head) return list(request, &s[3]);
-        return make_not_allowed(allow);
-    }
-    return not_found("no such path");
-}
-
-std::optional<Response> ClipRoutes::refuse_control(const Request& request) const {
-    return refuse_without_bearer(request, api_token_);
+    router.add(http::verb::get, "/api/v1/clips",
+               [this](const Call& call) { return list(call.request, nullptr); });
+    router.add(http::verb::get, "/api/v1/clips/{id}", [this, id_checked](const Call& call) {
+        return id_checked(call.param(0), [&] { return status(std::string(call.param(0))); });
+    });
+    router.add(
+        http::verb::delete_, "/api/v1/clips/{id}",
+        [this, id_checked](const Call& call) {
+            return id_checked(call.param(0), [&] { return remove(std::string(call.param(0))); });
+        },
+        control);
+    router.add(http::verb::get, "/api/v1/channels/{channel}/clips", [this](const Call& call) {
+        const std::string channel(call.param(0));
+        return list(call.request, &channel);
+    });
+    router.add(
+        http::verb::post, "/api/v1/channels/{channel}/clips",
+        [this](const Call& call) { return create(call.request, std::string(call.param(0))); },
+        control);
+    auto vod_file = [this, id_checked](VodFile kind) {
+        return [this, id_checked, kind](const Call& call) {
+            return id_checked(call.param(0), [&] { return vod(call, kind); });
+        };
+    };
+    router.add(http::verb::get, "/vod/{id}/master.m3u8", vod_file(VodFile::master));
+    router.add(http::verb::get, "/vod/{id}/clip.mp4", vod_file(VodFile::mp4));
+    router.add(http::verb::get, "/vod/{id}/{rendition}/{file}", vod_file(VodFile::rendition));
 }
 
 Response ClipRoutes::create(const Request& request, const std::string& channel) const {
     if (channel != service_.options().channel)
         return not_found(fmt::format("unknown channel '{}'", channel));
-    if (auto refused = refuse_control(request)) return std::move(*refused);
     boost::system::error_code ec;
     auto body = boost::json::parse(request.body(), ec);
     if (ec) return bad_request(fmt::format("the body is not JSON: {}", ec.message()));
@@ -274,8 +241,7 @@ Response ClipRoutes::status(const std::string& id) const {
     return make_json(http::status::ok, clip_json(**clip));
 }
 
-Response ClipRoutes::remove(const Request& request, const std::string& id) const {
-    if (auto refused = refuse_control(request)) return std::move(*refused);
+Response ClipRoutes::remove(const std::string& id) const {
     auto removed = service_.remove(id);
     if (!removed) {
         log::error(kLog, "clip {}: cannot delete: {}", id, removed.error().message);
@@ -298,36 +264,38 @@ Response ClipRoutes::remove(const Request& request, const std::string& id) const
     return response;
 }
 
-Response ClipRoutes::vod(const Request& request, const std::vector<std::string>& s) const {
+Response ClipRoutes::vod(const Call& call, VodFile kind) const {
     // Which file, from names checked against fixed forms only.
-    const std::string& id = s[1];
+    const std::string id(call.param(0));
     std::string relative, content_type;
     std::string_view cache = kVodMediaCache;
     bool ranges = true;
-    if (s.size() == 3 && s[2] == "master.m3u8") {
-        relative = s[2];
+    if (kind == VodFile::master) {
+        relative = kClipMaster;
         content_type = kMimePlaylist;
         cache = kVodPlaylistCache;
         ranges = false;
-    } else if (s.size() == 3 && s[2] == "clip.mp4") {
-        relative = s[2];
+    } else if (kind == VodFile::mp4) {
+        relative = kClipMp4;
         content_type = kMimeMp4;
-    } else if (s.size() == 4 && valid_rendition_name(s[2]) &&
-               (s[3] == "index.m3u8" || segment_file_name(s[3]))) {
+    } else {
+        const std::string_view rendition = call.param(1), file = call.param(2);
+        const bool playlist = file == "index.m3u8";
+        if (!valid_rendition_name(rendition) || (!playlist && !parse_segment_name(file)))
+            return not_found("no such path");
         // A service that only serves (the event controller's, ladder empty)
         // leaves it to the asset: a rendition it lacks is a missing file.
         const auto& ladder = service_.options().ladder;
-        if (!ladder.empty() && std::none_of(ladder.begin(), ladder.end(),
-                                            [&](const core::Rung& r) { return r.name == s[2]; }))
-            return not_found(fmt::format("no rendition '{}'", s[2]));
-        relative = s[2] + "/" + s[3];
-        const bool playlist = s[3] == "index.m3u8";
+        if (!ladder.empty() && std::none_of(ladder.begin(), ladder.end(), [&](const core::Rung& r) {
+                return r.name == rendition;
+            }))
+            return not_found(fmt::format("no rendition '{}'", rendition));
+        relative = fmt::format("{}/{}", rendition, file);
         content_type = playlist ? kMimePlaylist : kMimeTs;
         cache = playlist ? kVodPlaylistCache : kVodMediaCache;
         ranges = !playlist;
-    } else {
-        return not_found("no such path");
     }
+    const Request& request = call.request;
 
     auto clip = service_.catalog().get(id);
     if (!clip) {

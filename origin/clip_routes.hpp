@@ -18,6 +18,7 @@
 
 #include "origin/harvest.hpp"
 #include "origin/http_message.hpp"
+#include "origin/router.hpp"
 
 namespace onair::origin {
 
@@ -27,22 +28,23 @@ class ClipRoutes {
     // Bearer"; empty: those calls are refused (403).
     ClipRoutes(HarvestService& service, std::string api_token);
 
-    Response operator()(const Request& request) const;
-    Handler handler() const {
-        return [this](const Request& request) { return (*this)(request); };
-    }
+    // Puts these routes on `router` (a channel's); this object must outlive it.
+    void add_routes(Router& router) const;
+    // These routes alone (the event controller asks each channel's in turn).
+    Reply operator()(const Request& request) const { return router_(request); }
+    Handler handler() const { return router_.handler(); }
 
   private:
-    Response route(const Request& request) const;
+    enum class VodFile { master, mp4, rendition };
     Response create(const Request& request, const std::string& channel) const;
     Response list(const Request& request, const std::string* channel) const;
     Response status(const std::string& id) const;
-    Response remove(const Request& request, const std::string& id) const;
-    Response vod(const Request& request, const std::vector<std::string>& path) const;
-    std::optional<Response> refuse_control(const Request& request) const;
+    Response remove(const std::string& id) const;
+    Response vod(const Call& call, VodFile kind) const;
 
     HarvestService& service_;
     std::string api_token_;
+    Router router_;
 };
 
 // Range: bytes=... against a body of `size` bytes. nullopt: no usable

@@ -34,6 +34,7 @@ HarvestOptions HarvestOptions::from_config(const core::ChannelConfig& config) {
     o.channel = config.channel;
     o.ladder = config.ladder;
     o.encoder = config.encoder;
+    o.segment_length = core::micros_to_ticks(config.hls.segment);
     o.mp4_rendition = config.clips.rendition;
     o.folder = fs::path(config.data_dir) / "clips";
     o.concurrency = config.clips.concurrency;
@@ -279,8 +280,9 @@ core::Result<int64_t> HarvestService::make_asset(const ClipRecord& clip, const f
                                                  std::stop_token stop) const {
     if (!dvr_) return core::fail("no DVR");
     if (!cutter_) return core::fail("no clip media");
-    return build_clip_asset(clip, {options_.ladder, options_.encoder, *dvr_, *cutter_}, partial,
-                            stop);
+    return build_clip_asset(
+        clip, {options_.ladder, options_.encoder, options_.segment_length, *dvr_, *cutter_},
+        partial, stop);
 }
 
 }  // namespace onair::origin

@@ -43,14 +43,15 @@ namespace onair::origin {
 
 struct HarvestOptions {
     std::string channel;
-    std::vector<core::Rung> ladder;   // the renditions of every clip, in order
-    core::EncoderConfig encoder;      // for the frame-accurate ends
-    std::string mp4_rendition;        // empty: the first rung
-    std::filesystem::path folder;     // the clip store, DATA/clips
-    int concurrency = 2;              // jobs at once
-    std::size_t max_waiting = 256;    // queued beyond the running ones
+    std::vector<core::Rung> ladder;         // the renditions of every clip, in order
+    core::EncoderConfig encoder;            // for the frame-accurate ends
+    int64_t segment_length = 0;             // ticks: the channel's (the playlists' target duration)
+    std::string mp4_rendition;              // empty: the first rung
+    std::filesystem::path folder;           // the clip store, DATA/clips
+    int concurrency = 2;                    // jobs at once
+    std::size_t max_waiting = 256;          // queued beyond the running ones
     core::QueueRegistry* queues = nullptr;  // where the job queue is shown; none when null
-    std::function<int64_t()> now_ms;  // UTC; the system clock when empty
+    std::function<int64_t()> now_ms;        // UTC; the system clock when empty
 
     // From clips.*, the ladder, the encoder and data_dir.
     static HarvestOptions from_config(const core::ChannelConfig& config);

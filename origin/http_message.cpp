@@ -1,5 +1,6 @@
 #include "origin/http_message.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
 #include <fcntl.h>
@@ -7,8 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <iterator>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -33,22 +38,28 @@ SharedBuffer SharedBuffer::from_bytes(core::SharedBytes bytes) {
 
 namespace {
 
-// One read-only mapping; munmap when the last SharedBuffer on it goes.
+// One read-only mapping of an open file; munmap and close when the last
+// SharedBuffer on it goes.
 struct Mapping {
     void* data = nullptr;
     std::size_t size = 0;
-    Mapping(void* d, std::size_t n) : data(d), size(n) {}
-    ~Mapping() { ::munmap(data, size); }
+    int fd = -1;
+    Mapping(void* d, std::size_t n, int f) : data(d), size(n), fd(f) {}
+    ~Mapping() {
+        if (data) ::munmap(data, size);
+        if (fd >= 0) ::close(fd);
+    }
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
 };
 
-// Closes a descriptor on every path out.
+// Closes a descriptor on every path out, unless released.
 struct Fd {
     int fd = -1;
     ~Fd() {
         if (fd >= 0) ::close(fd);
     }
+    int release() { return std::exchange(fd, -1); }
 };
 
 std::unexpected<core::Error> errno_fail(const std::filesystem::path& path, std::string_view what) {
@@ -69,14 +80,42 @@ core::Result<SharedBuffer> SharedBuffer::map_file(const std::filesystem::path& p
     const auto size = static_cast<std::size_t>(st.st_size);
     void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.fd, 0);
     if (data == MAP_FAILED) return errno_fail(path, "mmap");
-    auto owner = std::make_shared<const Mapping>(data, size);
-    return SharedBuffer(std::move(owner), data, size);
+    auto owner = std::make_shared<const Mapping>(data, size, file.release());
+    SharedBuffer out(owner, data, size);
+    out.file_ = owner->fd;
+    return out;
+}
+
+core::Result<SharedBuffer> SharedBuffer::memory_file(const core::Bytes& bytes, const char* name) {
+    const std::filesystem::path what = std::string("memfd:") + name;
+    Fd file{::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)};
+    if (file.fd < 0) return errno_fail(what, "memfd_create");
+    if (bytes.empty()) return SharedBuffer();
+    for (std::size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::write(file.fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return errno_fail(what, "write");
+        done += std::size_t(n);
+    }
+    // Nothing may change it while it is served.
+    if (::fcntl(file.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) !=
+        0)
+        return errno_fail(what, "seal");
+    void* data = ::mmap(nullptr, bytes.size(), PROT_READ, MAP_SHARED, file.fd, 0);
+    if (data == MAP_FAILED) return errno_fail(what, "mmap");
+    auto owner = std::make_shared<const Mapping>(data, bytes.size(), file.release());
+    SharedBuffer out(owner, data, bytes.size());
+    out.file_ = owner->fd;
+    return out;
 }
 
 SharedBuffer SharedBuffer::slice(std::size_t offset, std::size_t size) const {
     if (offset >= size_) return {};
     size = std::min(size, size_ - offset);
-    return SharedBuffer(owner_, static_cast<const char*>(data_) + offset, size);
+    SharedBuffer out(owner_, static_cast<const char*>(data_) + offset, size);
+    out.file_ = file_;
+    out.file_offset_ = file_ < 0 ? 0 : file_offset_ + int64_t(offset);
+    return out;
 }
 
 Response make_response(http::status status, std::string_view content_type,
@@ -142,18 +181,6 @@ Response make_not_allowed(std::string_view allow) {
     return response;
 }
 
-std::vector<std::string> path_segments(std::string_view path) {
-    std::vector<std::string> out;
-    size_t at = 1;
-    while (at <= path.size()) {
-        auto next = path.find('/', at);
-        if (next == std::string_view::npos) next = path.size();
-        out.emplace_back(path.substr(at, next - at));
-        at = next + 1;
-    }
-    return out;
-}
-
 void strip_body(Response& response) {
     // Content-Length stays what GET would send; the body goes.
     response.body() = SharedBuffer();
@@ -161,31 +188,197 @@ void strip_body(Response& response) {
 
 namespace {
 
-bool same_token(std::string_view a, std::string_view b) {
-    unsigned diff = a.size() == b.size() ? 0 : 1;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff |= unsigned(a[i]) ^ unsigned(i < b.size() ? b[i] : 0);
+// Compares in time that depends only on the length of `given`.
+bool same_secret(std::string_view given, std::string_view secret) {
+    if (secret.empty()) return false;
+    unsigned diff = given.size() == secret.size() ? 0 : 1;
+    for (std::size_t i = 0; i < given.size(); ++i)
+        diff |= unsigned(static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]));
     return diff == 0;
+}
+
+bool blank(char c) {
+    return c == ' ' || c == '\t';
+}
+
+std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+    return s;
 }
 
 }  // namespace
 
-std::optional<Response> refuse_without_bearer(const Request& request, std::string_view token) {
-    namespace http = boost::beast::http;
-    if (token.empty())
-        return make_error(http::status::forbidden, "forbidden",
-                          "control calls are off: set ONAIR_API_TOKEN (or origin.api_token_file)");
-    auto header = request[http::field::authorization];
-    constexpr std::string_view kBearer = "Bearer ";
-    if (header.empty() || !header.starts_with(kBearer) ||
-        !same_token(header.substr(kBearer.size()), token)) {
-        auto response = make_error(http::status::unauthorized, "unauthorized",
-                                   header.empty() ? "an Authorization: Bearer token is required"
-                                                  : "the token is not valid");
-        response.set(http::field::www_authenticate, "Bearer");
-        return response;
+bool bearer_matches(const Request& request, std::string_view token) {
+    if (token.empty()) return false;
+    auto it = request.find(http::field::authorization);
+    if (it == request.end()) return false;
+    std::string_view value = trim_blanks({it->value().data(), it->value().size()});
+    constexpr std::string_view kScheme = "bearer";
+    if (value.size() <= kScheme.size() ||
+        !boost::beast::iequals(value.substr(0, kScheme.size()), kScheme) ||
+        !blank(value[kScheme.size()]))
+        return false;
+    return same_secret(trim_blanks(value.substr(kScheme.size())), token);
+}
+
+std::optional<Response> refuse_without_bearer(const Request& request, std::string_view token,
+                                              std::string_view when_unset) {
+    if (token.empty()) return make_error(http::status::forbidden, "forbidden", when_unset);
+    if (bearer_matches(request, token)) return std::nullopt;
+    const bool given = request.find(http::field::authorization) != request.end();
+    auto response =
+        make_error(http::status::unauthorized, "unauthorized",
+                   given ? "the token is not valid" : "an Authorization: Bearer token is required");
+    response.set(http::field::www_authenticate, "Bearer");
+    return response;
+}
+
+// --- prepared responses and conditional requests --------------------------
+
+namespace {
+
+constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void append_head(std::string& out, const Response& message) {
+    out += "HTTP/1.1 ";
+    fmt::format_to(std::back_inserter(out), "{} ", message.result_int());
+    auto reason = message.reason();
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+    for (const auto& field : message) {
+        out.append(field.name_string().data(), field.name_string().size());
+        out += ": ";
+        out.append(field.value().data(), field.value().size());
+        out += "\r\n";
     }
-    return std::nullopt;
+}
+
+// Whether an If-None-Match list names `etag` (weak comparison, RFC 9110 13.1.2).
+bool etag_listed(std::string_view list, std::string_view etag) {
+    auto opaque = [](std::string_view tag) {
+        tag = trim_blanks(tag);
+        if (tag.starts_with("W/")) tag.remove_prefix(2);
+        return tag;
+    };
+    if (trim_blanks(list) == "*") return true;
+    const std::string_view wanted = opaque(etag);
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        if (opaque(list.substr(0, comma)) == wanted) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string render_head(const Response& message) {
+    std::string out;
+    out.reserve(256);
+    append_head(out, message);
+    return out;
+}
+
+Prepared PreparedResponse::make(const Response& message, Validators validators) {
+    Response full = message;
+    const bool validated = !validators.etag.empty() || validators.last_modified_ms > 0;
+    if (!validators.etag.empty()) full.set(http::field::etag, validators.etag);
+    if (validators.last_modified_ms > 0)
+        full.set(http::field::last_modified, http_date(validators.last_modified_ms));
+    auto prepared = std::make_shared<PreparedResponse>();
+    prepared->status_ = full.result_int();
+    prepared->head_ = SharedBuffer::from_string(render_head(full));
+    prepared->body_ = full.body();
+    if (validated) {
+        // RFC 9110 15.4.5: the 304 carries the fields a 200 would have that
+        // describe the representation's freshness and identity; no body.
+        Response not_modified{http::status::not_modified, 11};
+        for (auto field :
+             {http::field::etag, http::field::last_modified, http::field::cache_control,
+              http::field::access_control_allow_origin, http::field::vary, http::field::expires}) {
+            auto it = full.find(field);
+            if (it != full.end()) not_modified.set(field, it->value());
+        }
+        auto answer = std::make_shared<PreparedResponse>();
+        answer->status_ = 304;
+        answer->head_ = SharedBuffer::from_string(render_head(not_modified));
+        answer->validators_ = validators;
+        answer->header_ = std::move(not_modified);
+        prepared->not_modified_ = std::move(answer);
+    }
+    prepared->validators_ = std::move(validators);
+    full.body() = SharedBuffer();
+    prepared->header_ = std::move(full);
+    return prepared;
+}
+
+Response PreparedResponse::message() const {
+    Response out = header_;
+    out.body() = body_;
+    return out;
+}
+
+Reply answer_conditional(const Request& request, const Prepared& resource) {
+    if (!resource || !resource->not_modified()) return resource;
+    const auto& v = resource->validators();
+    auto none_match = request.find(http::field::if_none_match);
+    if (none_match != request.end()) {
+        if (!v.etag.empty() &&
+            etag_listed({none_match->value().data(), none_match->value().size()}, v.etag))
+            return resource->not_modified();
+        return resource;
+    }
+    auto since = request.find(http::field::if_modified_since);
+    if (since != request.end() && v.last_modified_ms > 0 && v.last_modified_alone) {
+        auto t = parse_http_date({since->value().data(), since->value().size()});
+        if (t && *t >= v.last_modified_ms - v.last_modified_ms % 1000)
+            return resource->not_modified();
+    }
+    return resource;
+}
+
+std::string http_date(int64_t utc_ms) {
+    using namespace std::chrono;
+    sys_time<milliseconds> t{milliseconds(utc_ms)};
+    auto day = floor<days>(t);
+    year_month_day ymd{day};
+    hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
+    weekday wd{day};
+    return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[wd.c_encoding()],
+                       unsigned(ymd.day()), kMonths[unsigned(ymd.month()) - 1], int(ymd.year()),
+                       hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+}
+
+std::optional<int64_t> parse_http_date(std::string_view text) {
+    using namespace std::chrono;
+    // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT", 29 characters.
+    text = trim_blanks(text);
+    if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
+        text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT")
+        return std::nullopt;
+    auto number = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (text[i] < '0' || text[i] > '9') return std::nullopt;
+            v = v * 10 + (text[i] - '0');
+        }
+        return v;
+    };
+    auto d = number(5, 2), y = number(12, 4), h = number(17, 2), mi = number(20, 2),
+         s = number(23, 2);
+    unsigned month = 0;
+    for (unsigned i = 0; i < 12; ++i)
+        if (text.substr(8, 3) == kMonths[i]) month = i + 1;
+    if (!d || !y || !h || !mi || !s || month == 0 || *h > 23 || *mi > 59 || *s > 60)
+        return std::nullopt;
+    year_month_day ymd{year(*y), std::chrono::month(month), std::chrono::day(unsigned(*d))};
+    if (!ymd.ok()) return std::nullopt;
+    const int64_t day_s = sys_days(ymd).time_since_epoch().count() * int64_t(86400);
+    return (day_s + *h * 3600 + *mi * 60 + std::min(*s, 59)) * 1000;
 }
 
 }  // namespace onair::origin

@@ -1,5 +1,5 @@
 #pragma once
-// The origin's HTTP/1.1 server (Boost.Beast, asynchronous).
+// The origin's HTTP/1.1 server (Boost.Asio sockets, Beast's parser).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "origin/http_figures.hpp"
 #include "origin/http_message.hpp"
 
 namespace onair::origin {
@@ -14,11 +15,14 @@ namespace onair::origin {
 struct HttpServerOptions {
     std::string host = "127.0.0.1";  // IP address or name to bind
     uint16_t port = 8080;            // 0: an ephemeral port (see HttpServer::port())
-    int threads = 2;
+    int threads = 0;                 // 0: one per core this process may run on
+    // Connections served at once; past it a new connection is answered 503
+    // at once and closed (0: no limit).
+    int max_connections = 10000;
     // A request's header (body) must arrive within read_timeout of the
     // connection opening (of the header's end); a response must be written
     // within write_timeout; a keep-alive connection may wait idle_timeout for
-    // its next request.
+    // its next request. Checked a few times a second, not to the millisecond.
     std::chrono::milliseconds read_timeout{15000};
     std::chrono::milliseconds write_timeout{30000};
     std::chrono::milliseconds idle_timeout{30000};
@@ -32,16 +36,21 @@ struct HttpServerOptions {
 };
 
 // Listens on one TCP endpoint and answers each request through `handler`.
-// In: connections; out: the handler's responses. One session per connection
-// on its own strand; requests on a connection are answered in order, one at a
-// time (pipelined requests wait in the read buffer). An oversized header
-// gets 431, an oversized body 413 (as soon as Content-Length says so, else
-// once the limit is passed), a malformed request 400, then the
-// connection closes. `threads` threads run one io_context, started by
-// start() and joined by stop() (or the destructor). The server owns its
-// threads, sockets and sessions; the handler's captures must outlive it.
-// start() and stop() are called from one controlling thread, never from a
-// handler (stop() joins the threads). Not restartable after stop().
+// In: connections; out: the handler's replies. Each thread runs its own
+// event loop with its own listening socket on the same port (SO_REUSEPORT:
+// the kernel spreads new connections over them), so a connection lives on
+// one thread from accept to close, with no lock and no hand-over between
+// threads. Requests on a connection are answered in order, one at a time
+// (pipelined requests wait in the read buffer). A prepared reply is written
+// as it is: its rendered head, the Date (and, where needed, Connection)
+// field, and its shared body, in one gather write; other replies have their
+// head rendered per response. An oversized header gets 431, an oversized
+// body 413 (as soon as Content-Length says so, else once the limit is
+// passed), a malformed request 400, then the connection closes. The server
+// owns its threads, sockets and sessions; the handler's captures must
+// outlive it. start() and stop() are called from one controlling thread,
+// never from a handler (stop() joins the threads). Not restartable after
+// stop().
 class HttpServer {
   public:
     HttpServer(HttpServerOptions options, Handler handler);
@@ -56,10 +65,13 @@ class HttpServer {
     void stop();
     // The bound port (useful with port 0); 0 before start().
     uint16_t port() const;
-    // Connections open now.
+    // Connections open now (refused ones on their way out included).
     int connections() const;
+    // Connections, requests per second, response times (any thread).
+    HttpFigures figures() const;
 
   private:
+    friend struct Worker;
     friend class Session;
     class Impl;
     std::unique_ptr<Impl> impl_;

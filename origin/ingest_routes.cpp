@@ -19,7 +19,6 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr std::string_view kLog = "ingest";
-constexpr std::size_t kMaxSequenceDigits = 18;
 constexpr std::size_t kMaxJsonBody = 64 * 1024;
 
 Response bad_request(std::string_view reason) {
@@ -33,29 +32,6 @@ Response not_found(std::string_view reason) {
 Response json_ok(http::status status, boost::json::object body) {
     return make_response(status, kMimeJson, "no-store",
                          SharedBuffer::from_string(boost::json::serialize(body)));
-}
-
-Response method_not_allowed(std::string_view allow) {
-    auto response = make_error(http::status::method_not_allowed, "method_not_allowed",
-                               fmt::format("allowed: {}", allow));
-    response.set(http::field::allow, allow);
-    return response;
-}
-
-// Compares in time that depends only on the length of `given`, so the
-// answer's timing tells nothing about how much of a guess was right.
-bool same_secret(std::string_view given, std::string_view secret) {
-    if (secret.empty()) return false;
-    unsigned char diff = given.size() == secret.size() ? 0 : 1;
-    for (std::size_t i = 0; i < given.size(); ++i)
-        diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
-    return diff == 0;
-}
-
-bool plain_segment(std::string_view segment) {
-    if (segment.empty() || segment == "." || segment == "..") return false;
-    return std::none_of(segment.begin(), segment.end(),
-                        [](char c) { return c == '/' || c == '\\' || c == '\0'; });
 }
 
 }  // namespace
@@ -74,7 +50,9 @@ IngestRoutes::IngestRoutes(IngestOptions options, core::SegmentSink& sink, HeldC
       now_ms_([] {
           using namespace std::chrono;
           return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-      }) {}
+      }) {
+    add_routes(router_);
+}
 
 IngestRoutes::IngestRoutes(IngestOptions options, SegmentStore& store, core::ChannelStatus& status,
                            core::TimeAnchor& anchor)
@@ -85,25 +63,49 @@ IngestRoutes::IngestRoutes(IngestOptions options, SegmentStore& store, core::Cha
           },
           status, anchor) {}
 
-bool IngestRoutes::handles(std::string_view target) {
-    return target.starts_with(ingest::kPrefix);
-}
-
-Response IngestRoutes::operator()(const Request& request) const {
-    Response response = route(request);
-    if (response.result_int() >= 400) ++rejected_;
-    return response;
+void IngestRoutes::add_routes(Router& router) const {
+    // Every answer is counted; a caller without the token is told nothing
+    // about the channel (401 before the path's names are looked at).
+    auto guarded = [this](auto answer) {
+        return [this, answer](const Call& call) -> Reply {
+            Response response =
+                authorized(call.request) ? answer(call) : unauthorized(call.request);
+            if (response.result_int() >= 400) ++rejected_;
+            return response;
+        };
+    };
+    router.add(http::verb::post, "/ingest/v1/{channel}/anchor", guarded([this](const Call& call) {
+                   if (call.param(0) != options_.channel) return unknown_channel(call.param(0));
+                   return lock_anchor(call.request);
+               }));
+    router.add(http::verb::put, "/ingest/v1/{channel}/{pipeline}/status",
+               guarded([this](const Call& call) {
+                   if (call.param(0) != options_.channel) return unknown_channel(call.param(0));
+                   return put_status(call.request, call.param(1));
+               }));
+    router.add(http::verb::put, "/ingest/v1/{channel}/{pipeline}/{rendition}/{file}",
+               guarded([this](const Call& call) {
+                   if (call.param(0) != options_.channel) return unknown_channel(call.param(0));
+                   return push_segment(call.request, call.param(1), call.param(2), call.param(3));
+               }));
 }
 
 bool IngestRoutes::authorized(const Request& request) const {
-    auto it = request.find(http::field::authorization);
-    if (it == request.end()) return false;
-    std::string_view value(it->value().data(), it->value().size());
-    constexpr std::string_view kScheme = "Bearer ";
-    if (value.size() < kScheme.size() ||
-        !boost::beast::iequals(value.substr(0, kScheme.size()), kScheme))
-        return false;
-    return same_secret(value.substr(kScheme.size()), options_.token);
+    return bearer_matches(request, options_.token);
+}
+
+Response IngestRoutes::unauthorized(const Request& request) const {
+    if (unauthorized_++ % 100 == 0)
+        log::warn(kLog, "refused {} {}: no valid ingest token (refusals so far: {})",
+                  request.method_string(), request.target(), unauthorized_.load());
+    auto response = make_error(http::status::unauthorized, "unauthorized",
+                               "ingest needs 'Authorization: Bearer' with the ingest token");
+    response.set(http::field::www_authenticate, "Bearer realm=\"onair-ingest\"");
+    return response;
+}
+
+Response IngestRoutes::unknown_channel(std::string_view channel) const {
+    return not_found(fmt::format("unknown channel '{}'", channel));
 }
 
 core::PipelineRuntimeStatus* IngestRoutes::pipeline_entry(std::string_view name) const {
@@ -113,65 +115,17 @@ core::PipelineRuntimeStatus* IngestRoutes::pipeline_entry(std::string_view name)
     return nullptr;
 }
 
-Response IngestRoutes::route(const Request& request) const {
-    // Nothing about the channel is told to a caller without the token.
-    if (!authorized(request)) {
-        if (unauthorized_++ % 100 == 0)
-            log::warn(kLog, "refused {} {}: no valid ingest token (refusals so far: {})",
-                      request.method_string(), request.target(), unauthorized_.load());
-        auto response = make_error(http::status::unauthorized, "unauthorized",
-                                   "ingest needs 'Authorization: Bearer' with the ingest token");
-        response.set(http::field::www_authenticate, "Bearer realm=\"onair-ingest\"");
-        return response;
-    }
-    auto target = request.target();
-    auto parsed =
-        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
-    if (!parsed) return bad_request("the request target is not an absolute path");
-    std::vector<std::string> path;
-    for (std::string segment : parsed->segments()) {
-        if (!plain_segment(segment)) return bad_request("malformed path segment");
-        path.push_back(std::move(segment));
-    }
-    if (path.size() < 4 || path[0] != "ingest" || path[1] != "v1") return not_found("no such path");
-    if (path[2] != options_.channel) return not_found(fmt::format("unknown channel '{}'", path[2]));
-
-    const http::verb method = request.method();
-    if (path.size() == 4 && path[3] == "anchor") {
-        if (method != http::verb::post) return method_not_allowed("POST");
-        return lock_anchor(request);
-    }
-    if (path.size() == 5 && path[4] == "status") {
-        if (method != http::verb::put) return method_not_allowed("PUT");
-        return put_status(request, path);
-    }
-    if (path.size() == 6) {
-        if (method != http::verb::put) return method_not_allowed("PUT");
-        return push_segment(request, path);
-    }
-    return not_found("no such path");
-}
-
-Response IngestRoutes::push_segment(const Request& request,
-                                    const std::vector<std::string>& path) const {
-    const std::string& pipeline = path[3];
-    const std::string& rendition = path[4];
-    std::string_view file = path[5];
+Response IngestRoutes::push_segment(const Request& request, std::string_view pipeline,
+                                    std::string_view rendition, std::string_view file) const {
     if (pipeline != "a" && pipeline != "b") return bad_request("pipeline must be a or b");
     if (!pipeline_entry(pipeline))
         return not_found(fmt::format("pipeline {} is not configured for this channel", pipeline));
     if (std::find(options_.renditions.begin(), options_.renditions.end(), rendition) ==
         options_.renditions.end())
         return not_found(fmt::format("unknown rendition '{}'", rendition));
-
-    std::string_view digits = file.ends_with(".ts") ? file.substr(0, file.size() - 3) : "";
-    bool decimal =
-        !digits.empty() && digits.size() <= kMaxSequenceDigits &&
-        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-        (digits.size() == 1 || digits[0] != '0');
-    if (!decimal) return bad_request("segment names are <sequence number>.ts");
-    int64_t sequence = 0;
-    std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
+    auto parsed = parse_segment_name(file);
+    if (!parsed) return bad_request("segment names are <sequence number>.ts");
+    const int64_t sequence = *parsed;
 
     auto meta = ingest::read_segment_headers(request.base());
     if (!meta) return bad_request(meta.error());
@@ -198,7 +152,7 @@ Response IngestRoutes::push_segment(const Request& request,
         return json_ok(http::status::ok, std::move(answer));
     }
     core::Segment segment = std::move(*meta);
-    segment.rendition = rendition;
+    segment.rendition = std::string(rendition);
     segment.pipeline = pipeline[0];
     segment.sequence = sequence;
     segment.bytes = std::make_shared<const core::Bytes>(body.begin(), body.end());
@@ -219,9 +173,7 @@ Response IngestRoutes::lock_anchor(const Request& request) const {
     return json_ok(http::status::ok, std::move(answer));
 }
 
-Response IngestRoutes::put_status(const Request& request,
-                                  const std::vector<std::string>& path) const {
-    const std::string& pipeline = path[3];
+Response IngestRoutes::put_status(const Request& request, std::string_view pipeline) const {
     if (pipeline != "a" && pipeline != "b") return bad_request("pipeline must be a or b");
     core::PipelineRuntimeStatus* entry = pipeline_entry(pipeline);
     if (!entry)

@@ -13,6 +13,7 @@
 #include "core/segment.hpp"
 #include "core/status.hpp"
 #include "origin/http_message.hpp"
+#include "origin/router.hpp"
 #include "origin/segment_store.hpp"
 
 namespace onair::origin {
@@ -53,14 +54,11 @@ class IngestRoutes {
     using NowMs = std::function<int64_t()>;  // UTC ms; the system clock when not set
     void set_clock(NowMs now_ms) { now_ms_ = std::move(now_ms); }
 
-    // Whether a request target belongs here (its path is under /ingest/).
-    static bool handles(std::string_view target);
-
-    Response operator()(const Request& request) const;
-    // This object as a handler; it must outlive whatever calls it.
-    Handler handler() const {
-        return [this](const Request& request) { return (*this)(request); };
-    }
+    // Puts these routes on `router` (a channel's); this object must outlive it.
+    void add_routes(Router& router) const;
+    // These routes alone.
+    Reply operator()(const Request& request) const { return router_(request); }
+    Handler handler() const { return router_.handler(); }
 
     // A pipeline whose encoder has reported its status before but not for
     // `max_age_ms` (the process died or is cut off) is shown as stopped,
@@ -74,11 +72,13 @@ class IngestRoutes {
     int64_t rejected() const { return rejected_.load(); }
 
   private:
-    Response route(const Request& request) const;
-    Response push_segment(const Request& request, const std::vector<std::string>& path) const;
+    Response push_segment(const Request& request, std::string_view pipeline,
+                          std::string_view rendition, std::string_view file) const;
     Response lock_anchor(const Request& request) const;
-    Response put_status(const Request& request, const std::vector<std::string>& path) const;
+    Response put_status(const Request& request, std::string_view pipeline) const;
     bool authorized(const Request& request) const;
+    Response unauthorized(const Request& request) const;
+    Response unknown_channel(std::string_view channel) const;
     // The status entry of a pipeline named in a path; null when it is not configured.
     core::PipelineRuntimeStatus* pipeline_entry(std::string_view name) const;
 
@@ -91,6 +91,7 @@ class IngestRoutes {
     mutable std::atomic<int64_t> stored_{0}, duplicates_{0}, rejected_{0}, unauthorized_{0};
     // UTC ms of each pipeline's last status report ('a', 'b'); 0: none pending.
     mutable std::atomic<int64_t> reported_ms_[2] = {0, 0};
+    Router router_;
 };
 
 }  // namespace onair::origin

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <iterator>
 
@@ -55,6 +56,18 @@ std::string format_program_date_time(int64_t utc_ms) {
 
 std::string segment_uri(int64_t sequence) {
     return fmt::format("{}.ts", sequence);
+}
+
+std::expected<int64_t, SegmentNameProblem> parse_segment_name(std::string_view name) {
+    if (!name.ends_with(".ts")) return std::unexpected(SegmentNameProblem::malformed);
+    std::string_view digits = name.substr(0, name.size() - 3);
+    if (digits.empty() || (digits.size() > 1 && digits[0] == '0') ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::unexpected(SegmentNameProblem::malformed);
+    if (digits.size() > kMaxSequenceDigits) return std::unexpected(SegmentNameProblem::too_long);
+    int64_t sequence = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
+    return sequence;
 }
 
 std::string render_media_playlist(const MediaPlaylist& playlist) {

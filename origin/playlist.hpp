@@ -2,8 +2,11 @@
 // HLS playlist rendering (RFC 8216), pure: structs describing a media or a
 // master playlist go in, the text comes out. No I/O, no clock, no locks; the
 // store decides what is listed, this decides only how it is written.
+#include <cstddef>
 #include <cstdint>
+#include <expected>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/units.hpp"
@@ -47,6 +50,11 @@ std::string render_master_playlist(const std::vector<Variant>& variants);
 
 // The URI of segment `sequence` in a media playlist: "<SEQ>.ts".
 std::string segment_uri(int64_t sequence);
+// The sequence a segment's name gives, its inverse: one spelling per number
+// (no sign, no leading zeros), at most kMaxSequenceDigits digits.
+enum class SegmentNameProblem { malformed, too_long };
+inline constexpr std::size_t kMaxSequenceDigits = 18;
+std::expected<int64_t, SegmentNameProblem> parse_segment_name(std::string_view name);
 
 // EXTINF as written: milliseconds, rounded half up from 90 kHz ticks.
 int64_t extinf_ms(int64_t duration_ticks);

@@ -8,6 +8,8 @@
 #include "core/log.hpp"
 #include "core/media_time.hpp"
 
+#include <fmt/format.h>
+
 namespace onair::origin {
 
 namespace {
@@ -41,7 +43,6 @@ SegmentStore::SegmentStore(StoreOptions options, SwitchHandler on_switch, Publis
       on_switch_(std::move(on_switch)),
       on_publish_(std::move(on_publish)),
       failover_(options_.failover) {
-    renditions_.reserve(options_.renditions.size());
     for (const auto& name : options_.renditions)
         renditions_.emplace_back(name, options_.segment_length);
 }
@@ -131,7 +132,10 @@ void SegmentStore::on_segment(core::Segment segment) {
         }
         const int64_t t = now();
         insert(*r, std::move(shared), t);
-        publish(*r, t);
+        if (publish(*r, t)) {
+            render(*r, t);
+            render_master(t);
+        }
         stash_events();
     }
     deliver();
@@ -168,7 +172,6 @@ size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
             slot.listed = true;
             slot.discontinuity = it->discontinuity;
             r->target.observe(shared->duration);
-            r->peak_bitrate = std::max(r->peak_bitrate, shared->bitrate());
             slot.msn = r->listed_high == INT64_MIN ? shared->sequence : r->listed_msn + 1;
             r->listed_msn = slot.msn;
             r->listed_high = shared->sequence;
@@ -178,6 +181,9 @@ size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
             ++restored;
         }
     }
+    for (auto& r : renditions_)
+        if (r.listed_high != INT64_MIN) render(r, t);
+    render_master(t);
     return restored;
 }
 
@@ -205,13 +211,12 @@ void SegmentStore::insert(Rendition& r, std::shared_ptr<const core::Segment> seg
         return;
     }
     r.target.observe(segment->duration);
-    r.peak_bitrate = std::max(r.peak_bitrate, segment->bitrate());
     failover_.on_arrival({segment->pipeline, seq, segment->slate, segment->health, now});
     copy = std::move(segment);
 }
 
 // Caller holds mutex_.
-void SegmentStore::publish(Rendition& r, int64_t now) {
+bool SegmentStore::publish(Rendition& r, int64_t now) {
     const int64_t grace = options_.failover.late_after_ms;
     bool changed = false;
     for (auto it = r.slots.upper_bound(r.listed_high); it != r.slots.end(); ++it) {
@@ -249,11 +254,108 @@ void SegmentStore::publish(Rendition& r, int64_t now) {
         changed = true;
     }
     if (changed) retire_and_trim(r);
+    return changed;
 }
 
 void SegmentStore::publish_all(int64_t now) {
     failover_.tick(now);
-    for (auto& r : renditions_) publish(r, now);
+    bool any = false;
+    for (auto& r : renditions_)
+        if (publish(r, now)) {
+            render(r, now);
+            any = true;
+        }
+    if (any) render_master(now);
+}
+
+namespace {
+
+// A strong validator from the bytes: the same playlist has the same ETag
+// on every origin and after a restart. FNV-1a, 64 bits.
+std::string etag_of(std::string_view body) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : body) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return fmt::format("\"{:016x}\"", h);
+}
+
+constexpr std::string_view kPlaylistCache = "max-age=1";
+// A URI names one copy for good (frozen when listed or first served).
+constexpr std::string_view kSegmentCache = "max-age=86400, immutable";
+
+Prepared prepared_playlist(std::string text, int64_t now_ms, int64_t previous_ms) {
+    auto etag = etag_of(text);
+    return PreparedResponse::make(
+        make_response(boost::beast::http::status::ok, kMimePlaylist, kPlaylistCache,
+                      SharedBuffer::from_string(std::move(text))),
+        {std::move(etag), now_ms, previous_ms / 1000 != now_ms / 1000});
+}
+
+}  // namespace
+
+Prepared SegmentStore::freeze(Slot& slot) const {
+    if (!slot.response) {
+        const core::Segment* s = slot.copy(slot.served);
+        if (!s || !s->bytes) return nullptr;
+        // Served from an in-memory file, so the kernel sends its pages as
+        // they are (sendfile) instead of copying them at every request.
+        auto body = SharedBuffer::memory_file(*s->bytes, "onair-segment");
+        if (!body) {
+            log::warn("origin", "segment {}/{} served from memory: {}", s->rendition, s->sequence,
+                      body.error().message);
+            body = SharedBuffer::from_bytes(s->bytes);
+        }
+        slot.response = PreparedResponse::make(make_response(
+            boost::beast::http::status::ok, kMimeTs, kSegmentCache, std::move(*body)));
+    }
+    return slot.response;
+}
+
+// Caller holds mutex_.
+void SegmentStore::render(Rendition& r, int64_t now) {
+    auto view = std::make_shared<LiveView>();
+    auto listed = window(r, options_.window_segments);
+    if (listed.empty()) return;
+    ListingWindow& w = view->window;
+    w.kind = WindowKind::live;
+    w.media_sequence = listed.front()->second.msn;
+    w.discontinuity_sequence = r.discontinuity_sequence;
+    w.configured_length = options_.segment_length;
+    w.target_floor = r.target.seconds();
+    w.segments.reserve(listed.size());
+    for (auto* entry : listed) {
+        const Slot& slot = entry->second;
+        const core::Segment* s = slot.copy(slot.served);
+        w.segments.push_back({entry->first, s->start, s->duration,
+                              s->bytes ? int64_t(s->bytes->size()) : 0, slot.discontinuity});
+    }
+    const Slot& newest_slot = listed.back()->second;
+    const core::Segment* newest = newest_slot.copy(newest_slot.served);
+    view->info = {r.name + "/index.m3u8", newest->codecs, newest->width, newest->height,
+                  newest->frame_rate};
+    // Every copy chosen for good that is still held: listed, retained, or
+    // served before its listing.
+    for (auto& [sequence, slot] : r.slots)
+        if (slot.served && (slot.listed || slot.response))
+            view->segments.emplace_back(sequence, freeze(slot));
+    view->playlist =
+        prepared_playlist(render_media_playlist(origin::media_playlist(w)), now, r.rendered_ms);
+    r.rendered_ms = now;
+    r.view.store(std::move(view));
+    renderings_.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Caller holds mutex_.
+void SegmentStore::render_master(int64_t now) {
+    std::vector<Variant> variants;
+    for (const auto& r : renditions_)
+        if (auto view = r.view.load()) variants.push_back(variant(view->info, view->window));
+    if (variants.empty()) return;
+    master_.store(prepared_playlist(render_master_playlist(variants), now, master_rendered_ms_));
+    master_rendered_ms_ = now;
+    renderings_.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Caller holds mutex_.
@@ -302,121 +404,78 @@ bool SegmentStore::manual_switch(char to) {
     return ok;
 }
 
-std::optional<MediaPlaylist> SegmentStore::media_listing(std::string_view rendition) {
-    MediaPlaylist playlist;
-    {
-        std::lock_guard lock(mutex_);
-        Rendition* r = find(rendition);
-        if (!r) return std::nullopt;
-        publish_all(now());
-        stash_events();
-        auto listed = window(*r, options_.window_segments);
-        if (listed.empty()) {
-            playlist.segments.clear();
-        } else {
-            playlist.target_duration = r->target.seconds();
-            playlist.media_sequence = listed.front()->second.msn;
-            playlist.discontinuity_sequence = r->discontinuity_sequence;
-            playlist.segments.reserve(listed.size());
-            for (auto* entry : listed) {
-                const Slot& slot = entry->second;
-                const core::Segment* s = slot.copy(slot.served);
-                playlist.segments.push_back(
-                    {entry->first, s->utc_ms(), s->duration, slot.discontinuity, {}});
-            }
-        }
-    }
-    deliver();
-    if (playlist.segments.empty()) return std::nullopt;
-    for (auto& entry : playlist.segments) entry.uri = segment_uri(entry.sequence);
-    return playlist;
-}
-
 std::optional<MediaPlaylist> SegmentStore::pipeline_listing(std::string_view rendition,
                                                             char pipeline) const {
-    MediaPlaylist playlist;
+    ListingWindow w;
+    w.configured_length = options_.segment_length;
+    w.uri_suffix = fmt::format("?pipeline={}", pipeline);
     {
         std::lock_guard lock(mutex_);
         const Rendition* r = find(rendition);
         if (!r) return std::nullopt;
-        std::vector<const core::Segment*> copies;
+        w.target_floor = r->target.seconds();
         for (auto it = r->slots.rbegin();
-             it != r->slots.rend() && int(copies.size()) < options_.window_segments; ++it)
-            if (const auto* c = it->second.copy(pipeline)) copies.push_back(c);
-        if (copies.empty()) return std::nullopt;
-        std::reverse(copies.begin(), copies.end());
-        playlist.target_duration = r->target.seconds();
-        playlist.media_sequence = copies.front()->sequence;
-        for (size_t i = 0; i < copies.size(); ++i) {
-            const core::Segment& c = *copies[i];
-            bool gap = i > 0 && c.sequence != copies[i - 1]->sequence + 1;
-            playlist.segments.push_back({c.sequence, c.utc_ms(), c.duration, gap, {}});
-        }
+             it != r->slots.rend() && int(w.segments.size()) < options_.window_segments; ++it)
+            if (const auto* c = it->second.copy(pipeline))
+                w.segments.push_back(
+                    {c->sequence, c->start, c->duration, int64_t(c->bytes->size()), false});
     }
-    for (auto& entry : playlist.segments)
-        entry.uri = segment_uri(entry.sequence) + "?pipeline=" + std::string(1, pipeline);
-    return playlist;
+    if (w.segments.empty()) return std::nullopt;
+    std::reverse(w.segments.begin(), w.segments.end());
+    return origin::media_playlist(w);
 }
 
-std::optional<std::string> SegmentStore::media_playlist(std::string_view rendition) {
-    auto listing = media_listing(rendition);
-    if (!listing) return std::nullopt;
-    return render_media_playlist(*listing);
+Prepared SegmentStore::live_playlist(std::string_view rendition) const {
+    const Rendition* r = find(rendition);
+    if (!r) return nullptr;
+    auto view = r->view.load();
+    return view ? view->playlist : nullptr;
 }
 
-std::vector<Variant> SegmentStore::variants() {
-    std::vector<Variant> out;
-    {
-        std::lock_guard lock(mutex_);
-        publish_all(now());
-        stash_events();
-        for (const auto& r : renditions_) {
-            auto listed = window(r, options_.window_segments);
-            if (listed.empty()) continue;
-            double bits = 0;
-            int64_t ticks = 0;
-            for (auto* entry : listed) {
-                const core::Segment* s = entry->second.copy(entry->second.served);
-                bits += double(s->bytes->size()) * 8;
-                ticks += s->duration;
-            }
-            const Slot& newest_slot = listed.back()->second;
-            const core::Segment* newest = newest_slot.copy(newest_slot.served);
-            Variant v;
-            v.uri = r.name + "/index.m3u8";
-            v.bandwidth = r.peak_bitrate;
-            v.average_bandwidth =
-                ticks > 0 ? int64_t(std::llround(bits * core::kMediaClock / ticks)) : 0;
-            v.codecs = newest->codecs;
-            v.width = newest->width;
-            v.height = newest->height;
-            v.frame_rate = newest->frame_rate;
-            out.push_back(std::move(v));
-        }
-    }
-    deliver();
-    return out;
+Prepared SegmentStore::live_master() const {
+    return master_.load();
 }
 
-std::optional<std::string> SegmentStore::master_playlist() {
-    auto list = variants();
-    if (list.empty()) return std::nullopt;
-    return render_master_playlist(list);
-}
-
-core::SharedBytes SegmentStore::segment(std::string_view rendition, int64_t sequence) {
-    std::lock_guard lock(mutex_);
+Prepared SegmentStore::live_segment(std::string_view rendition, int64_t sequence) {
     Rendition* r = find(rendition);
     if (!r) return nullptr;
+    if (auto view = r->view.load()) {
+        auto it = std::lower_bound(view->segments.begin(), view->segments.end(), sequence,
+                                   [](const auto& entry, int64_t s) { return entry.first < s; });
+        if (it != view->segments.end() && it->first == sequence) return it->second;
+    }
+    // Not in the published index: held but not listed yet (a player asking
+    // ahead), or not held at all.
+    std::lock_guard lock(mutex_);
     auto it = r->slots.find(sequence);
     if (it == r->slots.end()) return nullptr;
     Slot& slot = it->second;
     if (!slot.served) {
-        // Not listed yet (or never will be): the active pipeline's copy if held.
         char active = failover_.active();
         slot.served = slot.copy(active) ? active : (slot.a ? 'a' : 'b');
     }
-    const core::Segment* s = slot.copy(slot.served);
+    return freeze(slot);
+}
+
+std::optional<std::string> SegmentStore::media_playlist(std::string_view rendition) const {
+    auto p = live_playlist(rendition);
+    if (!p) return std::nullopt;
+    return std::string(p->body().view());
+}
+
+std::optional<std::string> SegmentStore::master_playlist() const {
+    auto p = live_master();
+    if (!p) return std::nullopt;
+    return std::string(p->body().view());
+}
+
+core::SharedBytes SegmentStore::segment(std::string_view rendition, int64_t sequence) {
+    if (!live_segment(rendition, sequence)) return nullptr;  // chooses and freezes its copy
+    std::lock_guard lock(mutex_);
+    const Rendition* r = find(rendition);
+    auto it = r->slots.find(sequence);
+    if (it == r->slots.end()) return nullptr;
+    const core::Segment* s = it->second.copy(it->second.served);
     return s ? s->bytes : nullptr;
 }
 

@@ -17,6 +17,8 @@
 #include "core/config.hpp"
 #include "core/segment.hpp"
 #include "origin/failover.hpp"
+#include "origin/http_message.hpp"
+#include "origin/listing.hpp"
 #include "origin/playlist.hpp"
 
 namespace onair::origin {
@@ -64,11 +66,8 @@ struct FailoverStatus {
 // pipeline A's and/or B's copy, and renders the live playlists from them.
 // In: on_segment() from any pipeline (or ingest) thread, tick() from the
 // channel's timer, requests from the HTTP threads; restore() once at
-// start-up. Out: playlists, segment bytes, switch events to `on_switch`,
-// every copy it lists to `on_publish` (the DVR). Thread-safe; one mutex,
-// held only to update slots and copy out metadata and shared pointers, never
-// while rendering, writing or calling a handler. Handlers run on whichever
-// thread published, one call at a time, in the order things happened.
+// start-up. Out: playlists and segments as ready responses, switch events to
+// `on_switch`, every copy it lists to `on_publish` (the DVR). Thread-safe.
 //
 // A sequence is listed (published) once the failover controller has chosen
 // its copy, in order: a playlist never lists N+1 before N, and a hole is
@@ -77,6 +76,15 @@ struct FailoverStatus {
 // counts listed segments, so a hole sliding out never moves the numbers a
 // player has of the segments still listed. Listing or serving a sequence freezes its copy,
 // so one URI never gives a player two different copies.
+//
+// Publishing happens only in on_segment() and tick(), never on a request.
+// Each publish renders what changed, once: the rendition's media playlist
+// and the master, as prepared responses (ETag, Last-Modified), and the index
+// of the segments that rendition serves. Requests read those through one
+// atomic pointer per rendition: they never take the lock publishing holds
+// (one mutex, for slots and failover; handlers are called outside it, on
+// whichever thread published, one call at a time, in the order things
+// happened).
 class SegmentStore : public core::SegmentSink {
   public:
     using SwitchHandler = std::function<void(const SwitchEvent&)>;
@@ -105,15 +113,21 @@ class SegmentStore : public core::SegmentSink {
     const StoreOptions& options() const { return options_; }
     bool has_rendition(std::string_view rendition) const;
 
-    // The live media playlist; nullopt for an unknown rendition or one with
-    // nothing listed yet.
-    std::optional<std::string> media_playlist(std::string_view rendition);
-    // What media_playlist renders (same effects).
-    std::optional<MediaPlaylist> media_listing(std::string_view rendition);
-    // The master playlist over the renditions that have listed segments, in
-    // ladder order; nullopt while none has.
-    std::optional<std::string> master_playlist();
-    std::vector<Variant> variants();
+    // What players get, as published last (no lock, no rendering):
+    // the live media playlist of a rendition; null for an unknown one or
+    // one with nothing listed yet.
+    Prepared live_playlist(std::string_view rendition) const;
+    // The master over the renditions that have listed segments, in ladder
+    // order; null while none has.
+    Prepared live_master() const;
+    // One segment: the copy it serves, from the published index; a held
+    // segment not listed yet is served (and frozen) under the lock. Null
+    // when not held.
+    Prepared live_segment(std::string_view rendition, int64_t sequence);
+
+    // The bodies of live_playlist() and live_master() (for tests and tools).
+    std::optional<std::string> media_playlist(std::string_view rendition) const;
+    std::optional<std::string> master_playlist() const;
     // The newest window of one pipeline's own copies, whether served or not
     // (monitoring each encoder; a discontinuity wherever its numbers skip).
     // Freezes nothing; nullopt when that pipeline has no copy held.
@@ -134,6 +148,8 @@ class SegmentStore : public core::SegmentSink {
     std::optional<int64_t> newest_sequence(std::string_view rendition) const;
     std::optional<int64_t> newest_listed(std::string_view rendition) const;
     int64_t refused() const;
+    // Renderings of playlists since start-up (each publish that changed one).
+    int64_t renderings() const { return renderings_.load(std::memory_order_relaxed); }
 
   private:
     struct Slot {
@@ -149,16 +165,25 @@ class SegmentStore : public core::SegmentSink {
         // first listed takes its sequence: without gaps the two agree).
         int64_t msn = 0;
         bool retired = false;  // has left the window
+        Prepared response;     // the served copy as players get it, once chosen
         const core::Segment* copy(char p) const {
             return p == 'a' ? a.get() : p == 'b' ? b.get() : p == 'r' ? restored.get() : nullptr;
         }
+    };
+    // What players read of one rendition, replaced whole at each publish.
+    struct LiveView {
+        Prepared playlist;
+        std::vector<std::pair<int64_t, Prepared>> segments;  // by sequence: what it serves
+        RenditionInfo info;                                  // of its newest listed copy
+        ListingWindow window;
     };
     struct Rendition {
         std::string name;
         std::map<int64_t, Slot> slots;
         TargetDuration target;
-        int64_t peak_bitrate = 0;
         int64_t discontinuity_sequence = 0;
+        std::atomic<std::shared_ptr<const LiveView>> view;
+        int64_t rendered_ms = 0;          // when its playlist last changed
         int64_t listed_high = INT64_MIN;  // newest sequence listed
         int64_t listed_msn = 0;           // its media sequence number
         // End (media time) of the last restored segment until the next is listed.
@@ -174,8 +199,13 @@ class SegmentStore : public core::SegmentSink {
     static auto window(R& rendition, int count);
     // Caller holds mutex_ for all of these.
     void insert(Rendition& r, std::shared_ptr<const core::Segment> segment, int64_t now);
-    void publish(Rendition& r, int64_t now);
+    // Each returns whether something was listed.
+    bool publish(Rendition& r, int64_t now);
     void publish_all(int64_t now);
+    // Renders r's view (and then the master) after a publish. Caller holds mutex_.
+    void render(Rendition& r, int64_t now);
+    void render_master(int64_t now);
+    Prepared freeze(Slot& slot) const;
     void retire_and_trim(Rendition& r);
     void record_latency(const core::Segment& s, int64_t now);
     // What waits for the handlers, filled under mutex_.
@@ -200,9 +230,12 @@ class SegmentStore : public core::SegmentSink {
     mutable std::mutex mutex_;
     Outbox outbox_;
     FailoverController failover_;
-    std::vector<Rendition> renditions_;  // ladder order; never resized
-    std::deque<int64_t> latencies_ms_;   // newest last
+    std::deque<Rendition> renditions_;  // ladder order; never resized
+    std::atomic<std::shared_ptr<const PreparedResponse>> master_;
+    int64_t master_rendered_ms_ = 0;
+    std::deque<int64_t> latencies_ms_;  // newest last
     int64_t refused_ = 0;
+    std::atomic<int64_t> renderings_{0};
 };
 
 }  // namespace onair::origin

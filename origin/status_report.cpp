@@ -118,6 +118,10 @@ class Metrics {
         text_ += fmt::format("{}{{channel=\"{}\"{}{}}} {}\n", name_, channel_,
                              labels.empty() ? "" : ",", labels, value);
     }
+    // A sample of the family under another name (a summary's _sum and _count).
+    void sample_named(std::string_view name, double value) {
+        text_ += fmt::format("{}{{channel=\"{}\"}} {}\n", name, channel_, value);
+    }
     std::string take() { return std::move(text_); }
 
   private:
@@ -158,7 +162,8 @@ void queue_families(Metrics& m, const std::vector<core::QueueFigures>& queues) {
 }  // namespace
 
 std::string channel_status_json(const core::ChannelStatus& status, const FailoverStatus& failover,
-                                int64_t now_ms, const std::optional<DvrFigures>& dvr) {
+                                int64_t now_ms, const std::optional<DvrFigures>& dvr,
+                                const std::optional<HttpFigures>& http) {
     boost::json::object inputs, pipelines;
     for (const auto& p : status.pipelines) {
         std::string id(1, p->id);
@@ -222,11 +227,29 @@ std::string channel_status_json(const core::ChannelStatus& status, const Failove
         queues[q.name] = std::move(o);
     }
     json["queues"] = std::move(queues);
+    if (http) {
+        boost::json::object o;
+        o["connections"] = http->connections;
+        o["max_connections"] = http->max_connections;
+        o["accepted"] = http->accepted;
+        o["refused"] = http->refused;
+        o["requests"] = http->requests;
+        o["requests_per_second"] = http->requests_per_second;
+        boost::json::object response;
+        response["window_s"] = HttpRecorder::kWindowSeconds;
+        response["p50_ms"] = double(http->p50_us) / 1000;
+        response["p90_ms"] = double(http->p90_us) / 1000;
+        response["p99_ms"] = double(http->p99_us) / 1000;
+        response["max_ms"] = double(http->max_us) / 1000;
+        o["response_time"] = std::move(response);
+        json["origin"] = std::move(o);
+    }
     return boost::json::serialize(json);
 }
 
 std::string prometheus_metrics(const core::ChannelStatus& status, const FailoverStatus& failover,
-                               int64_t now_ms, const std::optional<DvrFigures>& dvr) {
+                               int64_t now_ms, const std::optional<DvrFigures>& dvr,
+                               const std::optional<HttpFigures>& http) {
     Metrics m(status.channel);
     auto per_pipeline = [&](std::string_view name, std::string_view type, std::string_view help,
                             auto value) {
@@ -312,6 +335,32 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
         m.sample(double(dvr->dropped));
     }
     queue_families(m, status.queues.figures());
+    if (http) {
+        m.family("onair_http_connections", "gauge", "HTTP connections open now.");
+        m.sample(double(http->connections));
+        m.family("onair_http_connections_limit", "gauge",
+                 "Connections served at once before new ones are refused (0: none).");
+        m.sample(double(http->max_connections));
+        m.family("onair_http_connections_accepted_total", "counter", "HTTP connections accepted.");
+        m.sample(double(http->accepted));
+        m.family("onair_http_connections_refused_total", "counter",
+                 "Connections answered 503 and closed at the connection limit.");
+        m.sample(double(http->refused));
+        m.family("onair_http_requests_per_second", "gauge",
+                 fmt::format("Requests answered per second over the last {} s.",
+                             HttpRecorder::kWindowSeconds));
+        m.sample(http->requests_per_second);
+        m.family("onair_http_response_seconds", "summary",
+                 fmt::format("From a request read to its response written; quantiles over the "
+                             "last {} s.",
+                             HttpRecorder::kWindowSeconds));
+        m.sample(double(http->p50_us) / 1e6, "quantile=\"0.5\"");
+        m.sample(double(http->p90_us) / 1e6, "quantile=\"0.9\"");
+        m.sample(double(http->p99_us) / 1e6, "quantile=\"0.99\"");
+        m.sample(double(http->max_us) / 1e6, "quantile=\"1\"");
+        m.sample_named("onair_http_response_seconds_sum", http->response_seconds_sum);
+        m.sample_named("onair_http_response_seconds_count", double(http->requests));
+    }
     return m.take();
 }
 

@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/status.hpp"
+#include "origin/http_figures.hpp"
 #include "origin/segment_store.hpp"
 
 namespace onair::origin {
@@ -29,8 +30,12 @@ struct DvrFigures {
 // switches and latency; the DVR's figures when there is one; the channel's
 // queues by name ("queues": {NAME: {capacity, overflow, depth, high_water,
 // pushed, popped, dropped}}).
+// With `http`, the origin's own figures ("origin": connections, limit,
+// accepted, refused, requests, requests_per_second, response_time: p50_ms,
+// p90_ms, p99_ms, max_ms over the last window_s).
 std::string channel_status_json(const core::ChannelStatus& status, const FailoverStatus& failover,
-                                int64_t now_ms, const std::optional<DvrFigures>& dvr = {});
+                                int64_t now_ms, const std::optional<DvrFigures>& dvr = {},
+                                const std::optional<HttpFigures>& http = {});
 
 // One pipeline's input: state, bitrate, last packet age, damage counters.
 boost::json::object input_status_json(const core::PipelineRuntimeStatus& pipeline, int64_t now_ms);
@@ -39,8 +44,12 @@ boost::json::object input_status_json(const core::PipelineRuntimeStatus& pipelin
 // exposition format 0.0.4, one HELP and TYPE per family); the queues as
 // onair_queue_{capacity,depth,high_water,pushed_total,popped_total,
 // dropped_total}{queue="NAME"}.
+// With `http`: onair_http_connections, _connections_limit,
+// _connections_accepted_total, _connections_refused_total,
+// _requests_per_second and the summary onair_http_response_seconds.
 std::string prometheus_metrics(const core::ChannelStatus& status, const FailoverStatus& failover,
-                               int64_t now_ms, const std::optional<DvrFigures>& dvr = {});
+                               int64_t now_ms, const std::optional<DvrFigures>& dvr = {},
+                               const std::optional<HttpFigures>& http = {});
 
 inline constexpr const char* kMimePrometheus = "text/plain; version=0.0.4; charset=utf-8";
 

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <limits>
 
 #include "core/media_time.hpp"
@@ -252,42 +251,45 @@ core::Result<std::optional<TimeShiftWindow>> parse_timeshift(std::string_view ta
     return window;
 }
 
+namespace {
+
+// The listing model's window over the recorded segments of a request.
+ListingWindow recorded_window(const std::vector<DvrSegment>& segments, WindowKind kind,
+                              int64_t segment_length) {
+    ListingWindow w;
+    w.kind = kind;
+    w.configured_length = segment_length;
+    w.segments.reserve(segments.size());
+    for (const auto& s : segments)
+        w.segments.push_back({s.sequence, s.start, s.duration, s.bytes, s.discontinuity});
+    return w;
+}
+
+// VOD once the window is over and recorded (or has had its time to be);
+// EVENT while it still grows.
+WindowKind kind_of(const TimeShiftWindow& window, const std::vector<DvrSegment>& segments,
+                   int64_t now, int64_t segment_length) {
+    const bool over = window.end && *window.end <= now;
+    const bool recorded = window.end && (segments.back().end() >= *window.end ||
+                                         now >= *window.end + kSettleSegments * segment_length);
+    return over && recorded ? WindowKind::vod : WindowKind::event;
+}
+
+}  // namespace
+
 TimeShiftResult<MediaPlaylist> timeshift_listing(const Dvr& dvr, std::string_view rendition,
                                                  const TimeShiftWindow& window, int64_t now,
                                                  int64_t segment_length) {
     auto selected = select(dvr, rendition, window, now);
     if (!selected) return std::unexpected(std::move(selected.error()));
-    const auto& segments = *selected;
-    MediaPlaylist playlist;
-    TargetDuration target(segment_length);
-    playlist.media_sequence = segments.front().sequence;
-    playlist.segments.reserve(segments.size());
-    for (size_t i = 0; i < segments.size(); ++i) {
-        const DvrSegment& s = segments[i];
-        target.observe(s.duration);
-        // The first one starts the playlist: nothing before it to break from.
-        const bool gap = i > 0 && (s.discontinuity || s.sequence != segments[i - 1].sequence + 1);
-        playlist.segments.push_back(
-            {s.sequence, s.utc_ms(), s.duration, gap, segment_uri(s.sequence)});
-    }
-    playlist.target_duration = target.seconds();
-    const bool over = window.end && *window.end <= now;
-    const bool recorded = window.end && (segments.back().end() >= *window.end ||
-                                         now >= *window.end + kSettleSegments * segment_length);
-    if (over && recorded) {
-        playlist.type = PlaylistType::vod;
-        playlist.end_list = true;
-    } else {
-        playlist.type = PlaylistType::event;
-        playlist.start_at_beginning = true;  // players start EVENT playlists at the live edge
-    }
-    return playlist;
+    return media_playlist(recorded_window(
+        *selected, kind_of(window, *selected, now, segment_length), segment_length));
 }
 
 TimeShiftResult<std::vector<Variant>> timeshift_variants(const Dvr& dvr,
                                                          const std::vector<std::string>& renditions,
-                                                         const TimeShiftWindow& window,
-                                                         int64_t now) {
+                                                         const TimeShiftWindow& window, int64_t now,
+                                                         int64_t segment_length) {
     std::vector<Variant> out;
     std::optional<TimeShiftRefusal> first_refusal;
     for (const auto& rendition : renditions) {
@@ -296,25 +298,12 @@ TimeShiftResult<std::vector<Variant>> timeshift_variants(const Dvr& dvr,
             if (!first_refusal) first_refusal = std::move(selected.error());
             continue;
         }
-        double bits = 0;
-        int64_t ticks = 0, peak = 0;
-        for (const auto& s : *selected) {
-            bits += double(s.bytes) * 8;
-            ticks += s.duration;
-            if (s.duration > 0)
-                peak = std::max(peak,
-                                int64_t(std::llround(double(s.bytes) * 8 * kTicks / s.duration)));
-        }
         const DvrSegment& newest = selected->back();
-        Variant v;
-        v.uri = fmt::format("{}/index.m3u8?{}", rendition, window.query);
-        v.bandwidth = peak;
-        v.average_bandwidth = ticks > 0 ? int64_t(std::llround(bits * kTicks / ticks)) : 0;
-        v.codecs = newest.codecs;
-        v.width = newest.width;
-        v.height = newest.height;
-        v.frame_rate = newest.frame_rate;
-        out.push_back(std::move(v));
+        RenditionInfo info{fmt::format("{}/index.m3u8?{}", rendition, window.query), newest.codecs,
+                           newest.width, newest.height, newest.frame_rate};
+        out.push_back(variant(
+            info, recorded_window(*selected, kind_of(window, *selected, now, segment_length),
+                                  segment_length)));
     }
     if (out.empty()) {
         if (first_refusal) return std::unexpected(std::move(*first_refusal));

@@ -15,6 +15,7 @@
 
 #include "core/result.hpp"
 #include "origin/dvr.hpp"
+#include "origin/listing.hpp"
 #include "origin/playlist.hpp"
 
 namespace onair::origin {
@@ -54,21 +55,21 @@ using TimeShiftResult = std::expected<T, TimeShiftRefusal>;
 inline constexpr int kSettleSegments = 3;
 
 // The media playlist of `rendition` over `window` at media time `now`:
-// every recorded segment overlapping [start, end), PROGRAM-DATE-TIME on
-// each, DISCONTINUITY where the recording has a gap, TARGETDURATION the
-// largest rounded EXTINF (and at least the configured length). VOD with
-// ENDLIST once end <= now and the recording reaches end (or has had
-// kSettleSegments to); EVENT otherwise. URIs are "SEQ.ts".
+// every recorded segment overlapping [start, end), listed by the listing
+// model (listing.hpp). VOD with ENDLIST once end <= now and the recording
+// reaches end (or has had kSettleSegments to); EVENT otherwise. URIs are
+// "SEQ.ts".
 TimeShiftResult<MediaPlaylist> timeshift_listing(const Dvr& dvr, std::string_view rendition,
                                                  const TimeShiftWindow& window, int64_t now,
                                                  int64_t segment_length);
 
 // The master playlist's variants over `window`: each rendition (ladder
-// order) with recordings in it, measured over those segments, its URI
-// carrying the window's query. The first rendition's refusal when none has.
+// order) with recordings in it, measured over those segments by the listing
+// model, its URI carrying the window's query. The first rendition's refusal
+// when none has.
 TimeShiftResult<std::vector<Variant>> timeshift_variants(const Dvr& dvr,
                                                          const std::vector<std::string>& renditions,
-                                                         const TimeShiftWindow& window,
-                                                         int64_t now);
+                                                         const TimeShiftWindow& window, int64_t now,
+                                                         int64_t segment_length);
 
 }  // namespace onair::origin

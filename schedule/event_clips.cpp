@@ -7,12 +7,15 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "origin/router.hpp"
+
 #include "core/log.hpp"
 
 namespace onair::schedule {
 namespace {
 
 namespace http = boost::beast::http;
+using origin::Reply;
 using origin::Request;
 using origin::Response;
 
@@ -30,9 +33,16 @@ EventClips::EventClips(const Controller& controller, std::string api_token)
 
 EventClips::~EventClips() = default;
 
-bool EventClips::handles(std::string_view path) {
-    return path == "/api/v1/clips" || path.starts_with("/api/v1/clips/") ||
-           path.starts_with("/vod/");
+void EventClips::add_routes(origin::Router& router) {
+    using origin::Call;
+    router.add(http::verb::get, "/api/v1/clips",
+               [this](const Call& call) { return list(call.request); });
+    auto by_id = [this](const Call& call) { return of_clip(call.request, call.param(0)); };
+    router.add(http::verb::get, "/api/v1/clips/{id}", by_id);
+    router.add(http::verb::delete_, "/api/v1/clips/{id}", by_id);
+    router.add(http::verb::get, "/vod/{id}/master.m3u8", by_id);
+    router.add(http::verb::get, "/vod/{id}/clip.mp4", by_id);
+    router.add(http::verb::get, "/vod/{id}/{rendition}/{file}", by_id);
 }
 
 EventClips::Catalog* EventClips::catalog(const std::string& channel, const std::string& data_dir) {
@@ -63,33 +73,23 @@ EventClips::Catalog* EventClips::catalog(const std::string& channel, const std::
     return slot.get();
 }
 
-Response EventClips::operator()(const Request& request) {
-    auto target = request.target();
-    auto parsed =
-        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
-    if (!parsed) return origin::make_bad_request({"the request target is not an absolute path"});
-    std::string path(parsed->encoded_path());
-    if (request.method() == http::verb::post)
-        return origin::make_not_allowed("GET, HEAD, DELETE, OPTIONS");
-    if (path == "/api/v1/clips") return list(request);
-
-    // /api/v1/clips/ID or /vod/ID/...: the event's own channel first (its
-    // harvest clip has its id), then every channel in turn.
-    auto segments = origin::path_segments(path);
-    std::string id = path.starts_with("/vod/") ? (segments.size() > 1 ? segments[1] : "")
-                                               : (segments.size() > 3 ? segments[3] : "");
+// /api/v1/clips/ID or /vod/ID/...: the event's own channel first (its
+// harvest clip has its id), then every channel in turn, each answering
+// with its own routes (the token, too, is theirs to check).
+Reply EventClips::of_clip(const Request& request, std::string_view clip_id) {
+    const std::string id(clip_id);
     auto channels = controller_.channels_run();
     if (auto own = controller_.channel_of(id)) {
         std::erase(channels, *own);
         channels.insert(channels.begin(), *own);
     }
-    std::optional<Response> answer;
+    std::optional<Reply> answer;
     for (const auto& [channel, data_dir] : channels) {
         auto* c = catalog(channel, data_dir);
         if (!c) continue;
-        auto response = (*c->routes)(request);
-        if (response.result() != http::status::not_found) return response;
-        if (!answer) answer = std::move(response);
+        auto reply = (*c->routes)(request);
+        if (reply.status() != unsigned(http::status::not_found)) return reply;
+        if (!answer) answer = std::move(reply);
     }
     if (answer) return std::move(*answer);
     return origin::make_error(http::status::not_found, "not_found",
@@ -98,9 +98,7 @@ Response EventClips::operator()(const Request& request) {
 
 // The list: the event's (or the channel's) catalog as its origin answers;
 // otherwise every catalog's first page, merged newest first.
-Response EventClips::list(const Request& request) {
-    if (request.method() == http::verb::options)
-        return origin::make_preflight("GET, HEAD, OPTIONS");
+Reply EventClips::list(const Request& request) {
     std::optional<std::string> event, channel;
     auto target = request.target();
     auto parsed =
@@ -131,8 +129,9 @@ Response EventClips::list(const Request& request) {
     // Several catalogs (or none): each one's answer, merged.
     boost::json::array clips;
     for (auto* c : catalogs) {
-        auto response = (*c->routes)(request);
-        if (response.result() != http::status::ok) return response;  // 400: the same for all
+        auto reply = (*c->routes)(request);
+        if (reply.status() != unsigned(http::status::ok)) return reply;  // 400: the same for all
+        const Response response = reply.to_message();
         boost::system::error_code ec;
         auto json = boost::json::parse(response.body().view(), ec);
         if (ec || !json.is_object()) continue;
@@ -148,9 +147,7 @@ Response EventClips::list(const Request& request) {
     boost::json::object json;
     json["clips"] = std::move(clips);
     json["next_cursor"] = nullptr;
-    auto response = origin::make_json(http::status::ok, json);
-    if (request.method() == http::verb::head) origin::strip_body(response);
-    return response;
+    return origin::make_json(http::status::ok, json);
 }
 
 }  // namespace onair::schedule

@@ -22,6 +22,7 @@
 #include "origin/clip_routes.hpp"
 #include "origin/harvest.hpp"
 #include "origin/http_message.hpp"
+#include "origin/router.hpp"
 #include "schedule/controller.hpp"
 
 namespace onair::schedule {
@@ -31,14 +32,14 @@ class EventClips {
     EventClips(const Controller& controller, std::string api_token);
     ~EventClips();
 
-    // Whether the request is one of the clip routes.
-    static bool handles(std::string_view path);
-    origin::Response operator()(const origin::Request& request);
+    // Puts the clip routes on `router` (the controller's); this object must outlive it.
+    void add_routes(origin::Router& router);
 
   private:
     struct Catalog;
     Catalog* catalog(const std::string& channel, const std::string& data_dir);
-    origin::Response list(const origin::Request& request);
+    origin::Reply list(const origin::Request& request);
+    origin::Reply of_clip(const origin::Request& request, std::string_view id);
 
     const Controller& controller_;
     std::string api_token_;

@@ -1,17 +1,17 @@
 #include "schedule/events_api.hpp"
 
+#include "origin/status_report.hpp"
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 namespace onair::schedule {
 namespace {
 
 namespace http = boost::beast::http;
+using origin::Reply;
 using origin::Request;
 using origin::Response;
-
-constexpr std::string_view kReadAllow = "GET, HEAD, OPTIONS";
 
 boost::json::value optional_time(const std::optional<TimePoint>& t) {
     return t ? boost::json::value(time_text(*t)) : boost::json::value(nullptr);
@@ -106,106 +106,98 @@ std::string controller_metrics(const ControllerFigures& f) {
 }
 
 EventsApi::EventsApi(Controller& controller, EventClips& clips, std::string api_token)
-    : controller_(controller), clips_(clips), api_token_(std::move(api_token)) {}
-
-Response EventsApi::operator()(const Request& request) const {
-    auto response = route(request);
-    if (request.method() == http::verb::head) origin::strip_body(response);
-    return response;
-}
-
-Response EventsApi::route(const Request& request) const {
-    auto target = request.target();
-    auto parsed =
-        boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
-    if (!parsed) return origin::make_bad_request({"the request target is not an absolute path"});
-    const std::string path(parsed->encoded_path());
-    const auto method = request.method();
-    const bool read = method == http::verb::get || method == http::verb::head;
-    if (EventClips::handles(path)) return clips_(request);
-
-    auto guard = [&](std::string_view allow) -> std::optional<Response> {
-        if (method == http::verb::options) return origin::make_preflight(allow);
-        if (allow.find(std::string_view(http::to_string(method))) == std::string_view::npos)
-            return origin::make_not_allowed(allow);
-        if (!read) return origin::refuse_without_bearer(request, api_token_);
-        return std::nullopt;
-    };
-    auto json = [](http::status status, const boost::json::value& body) {
+    : controller_(controller), clips_(clips), api_token_(std::move(api_token)) {
+    using origin::Call;
+    const origin::Guard control{&api_token_};
+    auto json = [](http::status status, const boost::json::value& body) -> Reply {
         return origin::make_json(status, body);
     };
-    auto answer = [&](http::status ok, const Answer<EventView>& a) {
+    auto answer = [json](http::status ok, const Answer<EventView>& a) -> Reply {
         if (!a) return refused(a.error());
         return json(ok, event_view_json(*a));
     };
+    // An event's routes check its id before anything looks it up.
+    auto event_route = [](auto act) {
+        return [act](const Call& call) -> Reply {
+            const std::string id(call.param(0));
+            if (!valid_event_id(id))
+                return origin::make_bad_request(
+                    {"event ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'"});
+            return act(call, id);
+        };
+    };
 
-    if (path == "/healthz") {
-        if (auto r = guard(kReadAllow)) return *r;
+    router_.add(http::verb::get, "/healthz", [this, json](const Call&) {
         boost::json::object body;
         body["status"] = "ok";
         body["events"] = controller_.events().size();
         return json(http::status::ok, body);
-    }
-    if (path == "/metrics") {
-        if (auto r = guard(kReadAllow)) return *r;
+    });
+    router_.add(http::verb::get, "/metrics", [this](const Call&) -> Reply {
         return origin::make_response(
-            http::status::ok, "text/plain; version=0.0.4", "no-store",
+            http::status::ok, origin::kMimePrometheus, "no-store",
             origin::SharedBuffer::from_string(controller_metrics(controller_.figures())));
-    }
-    if (path == "/api/v1/reload") {
-        if (auto r = guard("POST, OPTIONS")) return *r;
-        auto changes = controller_.reload();
-        if (!changes) return refused(changes.error());
-        boost::json::array lines;
-        for (const auto& l : *changes) lines.emplace_back(l);
-        boost::json::object body;
-        body["changes"] = std::move(lines);
-        return json(http::status::ok, body);
-    }
-    if (path == "/api/v1/events") {
-        if (auto r = guard("GET, HEAD, POST, OPTIONS")) return *r;
-        if (method == http::verb::post)
-            return answer(http::status::created, controller_.add(request.body()));
+    });
+    router_.add(
+        http::verb::post, "/api/v1/reload",
+        [this, json](const Call&) -> Reply {
+            auto changes = controller_.reload();
+            if (!changes) return refused(changes.error());
+            boost::json::array lines;
+            for (const auto& l : *changes) lines.emplace_back(l);
+            boost::json::object body;
+            body["changes"] = std::move(lines);
+            return json(http::status::ok, body);
+        },
+        control);
+    router_.add(http::verb::get, "/api/v1/events", [this, json](const Call&) {
         boost::json::array list;
         for (const auto& v : controller_.events()) list.push_back(event_view_json(v));
         boost::json::object body;
         body["events"] = std::move(list);
         return json(http::status::ok, body);
-    }
-    auto s = origin::path_segments(path);
-    if (s.size() >= 4 && s.size() <= 5 && s[0] == "api" && s[1] == "v1" && s[2] == "events") {
-        const auto& id = s[3];
-        if (!valid_event_id(id))
-            return origin::make_bad_request(
-                {"event ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'"});
-        if (s.size() == 4) {
-            if (auto r = guard("GET, HEAD, PATCH, DELETE, OPTIONS")) return *r;
-            if (method == http::verb::patch)
-                return answer(http::status::ok, controller_.change(id, request.body()));
-            if (method == http::verb::delete_)
-                return answer(http::status::accepted, controller_.cancel(id));
-            auto v = controller_.event(id);
-            if (!v)
-                return origin::make_error(http::status::not_found, "not_found",
-                                          fmt::format("no event {}", id));
-            auto body = event_view_json(*v);
-            auto history = controller_.history(id);
-            boost::json::array rows;
-            if (history)
-                for (const auto& h : *history) rows.push_back(history_json(h));
-            body["history"] = std::move(rows);
-            return json(http::status::ok, body);
-        }
-        if (s[4] == "teardown") {
-            if (auto r = guard("POST, OPTIONS")) return *r;
-            return answer(http::status::accepted, controller_.confirm_teardown(id));
-        }
-        if (s[4] == "extend") {
-            if (auto r = guard("POST, OPTIONS")) return *r;
-            return answer(http::status::ok, controller_.extend(id, request.body()));
-        }
-    }
-    return origin::make_error(http::status::not_found, "not_found", "no such path");
+    });
+    router_.add(
+        http::verb::post, "/api/v1/events",
+        [this, answer](const Call& call) {
+            return answer(http::status::created, controller_.add(call.request.body()));
+        },
+        control);
+    router_.add(http::verb::get, "/api/v1/events/{id}",
+                event_route([this, json](const Call&, const std::string& id) -> Reply {
+                    auto v = controller_.event(id);
+                    if (!v)
+                        return origin::make_error(http::status::not_found, "not_found",
+                                                  fmt::format("no event {}", id));
+                    auto body = event_view_json(*v);
+                    auto history = controller_.history(id);
+                    boost::json::array rows;
+                    if (history)
+                        for (const auto& h : *history) rows.push_back(history_json(h));
+                    body["history"] = std::move(rows);
+                    return json(http::status::ok, body);
+                }));
+    router_.add(http::verb::patch, "/api/v1/events/{id}",
+                event_route([this, answer](const Call& call, const std::string& id) {
+                    return answer(http::status::ok, controller_.change(id, call.request.body()));
+                }),
+                control);
+    router_.add(http::verb::delete_, "/api/v1/events/{id}",
+                event_route([this, answer](const Call&, const std::string& id) {
+                    return answer(http::status::accepted, controller_.cancel(id));
+                }),
+                control);
+    router_.add(http::verb::post, "/api/v1/events/{id}/teardown",
+                event_route([this, answer](const Call&, const std::string& id) {
+                    return answer(http::status::accepted, controller_.confirm_teardown(id));
+                }),
+                control);
+    router_.add(http::verb::post, "/api/v1/events/{id}/extend",
+                event_route([this, answer](const Call& call, const std::string& id) {
+                    return answer(http::status::ok, controller_.extend(id, call.request.body()));
+                }),
+                control);
+    clips_.add_routes(router_);
 }
 
 }  // namespace onair::schedule

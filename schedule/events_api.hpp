@@ -22,6 +22,7 @@
 #include <string>
 
 #include "origin/http_message.hpp"
+#include "origin/router.hpp"
 #include "schedule/controller.hpp"
 #include "schedule/event_clips.hpp"
 
@@ -30,17 +31,14 @@ namespace onair::schedule {
 class EventsApi {
   public:
     EventsApi(Controller& controller, EventClips& clips, std::string api_token);
-    origin::Response operator()(const origin::Request& request) const;
-    origin::Handler handler() const {
-        return [this](const origin::Request& request) { return (*this)(request); };
-    }
+    origin::Reply operator()(const origin::Request& request) const { return router_(request); }
+    origin::Handler handler() const { return router_.handler(); }
 
   private:
-    origin::Response route(const origin::Request& request) const;
-
     Controller& controller_;
     EventClips& clips_;
     std::string api_token_;
+    origin::Router router_;
 };
 
 // An event as the API shows it (the list has no history).

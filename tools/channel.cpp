@@ -24,6 +24,7 @@ origin::HttpServerOptions server_options(const core::ChannelConfig& config) {
     options.host = config.origin.host;
     options.port = uint16_t(config.origin.port);
     options.threads = config.origin.threads;
+    options.max_connections = config.origin.max_connections;
     return options;
 }
 
@@ -42,12 +43,13 @@ Channel::Channel(core::ChannelConfig config, ChannelOptions options)
       options_(std::move(options)),
       server_(server_options(config_), routes_.handler()) {
     status_.channel = config_.channel;
+    routes_.set_http_figures([this] { return server_.figures(); });
     for (const auto& input : config_.inputs) status_.add(input.id, input.input.describe());
     if (options_.ingest_token) {
         ingest_ = std::make_unique<origin::IngestRoutes>(
             origin::IngestOptions::from_store(store_.options(), *options_.ingest_token), store_,
             status_, shared_anchor_);
-        routes_.set_ingest(ingest_->handler());
+        routes_.set_ingest(*ingest_);
     }
     if (!config_.failover.webhook.empty()) {
         auto notifier = origin::WebhookNotifier::create(
@@ -190,11 +192,11 @@ core::Result<> Channel::start_clips(const origin::Dvr* dvr, const std::string& a
         notify = [hook = clip_webhook_.get()](std::string json) { hook->post(std::move(json)); };
     auto harvest_options = origin::HarvestOptions::from_config(config_);
     harvest_options.queues = &status_.queues;
-    harvest_ = std::make_unique<origin::HarvestService>(std::move(harvest_options), *clip_catalog_,
-                                                        dvr, options_.clip_media, std::move(notify));
+    harvest_ = std::make_unique<origin::HarvestService>(
+        std::move(harvest_options), *clip_catalog_, dvr, options_.clip_media, std::move(notify));
     if (auto ok = harvest_->start(); !ok) return ok;
     clip_routes_ = std::make_unique<origin::ClipRoutes>(*harvest_, api_token);
-    routes_.set_clips(clip_routes_->handler());
+    routes_.set_clips(*clip_routes_);
     return {};
 }
 

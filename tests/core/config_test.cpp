@@ -155,7 +155,8 @@ TEST_CASE("the issue's channel file means what it says", "[config]") {
     CHECK(config.hls.window == Micros(60'000'000));
     CHECK(config.origin.host == "127.0.0.1");
     CHECK(config.origin.port == 8080);
-    CHECK(config.origin.threads == 2);
+    CHECK(config.origin.threads == 0);  // one per core
+    CHECK(config.origin.max_connections == 10000);
 }
 
 TEST_CASE("every key of the schema", "[config]") {
@@ -215,7 +216,8 @@ ladder:
     CHECK(config.hls.window == Micros(60s));
     CHECK(config.origin.host == "127.0.0.1");
     CHECK(config.origin.port == 8080);
-    CHECK(config.origin.threads == 2);
+    CHECK(config.origin.threads == 0);  // one per core
+    CHECK(config.origin.max_connections == 10000);
 }
 
 TEST_CASE("positions of keys are recorded, 1-based", "[config]") {
@@ -451,8 +453,16 @@ TEST_CASE("origin rules", "[config]") {
     CHECK(local.origin.host == "localhost");
     CHECK(local.origin.port == 9090);
     CHECK(valid(edit("listen: 127.0.0.1:8080", "listen: 0.0.0.0:80")).origin.port == 80);
-    CHECK(contains(error(edit("{listen: 127.0.0.1:8080}", "{listen: 127.0.0.1:8080, threads: 0}")),
-                   "origin.threads: 0 is out of range (allowed: 1..64)"));
+    CHECK(valid(edit("{listen: 127.0.0.1:8080}", "{listen: 127.0.0.1:8080, threads: 0}"))
+              .origin.threads == 0);
+    CHECK(contains(error(edit("{listen: 127.0.0.1:8080}", "{listen: 127.0.0.1:8080, threads: -1}")),
+                   "origin.threads: -1 is out of range (allowed: 0..64)"));
+    CHECK(
+        valid(edit("{listen: 127.0.0.1:8080}", "{listen: 127.0.0.1:8080, max_connections: 20000}"))
+            .origin.max_connections == 20000);
+    CHECK(contains(
+        error(edit("{listen: 127.0.0.1:8080}", "{listen: 127.0.0.1:8080, max_connections: 0}")),
+        "origin.max_connections: 0 is out of range (allowed: 1..1000000)"));
     CHECK(contains(error(edit("{listen: 127.0.0.1:8080}", "{listen: 127.0.0.1:8080, threads: 65}")),
                    "65 is out of range"));
 }
@@ -517,7 +527,7 @@ TEST_CASE("unknown keys anywhere get a hint and the allowed list", "[config]") {
                    "hls.Segment: unknown key, did you mean \"segment\"?"));
     CHECK(contains(error(edit("{listen: 127.0.0.1:8080}", "{listn: 127.0.0.1:8080}")),
                    "origin.listn: unknown key, did you mean \"listen\"? (allowed: listen, threads, "
-                   "ingest_token_file, api_token_file)"));
+                   "max_connections, ingest_token_file, api_token_file)"));
     CHECK(
         contains(error(edit("preset: veryfast", "presets: veryfast")),
                  "encoder.presets: unknown key, did you mean \"preset\"? (allowed: preset, gop)"));
@@ -581,7 +591,7 @@ ladder:
 audio: {bitrate: 1M}
 encoder: {preset: veryfst, gop: 2s}
 hls: {segment: 5s, window: 10s}
-origin: {listen: 8080, threads: 0}
+origin: {listen: 8080, threads: -1}
 Origin: 1
 )");
     std::vector<std::string> expected = {
@@ -599,7 +609,7 @@ Origin: 1
         "demo.yaml:9:16: hls.segment: 5s is not a whole number of GOPs of 2s",
         "demo.yaml:9:28: hls.window: 10s is shorter than 3 segments of 5s",
         "demo.yaml:10:18: origin.listen: expected HOST:PORT, got 8080",
-        "demo.yaml:10:33: origin.threads: 0 is out of range",
+        "demo.yaml:10:33: origin.threads: -1 is out of range",
         "demo.yaml:11:1: Origin: unknown key, did you mean \"origin\"?",
     };
     REQUIRE(all.size() == expected.size());

@@ -17,10 +17,12 @@
 #include "fakes.hpp"
 #include "origin/http_server.hpp"
 #include "origin/routes.hpp"
+#include "tests/support/wait.hpp"
 
 using namespace onair;
 using namespace onair::origin;
 using namespace onair::origin::testing;
+using onair::testing::eventually;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
@@ -314,4 +316,99 @@ TEST_CASE("server: many clients at once", "[http]") {
     }
     for (auto& t : clients) t.join();
     CHECK(good == 80);
+}
+
+namespace {
+
+// One response read without sending anything first.
+std::optional<http::response<http::string_body>> read_unasked(Client& client,
+                                                              std::chrono::milliseconds limit) {
+    std::optional<http::response<http::string_body>> out;
+    http::response_parser<http::string_body> parser;
+    http::async_read(client.socket, client.buffer, parser, [&](beast::error_code ec, std::size_t) {
+        if (!ec) out = parser.release();
+    });
+    client.ioc.run_for(limit);
+    client.ioc.restart();
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("server: past the connection limit a new connection gets 503 at once, the others go on",
+          "[http]") {
+    auto o = test_options();
+    o.max_connections = 4;
+    o.idle_timeout = 20s;
+    o.read_timeout = 20s;
+    Origin origin(o);
+    std::vector<std::unique_ptr<Client>> held;
+    for (int i = 0; i < 4; ++i) {
+        held.push_back(std::make_unique<Client>(origin.server.port()));
+        CHECK(held.back()->get("/healthz").result() == http::status::ok);
+    }
+    REQUIRE(origin.server.figures().connections == 4);
+
+    // The fifth is answered before it asks, then closed.
+    const auto t0 = std::chrono::steady_clock::now();
+    Client fifth(origin.server.port());
+    auto refused = read_unasked(fifth, 2s);
+    REQUIRE(refused);
+    CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+    CHECK(refused->result() == http::status::service_unavailable);
+    CHECK((*refused)[http::field::retry_after] == "1");
+    CHECK((*refused)[http::field::content_type] == "application/json");
+    CHECK(refused->body().find("\"overloaded\"") != std::string::npos);
+    CHECK_FALSE(refused->keep_alive());
+    CHECK(fifth.wait_closed(2s));
+
+    // The four keep being served, segments and all.
+    for (auto& client : held) {
+        auto r = client->get("/live/demo/720p/3.ts");
+        CHECK(r.result() == http::status::ok);
+        CHECK(r.body() == expected_bytes(3));
+    }
+    // One leaves: the next newcomer is served.
+    held.pop_back();
+    REQUIRE(eventually([&] { return origin.server.figures().connections == 3; }, 2s));
+    Client sixth(origin.server.port());
+    CHECK(sixth.get("/healthz").result() == http::status::ok);
+
+    REQUIRE(eventually([&] { return origin.server.figures().requests >= 10; }, 2s));
+    auto figures = origin.server.figures();
+    CHECK(figures.max_connections == 4);
+    CHECK(figures.refused == 1);
+    CHECK(figures.accepted == 6);
+    CHECK(figures.requests_per_second > 0);
+    CHECK(figures.window_requests == figures.requests);
+    CHECK(figures.p99_us >= figures.p50_us);
+}
+
+TEST_CASE("server: a prepared reply is written whole, file-backed or not, on one connection",
+          "[http]") {
+    Origin origin;
+    Client client(origin.server.port());
+    // A segment (sent with sendfile from its in-memory file), a playlist and
+    // its 304, then an error, all on one connection, in order.
+    auto segment = client.get("/live/demo/720p/4.ts");
+    CHECK(segment.result() == http::status::ok);
+    CHECK(segment.body() == expected_bytes(4));
+    CHECK(segment[http::field::cache_control] == "max-age=86400, immutable");
+    CHECK(!segment[http::field::date].empty());
+    auto playlist = client.get("/live/demo/720p/index.m3u8");
+    REQUIRE(playlist.result() == http::status::ok);
+    const std::string etag(playlist[http::field::etag]);
+    http::request<http::string_body> conditional{http::verb::get, "/live/demo/720p/index.m3u8", 11};
+    conditional.set(http::field::host, "127.0.0.1");
+    conditional.set(http::field::if_none_match, etag);
+    http::write(client.socket, conditional);
+    http::response_parser<http::string_body> parser;
+    parser.skip(true);  // a 304 has no body
+    http::read(client.socket, client.buffer, parser);
+    CHECK(parser.get().result() == http::status::not_modified);
+    CHECK(parser.get()[http::field::etag] == etag);
+    CHECK(client.get("/nope").result() == http::status::not_found);
+    auto again = client.get("/live/demo/720p/4.ts", http::verb::head);
+    CHECK(again.result() == http::status::ok);
+    CHECK(again[http::field::content_length] == std::to_string(expected_bytes(4).size()));
 }

@@ -30,7 +30,7 @@ struct Fixture {
 
     Response get(std::string_view target, http::verb method = http::verb::get) const {
         Request request{method, target, 11};
-        return routes(request);
+        return routes(request).to_message();
     }
     void fill() {
         for (int64_t s = 0; s < 7; ++s) store.on_segment(segment("720p", s));
@@ -111,11 +111,17 @@ TEST_CASE("segment: 200 with its bytes, long caching", "[routes]") {
     REQUIRE(r.result() == http::status::ok);
     check_common(r);
     CHECK(header(r, http::field::content_type) == "video/mp2t");
-    CHECK(header(r, http::field::cache_control) == "max-age=86400");
+    CHECK(header(r, http::field::cache_control) == "max-age=86400, immutable");
     auto bytes = f.store.segment("720p", 3);
     REQUIRE(bytes);
-    CHECK(r.body().size() == bytes->size());
-    CHECK(r.body().data() == bytes->data());  // served from the store, not copied
+    CHECK(r.body().view() ==
+          std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+    // One prepared response for every request: the same bytes, put once in a
+    // file the server hands to sendfile(2), never copied per request.
+    auto again = f.routes(Request{http::verb::get, "/live/demo/720p/3.ts", 11});
+    REQUIRE(again.prepared());
+    CHECK(again.prepared()->body().data() == r.body().data());
+    CHECK(again.prepared()->body().file() >= 0);
 }
 
 TEST_CASE("unknown channel, rendition, sequence or path: 404 with a JSON reason", "[routes]") {
@@ -194,10 +200,10 @@ TEST_CASE("traversal attempts get 400, never 200", "[routes]") {
     }
     // Right at the limit is fine (and then simply not found).
     std::string at_limit = "/live/demo/720p/";
-    at_limit += std::string(Routes::kMaxPath - at_limit.size() - 3, '1') + ".ts";
-    REQUIRE(at_limit.size() == Routes::kMaxPath);
+    at_limit += std::string(Router::kMaxPath - at_limit.size() - 3, '1') + ".ts";
+    REQUIRE(at_limit.size() == Router::kMaxPath);
     CHECK(f.get(at_limit).result() == http::status::bad_request);  // > 18 digits
-    at_limit = "/live/demo/720p/" + std::string(Routes::kMaxPath - 16, 'y');
+    at_limit = "/live/demo/720p/" + std::string(Router::kMaxPath - 16, 'y');
     check_error(f.get(at_limit), http::status::not_found, "not_found");
 }
 
@@ -308,7 +314,7 @@ struct RedundantFixture {
             request.set(http::field::authorization, fmt::format("Bearer {}", token));
         request.body() = std::move(body);
         request.prepare_payload();
-        return routes(request);
+        return routes(request).to_message();
     }
     boost::json::object status_json() const {
         auto r = call(http::verb::get, "/api/v1/channels/demo");
@@ -396,7 +402,7 @@ TEST_CASE("manual switch: token required, body checked, the switch reported", "[
         Fixture plain;
         Request request{http::verb::post, "/api/v1/channels/demo/switch", 11};
         request.body() = R"({"to":"a"})";
-        check_error(plain.routes(request), http::status::forbidden, "forbidden");
+        check_error(plain.routes(request).to_message(), http::status::forbidden, "forbidden");
     }
 }
 
@@ -429,5 +435,36 @@ TEST_CASE("metrics: Prometheus text with the status figures", "[routes]") {
         INFO(line);
         CHECK(line.find("{channel=\"demo\"") != std::string::npos);
         CHECK(line.rfind(' ') > line.find('}'));
+    }
+}
+
+TEST_CASE("conditional GET: 304 on an unchanged playlist, 200 after the next publish", "[routes]") {
+    Fixture f;
+    f.fill();
+    int64_t next = 7;
+    for (std::string target : {"/live/demo/720p/index.m3u8", "/live/demo/master.m3u8"}) {
+        INFO(target);
+        auto first = f.get(target);
+        REQUIRE(first.result() == http::status::ok);
+        const std::string etag = header(first, http::field::etag);
+        CHECK(etag.size() == 18);  // a quoted 64-bit hash
+        CHECK(!header(first, http::field::last_modified).empty());
+
+        Request again{http::verb::get, target, 11};
+        again.set(http::field::if_none_match, etag);
+        auto unchanged = f.routes(again).to_message();
+        CHECK(unchanged.result() == http::status::not_modified);
+        CHECK(unchanged.body().size() == 0);
+        CHECK(header(unchanged, http::field::etag) == etag);
+
+        // The next segment is published: the same validator now gets the new playlist.
+        FakeSegment f7;
+        f7.sequence = next++;
+        f7.size = 3000;  // a new peak: the master changes too
+        f.store.on_segment(f7.make());
+        auto changed = f.routes(again).to_message();
+        CHECK(changed.result() == http::status::ok);
+        CHECK(header(changed, http::field::etag) != etag);
+        CHECK(changed.body().view() != first.body().view());
     }
 }

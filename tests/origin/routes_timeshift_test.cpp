@@ -47,7 +47,7 @@ struct Fixture {
     }
     Response get(std::string_view target) const {
         Request request{http::verb::get, target, 11};
-        return routes(request);
+        return routes(request).to_message();
     }
     std::string media(std::string_view query) const {
         return fmt::format("/live/demo/720p/index.m3u8?{}", query);
@@ -240,7 +240,7 @@ TEST_CASE("time-shift: outside what the DVR holds is 404 with a reason", "[route
     core::ChannelStatus status;
     Routes plain{store, status, [] { return kBaseUtcMs; }};
     Request request{http::verb::get, "/live/demo/720p/index.m3u8?start=1", 11};
-    check_error(plain(request), http::status::not_found, "not_found");
+    check_error(plain(request).to_message(), http::status::not_found, "not_found");
 }
 
 TEST_CASE("time-shift: malformed times and start >= end are 400 with a reason",
@@ -294,7 +294,7 @@ TEST_CASE("segments gone from the live store come from the DVR, nothing else fro
     auto r = f.get("/live/demo/480p/3.ts");
     REQUIRE(r.result() == http::status::ok);
     CHECK(header(r, http::field::content_type) == "video/mp2t");
-    CHECK(header(r, http::field::cache_control) == "max-age=86400");
+    CHECK(header(r, http::field::cache_control) == "max-age=86400, immutable");
     const auto expected = recorded("480p", 3, 400)->bytes;
     CHECK(std::string(r.body().view()) == std::string(expected->begin(), expected->end()));
     // The live store's copy wins when it has one.

@@ -119,6 +119,7 @@ TEST_CASE("a gap gets a DISCONTINUITY, its sliding out counts in DISCONTINUITY-S
     // The hole is held open while the other pipeline might fill it.
     CHECK(uris(*store.media_playlist("720p")) == seq_uris({0, 1, 2, 3, 4}));
     clock.advance(1001);
+    store.tick();  // the channel's ticker publishes what fell due
     auto p = store.media_playlist("720p");
     REQUIRE(p);
     auto l = lines(*p);
@@ -158,8 +159,10 @@ TEST_CASE("discontinuities that slide out unseen are still counted", "[store]") 
     feed(store, "720p", 0, 2);
     store.on_segment(segment("720p", 5));
     clock.advance(1500);
+    store.tick();  // the channel's ticker publishes what fell due
     store.on_segment(segment("720p", 9));
     clock.advance(1500);
+    store.tick();                 // the channel's ticker publishes what fell due
     feed(store, "720p", 10, 13);  // 5 and 9 both had a gap before them and both left
     auto p = store.media_playlist("720p");
     REQUIRE(p);
@@ -183,6 +186,7 @@ TEST_CASE("a late segment fills a gap only while the gap has not been listed", "
         feed(store, "720p", 0, 1);
         feed(store, "720p", 3, 3);
         clock.advance(1500);  // nobody filled the hole in time
+        store.tick();         // the channel's ticker publishes what fell due
         auto before = store.media_playlist("720p");
         feed(store, "720p", 2, 2);
         auto after = store.media_playlist("720p");
@@ -249,8 +253,9 @@ TEST_CASE("master: measured BANDWIDTH and AVERAGE-BANDWIDTH, attributes of the n
         "#EXTM3U",
         "#EXT-X-VERSION:3",
         "#EXT-X-INDEPENDENT-SEGMENTS",
-        // Peak 4 Mbit/s (segment 0, gone from the window); average of 1..3.
-        "#EXT-X-STREAM-INF:BANDWIDTH=4000000,AVERAGE-BANDWIDTH=2333333,"
+        // The peak of the listed segments (1..3; segment 0's 4 Mbit/s has
+        // left the window), and their average.
+        "#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2333333,"
         "CODECS=\"avc1.640028,mp4a.40.2\",RESOLUTION=1920x1080,FRAME-RATE=29.970",
         "720p/index.m3u8",
         "#EXT-X-STREAM-INF:BANDWIDTH=1000000,AVERAGE-BANDWIDTH=1000000,"
@@ -264,11 +269,12 @@ TEST_CASE("master: measured BANDWIDTH and AVERAGE-BANDWIDTH, attributes of the n
     f.size = 562500;
     f.duration = 3 * kSecond;
     store.on_segment(f.make());
-    auto v = store.variants();
-    REQUIRE(v.size() == 2);
-    // (2 + 3) Mbit/s * 6 s + 1.5 Mbit/s * 3 s over 15 s.
-    CHECK(v[0].average_bandwidth == 2300000);
-    CHECK(v[0].bandwidth == 4000000);
+    master = store.master_playlist();
+    REQUIRE(master);
+    // (2 + 3) Mbit/s * 6 s + 1.5 Mbit/s * 3 s over 15 s; the peak is still
+    // segment 3's (segments 3 and 4 together: 2.5 Mbit/s over 9 s).
+    CHECK(lines(*master)[3].starts_with(
+        "#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2300000,"));
 }
 
 TEST_CASE("a segment stays downloadable a window after leaving the playlist, then goes",
@@ -316,6 +322,7 @@ TEST_CASE("the copy a sequence serves is frozen once served or listed", "[store]
         store.on_segment(segment("720p", 0, 'b'));
         CHECK_FALSE(store.media_playlist("720p"));  // A, the active one, may still come
         clock.advance(1000);
+        store.tick();  // the channel's ticker publishes what fell due
         REQUIRE(store.media_playlist("720p"));
         store.on_segment(segment("720p", 0, 'a'));
         CHECK(store.served_copy("720p", 0) == 'b');
@@ -390,4 +397,62 @@ TEST_CASE("pipelines write while players read", "[store]") {
     CHECK(problems == 0);
     CHECK(store.newest_sequence("360p") == 399);
     CHECK(uris(*store.media_playlist("720p")) == seq_uris({395, 396, 397, 398, 399}));
+}
+
+TEST_CASE("a live playlist changes exactly when a segment is published, read without waiting",
+          "[store]") {
+    TestClock clock;
+    SegmentStore store(options(5, {"720p", "480p"}, clock));
+    constexpr int64_t kSegments = 300;
+    std::atomic<int64_t> published{-1};  // newest sequence on_segment has returned for
+    std::atomic<bool> done{false};
+    std::atomic<int64_t> stale{0}, reads{0}, changes{0}, unchanged_rerenders{0};
+    auto newest_in = [](std::string_view playlist) {
+        auto all = uris(playlist);
+        return all.empty() ? int64_t(-1) : std::stoll(all.back());
+    };
+    std::vector<std::thread> readers;
+    for (int i = 0; i < 3; ++i)
+        readers.emplace_back([&] {
+            const PreparedResponse* last = nullptr;
+            int64_t last_newest = -1;
+            while (!done) {
+                const int64_t due = published.load();
+                auto p = store.live_playlist("720p");
+                ++reads;
+                if (!p) {
+                    if (due >= 0) ++stale;
+                    continue;
+                }
+                const int64_t newest = newest_in(p->body().view());
+                if (newest < due) ++stale;  // served stale past its publish
+                if (p.get() != last) {
+                    ++changes;
+                    // A new rendering always lists something new.
+                    if (newest == last_newest) ++unchanged_rerenders;
+                    last = p.get();
+                    last_newest = newest;
+                }
+            }
+        });
+    for (int64_t s = 0; s < kSegments; ++s) {
+        store.on_segment(segment("720p", s));
+        published = s;
+        store.tick();  // nothing fell due: the ticker renders nothing
+        if (s % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    done = true;
+    for (auto& t : readers) t.join();
+    INFO("reads " << reads << ", changes seen " << changes);
+    CHECK(reads > kSegments);
+    CHECK(stale == 0);
+    CHECK(unchanged_rerenders == 0);
+    // One rendering of the media playlist and one of the master per publish.
+    CHECK(store.renderings() == 2 * kSegments);
+    // Requests and ticks with nothing new render nothing.
+    for (int i = 0; i < 100; ++i) {
+        CHECK(store.live_playlist("720p"));
+        store.tick();
+    }
+    CHECK(store.renderings() == 2 * kSegments);
 }

@@ -88,11 +88,13 @@ TEST_CASE("store: each listed copy is published once, in order, the copy served"
     store.on_segment(segment("720p", 3, 'b'));
     CHECK(log.sequences("720p").size() == 3);
     clock.advance(1001);
+    store.tick();  // the channel's ticker publishes what fell due
     store.tick();
     // 5 after a hole: held while the hole may fill, then listed.
     store.on_segment(segment("720p", 5, 'a'));
     CHECK(log.sequences("720p") == std::vector<int64_t>{0, 1, 2, 3});
     clock.advance(1001);
+    store.tick();                        // the channel's ticker publishes what fell due
     (void)store.media_playlist("720p");  // a player's request publishes too
     CHECK(log.sequences("720p") == std::vector<int64_t>{0, 1, 2, 3, 5});
     {
@@ -184,6 +186,7 @@ TEST_CASE("store: a restored window is listed as it was and the live one continu
     store.on_segment(segment("480p", 18));
     CHECK(uris(*store.media_playlist("480p")) == seq_uris({10, 11, 12, 13, 14}));
     clock.advance(1001);
+    store.tick();  // the channel's ticker publishes what fell due
     p = store.media_playlist("480p");
     CHECK(uris(*p) == seq_uris({11, 12, 13, 14, 18}));
     CHECK(after_discontinuity(*p) == std::vector<std::string>{"18.ts"});
@@ -248,6 +251,7 @@ TEST_CASE("store: MEDIA-SEQUENCE counts listed segments, so a gap never renumber
     }
     store.on_segment(segment("720p", 7));  // 5 and 6 never come
     clock.advance(1001);
+    store.tick();  // the channel's ticker publishes what fell due
     auto p = reload();
     CHECK(p.media_sequence == 1);  // 1..4, then 7 as number 5
     for (int64_t s = 8; s < 14; ++s) {
@@ -269,6 +273,7 @@ TEST_CASE("store: after a restored segment cut short, the next one is a disconti
     store.restore(std::move(before));
     store.on_segment(segment("720p", 12));  // follows by number, not by time
     clock.advance(1001);
+    store.tick();  // the channel's ticker publishes what fell due
     auto p = store.media_playlist("720p");
     REQUIRE(p);
     CHECK(uris(*p) == seq_uris({10, 11, 12}));
