@@ -1,5 +1,6 @@
--- bench/origin-sustain.lua: the wrk script of bench/origin's sustained run:
--- a fixed request rate, playlists and segments of the live edge.
+-- bench/origin-sustain.lua: the wrk script of bench/origin's sustained run
+-- (a fixed request rate, playlists and segments of the live edge) and of its
+-- rows' equal-rate runs (fixed paths: a file holding 0 as EDGE_FILE).
 --
 --   wrk ... -s origin-sustain.lua URL -- RATE EDGE_FILE BACK PATH PATH ...
 --

@@ -11,6 +11,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -39,7 +40,7 @@ namespace {
 
 constexpr std::string_view kLog = "http";
 // Bytes asked of the socket per read; a request header rarely needs more.
-constexpr std::size_t kReadChunk = 8 * 1024;
+constexpr std::size_t kReadChunk = 1024;
 // A refused connection is answered, then given this long to close its side.
 constexpr int64_t kRefusalLingerMs = 1000;
 
@@ -532,6 +533,7 @@ core::Result<> HttpServer::Impl::start() {
         accept(worker);
         sweep(worker);
         worker.thread = std::thread([&worker] {
+            pthread_setname_np(pthread_self(), "onair-http");  // what top -H shows
             for (;;) {
                 try {
                     worker.ioc.run();
