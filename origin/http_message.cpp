@@ -86,21 +86,23 @@ core::Result<SharedBuffer> SharedBuffer::map_file(const std::filesystem::path& p
     return out;
 }
 
-core::Result<SharedBuffer> SharedBuffer::memory_file(const core::Bytes& bytes, const char* name) {
-    const std::filesystem::path what = std::string("memfd:") + name;
-    Fd file{::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)};
-    if (file.fd < 0) return errno_fail(what, "memfd_create");
+core::Result<SharedBuffer> SharedBuffer::file_copy(const core::Bytes& bytes,
+                                                   const std::filesystem::path& folder) {
     if (bytes.empty()) return SharedBuffer();
+    Fd file;
+    std::filesystem::path what = folder;
+    if (!folder.empty()) file.fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (file.fd < 0) {
+        what = "memfd:onair-segment";
+        file.fd = ::memfd_create("onair-segment", MFD_CLOEXEC);
+        if (file.fd < 0) return errno_fail(what, "memfd_create");
+    }
     for (std::size_t done = 0; done < bytes.size();) {
         const ssize_t n = ::write(file.fd, bytes.data() + done, bytes.size() - done);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return errno_fail(what, "write");
         done += std::size_t(n);
     }
-    // Nothing may change it while it is served.
-    if (::fcntl(file.fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) !=
-        0)
-        return errno_fail(what, "seal");
     void* data = ::mmap(nullptr, bytes.size(), PROT_READ, MAP_SHARED, file.fd, 0);
     if (data == MAP_FAILED) return errno_fail(what, "mmap");
     auto owner = std::make_shared<const Mapping>(data, bytes.size(), file.release());

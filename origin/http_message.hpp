@@ -44,10 +44,14 @@ class SharedBuffer {
     // empty buffer. The file must not be truncated while mapped (DVR
     // segments and clip assets never are; expiry unlinks, which keeps them).
     [[nodiscard]] static core::Result<SharedBuffer> map_file(const std::filesystem::path& path);
-    // `bytes` copied once into an anonymous in-memory file (memfd), sealed
-    // and mapped: what a live segment is served from, many times over.
-    [[nodiscard]] static core::Result<SharedBuffer> memory_file(const core::Bytes& bytes,
-                                                                const char* name);
+    // `bytes` copied once into an unnamed file and mapped: what a live
+    // segment is served from, many times over, with sendfile(2). The file is
+    // made in `folder` (O_TMPFILE: it has no name, so nothing is left behind
+    // whatever happens to the process) and its pages are the page cache's,
+    // as a file server's are; with no folder, or where the folder's file
+    // system cannot, an anonymous in-memory file (memfd) instead.
+    [[nodiscard]] static core::Result<SharedBuffer> file_copy(const core::Bytes& bytes,
+                                                              const std::filesystem::path& folder);
     // Bytes [offset, offset + size) of this buffer (clamped to it), sharing its owner.
     SharedBuffer slice(std::size_t offset, std::size_t size) const;
 

@@ -11,6 +11,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -376,6 +378,7 @@ class Session : public std::enable_shared_from_this<Session> {
             file_body_ = *body;
             file_sent_ = 0;
             head_sent_ = 0;
+            cork(true);
             return send_with_file();
         }
         const std::array<net::const_buffer, 3> buffers = {
@@ -386,9 +389,11 @@ class Session : public std::enable_shared_from_this<Session> {
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
     }
 
-    // Writes the head (MSG_MORE: it leaves in the body's first packet) and
-    // then the body with sendfile(2), as far as the socket takes them now;
-    // waits for room and goes on where it stopped.
+    // Writes the head and then the body with sendfile(2), as far as the
+    // socket takes them now; waits for room and goes on where it stopped.
+    // The socket is corked meanwhile (TCP_CORK, as nginx's tcp_nopush), so
+    // head and body leave in full segments: MSG_MORE per call instead cost a
+    // third more CPU per segment here (more pacing work per push).
     void send_with_file() {
         const int fd = socket_.native_handle();
         const std::size_t head_size = head_view_.size() + tail_size_;
@@ -406,7 +411,7 @@ class Session : public std::enable_shared_from_this<Session> {
             msghdr message{};
             message.msg_iov = iov.data();
             message.msg_iovlen = count;
-            const ssize_t n = ::sendmsg(fd, &message, MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+            const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return wait_writable();
             if (n < 0) return on_write(beast::error_code(errno, beast::system_category()));
@@ -423,7 +428,13 @@ class Session : public std::enable_shared_from_this<Session> {
             file_sent_ += std::size_t(n);
         }
         file_body_ = SharedBuffer();
+        cork(false);
         on_write({});
+    }
+
+    void cork(bool on) {
+        const int value = on ? 1 : 0;
+        ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
     }
 
     void wait_writable() {

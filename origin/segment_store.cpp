@@ -35,6 +35,7 @@ StoreOptions StoreOptions::from_config(const core::ChannelConfig& config) {
     options.window_segments = int(std::clamp<int64_t>(count, 3, 100000));
     options.failover = FailoverSettings::from_config(config.failover);
     options.failover.has_b = config.inputs.size() > 1;
+    options.spool = config.data_dir;
     return options;
 }
 
@@ -299,9 +300,9 @@ Prepared SegmentStore::freeze(Slot& slot) const {
     if (!slot.response) {
         const core::Segment* s = slot.copy(slot.served);
         if (!s || !s->bytes) return nullptr;
-        // Served from an in-memory file, so the kernel sends its pages as
-        // they are (sendfile) instead of copying them at every request.
-        auto body = SharedBuffer::memory_file(*s->bytes, "onair-segment");
+        // Served from a file, so the kernel sends its pages as they are
+        // (sendfile) instead of copying them at every request.
+        auto body = SharedBuffer::file_copy(*s->bytes, options_.spool);
         if (!body) {
             log::warn("origin", "segment {}/{} served from memory: {}", s->rendition, s->sequence,
                       body.error().message);

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,9 @@ struct StoreOptions {
     FailoverSettings failover;            // has_b: the channel has pipeline B
     // UTC now in ms; the system clock when empty (tests inject their own).
     std::function<int64_t()> now_ms;
+    // Where the segments served are put as unnamed files (the channel's data
+    // folder): sent from the page cache with sendfile(2). Empty: in memory.
+    std::filesystem::path spool;
     // Held per rendition, listed or not; 2 x window + 2 keeps a segment
     // downloadable for a window's length after it leaves the playlist.
     int retained_segments() const { return 2 * window_segments + 2; }

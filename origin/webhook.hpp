@@ -20,7 +20,7 @@
 namespace onair::origin {
 
 struct WebhookOptions {
-    std::size_t capacity = 64;  // events waiting; beyond it the oldest is dropped
+    std::size_t capacity = 64;              // events waiting; beyond it the oldest is dropped
     std::string queue_name = "webhook";     // in the status API and /metrics
     core::QueueRegistry* queues = nullptr;  // where the queue registers; null: nowhere
     // Waits between attempts; once they are used up the event is given up.
@@ -57,7 +57,7 @@ class WebhookNotifier {
     const HttpUrl& url() const { return url_; }
     int64_t delivered() const { return delivered_.load(); }
     int64_t dropped() const { return int64_t(queue_.dropped()); }  // queue overflow
-    int64_t failed() const { return failed_.load(); }    // given up after retries or refused
+    int64_t failed() const { return failed_.load(); }  // given up after retries or refused
     int64_t attempts() const { return attempts_.load(); }
 
   private:
