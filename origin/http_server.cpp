@@ -41,8 +41,11 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr std::string_view kLog = "http";
-// Bytes asked of the socket per read; a request header rarely needs more.
+// Bytes asked of the socket per read: a request header rarely needs more
+// (a small buffer per idle connection), a body being read (a pushed
+// segment) takes larger reads.
 constexpr std::size_t kReadChunk = 1024;
+constexpr std::size_t kBodyReadChunk = 64 * 1024;
 // A refused connection is answered, then given this long to close its side.
 constexpr int64_t kRefusalLingerMs = 1000;
 
@@ -119,7 +122,9 @@ struct Worker {
     HttpRecorder recorder;
     int64_t date_second = -1;
     std::string date_line;  // "Date: ...\r\n" of date_second
-    net::io_context ioc{1};
+    // One thread per loop: its I/O objects are never touched from another
+    // thread (stop() posts to it), so the reactor needs no locking.
+    net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     Acceptor acceptor{ioc.get_executor()};
     Timer sweep{ioc.get_executor()};
     Timer retry{ioc.get_executor()};
@@ -219,7 +224,8 @@ class Session : public std::enable_shared_from_this<Session> {
         // the next one on a kept-alive connection is idle_timeout.
         expires_after(first_ || parser_ ? server_.options.read_timeout
                                         : server_.options.idle_timeout);
-        socket_.async_read_some(buffer_.prepare(kReadChunk),
+        const bool body = parser_ && header_checked_;
+        socket_.async_read_some(buffer_.prepare(body ? kBodyReadChunk : kReadChunk),
                                 [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                     self->on_read(ec, n);
                                 });
