@@ -13,12 +13,14 @@
 
 namespace onair::core {
 
-// One MPEG-TS segment of a rendition, in order, as the DVR recorded it.
+// One segment of a rendition, in order, as the DVR recorded it: MPEG-TS, or
+// CMAF (an .m4s file and the init section it needs).
 struct ClipSegmentFile {
     std::filesystem::path file;
     int64_t sequence = 0;
-    int64_t start = 0;     // media time of its first frame (90 kHz since the epoch)
-    int64_t duration = 0;  // ticks
+    int64_t start = 0;           // media time of its first frame (90 kHz since the epoch)
+    int64_t duration = 0;        // ticks
+    std::filesystem::path init;  // CMAF: its init section; MPEG-TS: empty
 };
 
 // Exact frame bounds: keep the frames whose media time is in [start, end),
@@ -41,7 +43,8 @@ class ClipCutter {
                                              const EncoderConfig& encoder,
                                              const std::filesystem::path& out) = 0;
     // Frame accuracy for the HLS asset: the first and the last segment cut to
-    // `cut` (re-encoded like `rung`) and written into `folder` as SEQ.ts; the
+    // `cut` (re-encoded like `rung`) and written into `folder` in their own
+    // container (SEQ.ts, or SEQ.m4s beside the init-ID.mp4 it needs); the
     // segments of the clip come back in order, middle ones as given.
     [[nodiscard]] virtual Result<std::vector<ClipSegmentFile>> trim_segments(
         const std::vector<ClipSegmentFile>& segments, const ClipCut& cut, const Rung& rung,

@@ -145,6 +145,10 @@ Schema<HlsConfig> hls_schema() {
                        {"segment length", "`6s`", "1s..60s, a whole number of GOPs"}),
         key<HlsConfig>("window", DurationRange{kMinSegment, kMaxWindow}, &HlsConfig::window,
                        {"live playlist length", "`60s`", "≥ 3 segments, ≤ 24h"}),
+        key<HlsConfig>("container", Choice{kContainers}, &HlsConfig::container,
+                       {"segment format: MPEG-TS, or CMAF (fragmented MP4, `.m4s` segments and "
+                        "an init section per rendition)",
+                        "`ts`", "`ts`, `fmp4`"}),
     };
 }
 

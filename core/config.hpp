@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/container.hpp"
 #include "core/diagnostic.hpp"
 #include "core/enum_names.hpp"
 #include "core/units.hpp"
@@ -91,6 +92,7 @@ inline constexpr int64_t kMinWindowSegments = 3;
 struct HlsConfig {
     Micros segment = std::chrono::seconds(6);
     Micros window = std::chrono::seconds(60);
+    Container container = Container::ts;
 };
 
 struct OriginConfig {

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
@@ -58,6 +59,9 @@ struct SwrDeleter {
 struct SwsDeleter {
     void operator()(SwsContext* s) const { sws_freeContext(s); }
 };
+struct BsfDeleter {
+    void operator()(AVBSFContext* c) const { av_bsf_free(&c); }
+};
 // An AVIOContext made with avio_alloc_context: frees its buffer, then itself.
 struct CustomIoDeleter {
     void operator()(AVIOContext* io) const {
@@ -81,6 +85,7 @@ using AudioFifoPtr = std::unique_ptr<AVAudioFifo, AudioFifoDeleter>;
 using SwrPtr = std::unique_ptr<SwrContext, SwrDeleter>;
 using SwsPtr = std::unique_ptr<SwsContext, SwsDeleter>;
 using CustomIoPtr = std::unique_ptr<AVIOContext, CustomIoDeleter>;
+using BsfPtr = std::unique_ptr<AVBSFContext, BsfDeleter>;
 using ProtocolIoPtr = std::unique_ptr<AVIOContext, ProtocolIoDeleter>;
 
 // A dictionary of libav options; owns the AVDictionary.

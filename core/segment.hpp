@@ -7,12 +7,23 @@
 #include <string>
 #include <vector>
 
+#include "core/container.hpp"
 #include "core/units.hpp"
 
 namespace onair::core {
 
 using Bytes = std::vector<uint8_t>;
 using SharedBytes = std::shared_ptr<const Bytes>;
+
+// A CMAF init section (ftyp + moov): what a player needs before a rendition's
+// .m4s segments. Pipelines with the same encoder settings make the same bytes,
+// hence the same id, so a failover never changes it.
+struct InitSection {
+    std::string id;  // init_id_of(bytes)
+    Bytes bytes;
+    static std::shared_ptr<const InitSection> of(Bytes bytes);
+};
+using SharedInit = std::shared_ptr<const InitSection>;
 
 // Content checks that failed in a segment (each after its configured duration).
 struct ContentHealth {
@@ -36,7 +47,9 @@ struct Segment {
     int width = 0, height = 0;
     Rational frame_rate;
     std::string codecs;  // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"
-    SharedBytes bytes;   // the MPEG-TS segment
+    Container container = Container::ts;
+    SharedBytes bytes;  // the media segment (MPEG-TS, or CMAF's moof + mdat)
+    SharedInit init;    // fmp4: the init section it needs; ts: null
 
     double duration_seconds() const { return double(duration) / 90000.0; }
     int64_t utc_ms() const { return start / 90; }  // PROGRAM-DATE-TIME
@@ -45,6 +58,13 @@ struct Segment {
         return duration > 0 && bytes ? int64_t(double(bytes->size()) * 8 * 90000 / duration) : 0;
     }
 };
+
+inline std::shared_ptr<const InitSection> InitSection::of(Bytes bytes) {
+    auto init = std::make_shared<InitSection>();
+    init->id = init_id_of({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    init->bytes = std::move(bytes);
+    return init;
+}
 
 // Receives finished segments. Implementations are thread-safe: each
 // pipeline's thread calls on_segment.

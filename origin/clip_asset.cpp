@@ -32,6 +32,10 @@ core::Result<> link_or_copy(const fs::path& from, const fs::path& to) {
                                   copy_error.message(), from.string()));
 }
 
+core::Container container_of(const core::ClipSegmentFile& f) {
+    return f.init.empty() ? core::Container::ts : core::Container::fmp4;
+}
+
 core::Result<> write_text(const fs::path& file, std::string_view text) {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out.write(text.data(), std::streamsize(text.size()));
@@ -77,11 +81,20 @@ core::Result<int64_t> build_clip_asset(const ClipRecord& clip, const ClipAssetIn
             return core::fail(fmt::format("cannot create {}: {}", folder.string(), ec.message()));
         for (const auto& s : r.recorded) {
             if (stopped()) return core::fail("stopped");  // a day's clip links 14,400 files
-            fs::path file = folder / segment_uri(s.sequence);
+            const bool cmaf = s.container() == core::Container::fmp4;
+            fs::path file = folder / segment_uri(s.sequence, s.container());
             if (auto ok = link_or_copy(s.file, file); !ok)
                 return core::fail(
                     fmt::format("{} segment {}: {}", rung.name, s.sequence, ok.error().message));
-            r.files.push_back({std::move(file), s.sequence, s.start, s.duration});
+            fs::path init;
+            if (cmaf) {
+                init = folder / core::init_file_name(s.init_id);
+                if (!fs::exists(init, ec))
+                    if (auto ok = link_or_copy(s.init_file, init); !ok)
+                        return core::fail(fmt::format("{} segment {}'s init section: {}", rung.name,
+                                                      s.sequence, ok.error().message));
+            }
+            r.files.push_back({std::move(file), s.sequence, s.start, s.duration, std::move(init)});
         }
         if (stopped()) return core::fail("stopped");
         renditions.push_back(std::move(r));
@@ -118,7 +131,16 @@ core::Result<int64_t> build_clip_asset(const ClipRecord& clip, const ClipAssetIn
             const fs::path folder = partial / r.rung->name;
             std::set<fs::path> kept;
             for (auto& t : *trimmed) {
-                fs::path place = folder / segment_uri(t.sequence);
+                fs::path place = folder / segment_uri(t.sequence, container_of(t));
+                if (!t.init.empty() && t.init.parent_path() != folder) {
+                    // A trimmed end's init section: the same bytes under the same name.
+                    fs::path init = folder / t.init.filename();
+                    if (!fs::exists(init, ec)) fs::rename(t.init, init, ec);
+                    if (ec)
+                        return core::fail(fmt::format("{} segment {}'s init section: {}",
+                                                      r.rung->name, t.sequence, ec.message()));
+                    t.init = init;
+                }
                 if (t.file != place) {
                     fs::rename(t.file, place, ec);
                     if (ec)
@@ -155,7 +177,8 @@ core::Result<int64_t> build_clip_asset(const ClipRecord& clip, const ClipAssetIn
             const auto size = int64_t(fs::file_size(f.file, ec));
             if (ec) return core::fail(fmt::format("{}: {}", f.file.string(), ec.message()));
             window.segments.push_back(
-                {f.sequence, f.start, f.duration, size, discontinuity[f.sequence]});
+                {f.sequence, f.start, f.duration, size, discontinuity[f.sequence], container_of(f),
+                 std::string(core::parse_init_file_name(f.init.filename().string()))});
         }
         const fs::path folder = partial / r.rung->name;
         if (auto ok = write_text(folder / kClipMediaPlaylist,

@@ -24,7 +24,6 @@ namespace {
 constexpr std::string_view kLog = "harvest";
 constexpr std::string_view kVodPlaylistCache = "max-age=60";
 constexpr std::string_view kVodMediaCache = "max-age=86400";
-constexpr std::string_view kMimeMp4 = "video/mp4";
 constexpr std::string_view kIdRule =
     "clip ids are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'";
 
@@ -281,7 +280,9 @@ Response ClipRoutes::vod(const Call& call, VodFile kind) const {
     } else {
         const std::string_view rendition = call.param(1), file = call.param(2);
         const bool playlist = file == "index.m3u8";
-        if (!valid_rendition_name(rendition) || (!playlist && !parse_segment_name(file)))
+        const bool init = !core::parse_init_file_name(file).empty();
+        const auto segment = parse_segment_name(file);
+        if (!valid_rendition_name(rendition) || (!playlist && !init && !segment))
             return not_found("no such path");
         // A service that only serves (the event controller's, ladder empty)
         // leaves it to the asset: a rendition it lacks is a missing file.
@@ -291,7 +292,9 @@ Response ClipRoutes::vod(const Call& call, VodFile kind) const {
             }))
             return not_found(fmt::format("no rendition '{}'", rendition));
         relative = fmt::format("{}/{}", rendition, file);
-        content_type = playlist ? kMimePlaylist : kMimeTs;
+        content_type = playlist ? kMimePlaylist
+                       : init   ? kMimeMp4
+                                : segment_media_type(segment->container);
         cache = playlist ? kVodPlaylistCache : kVodMediaCache;
         ranges = !playlist;
     }

@@ -20,6 +20,7 @@
 #include "core/durable.hpp"
 #include "core/log.hpp"
 #include "core/media_time.hpp"
+#include "origin/playlist.hpp"
 #include "origin/sqlite.hpp"
 
 namespace onair::origin {
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS segments (
   height INTEGER NOT NULL,
   rate_num INTEGER NOT NULL,
   rate_den INTEGER NOT NULL,
-  codecs TEXT NOT NULL
+  codecs TEXT NOT NULL,
+  init TEXT NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS segments_by_sequence ON segments (rendition, sequence);
 CREATE INDEX IF NOT EXISTS segments_by_start ON segments (rendition, start);
@@ -49,7 +51,7 @@ CREATE INDEX IF NOT EXISTS segments_by_age ON segments (start);
 // The columns row_to_segment() reads, in its order.
 #define DVR_COLUMNS                                                                      \
     "rendition, sequence, start, duration, frames, slate, discontinuity, bytes, width, " \
-    "height, rate_num, rate_den, codecs"
+    "height, rate_num, rate_den, codecs, init"
 
 // Media missing between two consecutive segments beyond this is a gap
 // (within a run they join exactly; the players' PDT checks allow ~50 ms).
@@ -63,9 +65,42 @@ int64_t system_now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+core::SharedBytes read_whole_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return nullptr;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) return nullptr;
+    auto bytes = std::make_shared<core::Bytes>(size);
+    in.read(reinterpret_cast<char*>(bytes->data()), std::streamsize(size));
+    if (!in || in.gcount() != std::streamsize(size)) return nullptr;
+    return bytes;
+}
+
+// A segment's container is in its row: an init id (fmp4) or none (ts).
+core::Container container_of(std::string_view init_id) {
+    return init_id.empty() ? core::Container::ts : core::Container::fmp4;
+}
+
 std::filesystem::path segment_file(const std::filesystem::path& folder, std::string_view rendition,
-                                   int64_t sequence) {
-    return folder / std::string(rendition) / fmt::format("{}.ts", sequence);
+                                   int64_t sequence, std::string_view init_id) {
+    return folder / std::string(rendition) / segment_uri(sequence, container_of(init_id));
+}
+
+std::filesystem::path init_path(const std::filesystem::path& folder, std::string_view rendition,
+                                std::string_view init_id) {
+    return folder / std::string(rendition) / core::init_file_name(init_id);
+}
+
+// Indexes written before fmp4 lack the init column: added, every row ts.
+core::Result<> migrate(SqliteDb& db) {
+    auto has = db.prepare("SELECT 1 FROM pragma_table_info('segments') WHERE name = 'init'");
+    if (!has) return std::unexpected(has.error());
+    auto row = has->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) return {};
+    log::info("dvr", "index from an older onair: adding the init column");
+    return db.exec("ALTER TABLE segments ADD COLUMN init TEXT NOT NULL DEFAULT ''");
 }
 
 // A rendition name that is one plain path element (config allows
@@ -156,7 +191,9 @@ DvrSegment row_to_segment(const SqliteStatement& row, const std::filesystem::pat
     s.height = int(row.integer(9));
     s.frame_rate = {int(row.integer(10)), int(row.integer(11))};
     s.codecs = row.text(12);
-    s.file = segment_file(folder, s.rendition, s.sequence);
+    s.init_id = row.text(13);
+    s.file = segment_file(folder, s.rendition, s.sequence, s.init_id);
+    if (!s.init_id.empty()) s.init_file = init_path(folder, s.rendition, s.init_id);
     return s;
 }
 
@@ -207,6 +244,8 @@ class FileDvr final : public Dvr {
     std::vector<DvrSegment> newest(std::string_view rendition, size_t count) const override;
     std::optional<std::pair<int64_t, int64_t>> span(std::string_view rendition) const override;
     core::SharedBytes read(const DvrSegment& segment) const override;
+    std::optional<std::filesystem::path> init_file(std::string_view rendition,
+                                                   std::string_view id) const override;
     int64_t bytes_on_disk() const override { return bytes_.load(); }
     int64_t segments_on_disk() const override { return segments_.load(); }
     int64_t expired() const override { return expired_.load(); }
@@ -229,6 +268,7 @@ class FileDvr final : public Dvr {
         std::string rendition;
         int64_t sequence = 0;
         int64_t bytes = 0;
+        std::string init;
     };
 
   public:
@@ -328,14 +368,16 @@ core::Result<std::unique_ptr<Dvr>> FileDvr::create(DvrOptions options) {
     auto db = SqliteDb::open(path);
     if (!db) return std::unexpected(db.error());
     if (auto ok = db->exec(kSchema); !ok) return std::unexpected(ok.error());
-    auto insert = db->prepare("INSERT INTO segments (" DVR_COLUMNS
-                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    if (auto ok = migrate(*db); !ok) return std::unexpected(ok.error());
+    auto insert =
+        db->prepare("INSERT INTO segments (" DVR_COLUMNS
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     // Segments whose end is at or before ?1; `start < ?1` lets it use the index.
     auto window = db->prepare(
-        "SELECT rowid, rendition, sequence, bytes FROM segments WHERE start < ?1 AND start + "
-        "duration <= ?1 ORDER BY start LIMIT ?2");
+        "SELECT rowid, rendition, sequence, bytes, init FROM segments WHERE start < ?1 AND start "
+        "+ duration <= ?1 ORDER BY start LIMIT ?2");
     auto oldest = db->prepare(
-        "SELECT rowid, rendition, sequence, bytes FROM segments ORDER BY start LIMIT ?1");
+        "SELECT rowid, rendition, sequence, bytes, init FROM segments ORDER BY start LIMIT ?1");
     auto remove = db->prepare("DELETE FROM segments WHERE rowid = ?1");
     for (auto* s : {&insert, &window, &oldest, &remove})
         if (!*s) return std::unexpected(s->error());
@@ -374,14 +416,15 @@ core::Result<> FileDvr::load() {
 
     // Files of a run that stopped between writing and indexing are strays;
     // rows whose file is gone (removed by hand) would only answer 404.
-    auto sequences = db.prepare("SELECT rowid, sequence, bytes FROM segments WHERE rendition = ?1");
+    auto sequences =
+        db.prepare("SELECT rowid, sequence, bytes, init FROM segments WHERE rendition = ?1");
     auto remove = db.prepare("DELETE FROM segments WHERE rowid = ?1");
     if (!sequences) return std::unexpected(sequences.error());
     if (!remove) return std::unexpected(remove.error());
     auto tx = SqliteTransaction::begin(db);
     if (!tx) return std::unexpected(tx.error());
     for (const auto& r : options_.renditions) {
-        std::unordered_set<int64_t> indexed;
+        std::set<std::string, std::less<>> indexed;  // file names
         std::vector<int64_t> missing;
         sequences->bind(1, std::string_view(r));
         for (;;) {
@@ -389,14 +432,21 @@ core::Result<> FileDvr::load() {
             if (!row) return std::unexpected(row.error());
             if (!*row) break;
             const int64_t seq = sequences->integer(1);
+            const std::string init = sequences->text(3);
+            const auto file = segment_file(options_.folder, r, seq, init);
             // A file cut short (a disk that lost what it had not flushed) is
-            // as good as gone: it goes, with its row.
-            std::error_code ec;
-            const auto size = std::filesystem::file_size(segment_file(options_.folder, r, seq), ec);
-            if (!ec && int64_t(size) == sequences->integer(2))
-                indexed.insert(seq);
-            else
+            // as good as gone: it goes, with its row; so does one whose init
+            // section is gone.
+            std::error_code ec, init_ec;
+            const auto size = std::filesystem::file_size(file, ec);
+            const bool init_ok = init.empty() || std::filesystem::is_regular_file(
+                                                     init_path(options_.folder, r, init), init_ec);
+            if (!ec && int64_t(size) == sequences->integer(2) && init_ok) {
+                indexed.insert(file.filename().string());
+                if (!init.empty()) indexed.insert(core::init_file_name(init));
+            } else {
                 missing.push_back(sequences->integer(0));
+            }
         }
         sequences->reset();
         for (int64_t rowid : missing)
@@ -405,11 +455,12 @@ core::Result<> FileDvr::load() {
         int strays = 0;
         for (const auto& entry : std::filesystem::directory_iterator(options_.folder / r, ec)) {
             const auto name = entry.path().filename().string();
-            int64_t seq = 0;
-            auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), seq);
-            const bool ours = err == std::errc() && std::string_view(end) == ".ts";
-            if (ours && indexed.contains(seq)) continue;
-            if (ours || name.ends_with(".ts.tmp")) {
+            // Segments and init sections no row needs (init sections stay
+            // when their segments expire: the next start removes them).
+            const bool ours =
+                parse_segment_name(name).has_value() || !core::parse_init_file_name(name).empty();
+            if (ours && indexed.contains(name)) continue;
+            if (ours || name.ends_with(".tmp")) {
                 std::error_code ignored;
                 std::filesystem::remove(entry.path(), ignored);
                 ++strays;
@@ -518,9 +569,24 @@ void FileDvr::write(std::vector<Pending>& batch) {
         // newest was cut short, as the last segment of a stopped run is).
         const bool gap = newest != newest_.end() && (s.sequence != newest->second.sequence + 1 ||
                                                      s.start > newest->second.end + kJoinTolerance);
-        auto file = segment_file(options_.folder, s.rendition, s.sequence);
+        const std::string init_id = s.init ? s.init->id : std::string();
+        auto file = segment_file(options_.folder, s.rendition, s.sequence, init_id);
         auto tmp = file;
         tmp += ".tmp";
+        // The init section first, so no indexed segment lacks it.
+        if (s.init) {
+            auto init_file = init_path(options_.folder, s.rendition, init_id);
+            std::error_code ec;
+            if (!std::filesystem::is_regular_file(init_file, ec)) {
+                auto init_tmp = init_file;
+                init_tmp += ".tmp";
+                if (auto ok = write_file(init_tmp, init_file, s.init->bytes); !ok) {
+                    log::error("dvr", "segment {}/{} not recorded: {}", s.rendition, s.sequence,
+                               ok.error().message);
+                    continue;
+                }
+            }
+        }
         if (auto ok = write_file(tmp, file, *s.bytes); !ok) {
             log::error("dvr", "segment {}/{} not recorded: {}", s.rendition, s.sequence,
                        ok.error().message);
@@ -563,7 +629,8 @@ void FileDvr::write(std::vector<Pending>& batch) {
             .bind(10, int64_t(s.height))
             .bind(11, int64_t(s.frame_rate.num))
             .bind(12, int64_t(s.frame_rate.den))
-            .bind(13, std::string_view(s.codecs));
+            .bind(13, std::string_view(s.codecs))
+            .bind(14, s.init ? std::string_view(s.init->id) : std::string_view(""));  // not NULL
         if (auto ok = insert.run(); !ok) {
             insert.reset();
             return fail(ok.error());
@@ -613,7 +680,7 @@ bool FileDvr::expire_batch(SqliteStatement& candidates, bool by_budget) {
         }
         if (!*row) break;
         Victim v{candidates.integer(0), candidates.text(1), candidates.integer(2),
-                 candidates.integer(3)};
+                 candidates.integer(3), candidates.text(4)};
         over -= v.bytes;
         victims.push_back(std::move(v));
     }
@@ -642,7 +709,7 @@ bool FileDvr::expire_batch(SqliteStatement& candidates, bool by_budget) {
     for (const auto& v : victims) {
         // Only the DVR's name goes: a clip's hard link keeps the data.
         std::error_code ec;
-        std::filesystem::remove(segment_file(options_.folder, v.rendition, v.sequence), ec);
+        std::filesystem::remove(segment_file(options_.folder, v.rendition, v.sequence, v.init), ec);
         if (ec) log::warn("dvr", "cannot remove {}/{}: {}", v.rendition, v.sequence, ec.message());
         bytes += v.bytes;
     }
@@ -738,18 +805,29 @@ std::optional<std::pair<int64_t, int64_t>> FileDvr::extent() const {
 }
 
 core::SharedBytes FileDvr::read(const DvrSegment& segment) const {
-    std::ifstream in(segment.file, std::ios::binary);
-    if (!in) return nullptr;
+    return read_whole_file(segment.file);
+}
+
+std::optional<std::filesystem::path> FileDvr::init_file(std::string_view rendition,
+                                                        std::string_view id) const {
+    if (!known(rendition) || core::parse_init_file_name(core::init_file_name(id)) != id)
+        return std::nullopt;
+    auto path = init_path(options_.folder, rendition, id);
     std::error_code ec;
-    const auto size = std::filesystem::file_size(segment.file, ec);
-    if (ec) return nullptr;
-    auto bytes = std::make_shared<core::Bytes>(size);
-    in.read(reinterpret_cast<char*>(bytes->data()), std::streamsize(size));
-    if (!in || in.gcount() != std::streamsize(size)) return nullptr;
-    return bytes;
+    if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+    return path;
 }
 
 }  // namespace
+
+core::SharedInit read_init_section(const DvrSegment& segment) {
+    if (segment.init_file.empty()) return nullptr;
+    auto bytes = read_whole_file(segment.init_file);
+    if (!bytes) return nullptr;
+    auto init = core::InitSection::of(*bytes);
+    // A file that is not what its name says is as good as gone.
+    return init->id == segment.init_id ? init : nullptr;
+}
 
 core::Result<std::unique_ptr<Dvr>> Dvr::open(DvrOptions options) {
     return FileDvr::create(std::move(options));

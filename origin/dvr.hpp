@@ -1,10 +1,10 @@
 #pragma once
 // The DVR: every segment the origin served (the copy the failover chose, so
 // it has no holes where one pipeline did), on disk under the channel's data
-// folder as DATA/dvr/RENDITION/SEQ.ts, with an index (SQLite, DATA/dvr/index.sqlite)
-// that survives a restart. Segments older than the window, or beyond the disk
-// budget (oldest first), are deleted in the background. Clips hard-link the
-// files they use, so expiry never breaks a clip.
+// folder as DATA/dvr/RENDITION/SEQ.ts (or SEQ.m4s beside its init-ID.mp4), with an index (SQLite,
+// DATA/dvr/index.sqlite) that survives a restart. Segments older than the window, or beyond the
+// disk budget (oldest first), are deleted in the background. Clips hard-link the files they use, so
+// expiry never breaks a clip.
 //
 // In: record() from the store's publishing (any thread; never blocks: a
 // bounded queue to the DVR's writer thread). Out: what was recorded, by time
@@ -55,9 +55,14 @@ struct DvrSegment {
     int width = 0, height = 0;
     core::Rational frame_rate;
     std::string codecs;
-    std::filesystem::path file;  // where it is on disk
+    std::string init_id;              // fmp4: its init section's id; ts: empty
+    std::filesystem::path file;       // where it is on disk
+    std::filesystem::path init_file;  // fmp4: where its init section is; ts: empty
     int64_t utc_ms() const { return start / 90; }
     int64_t end() const { return start + duration; }
+    core::Container container() const {
+        return init_id.empty() ? core::Container::ts : core::Container::fmp4;
+    }
 };
 
 class Dvr {
@@ -84,6 +89,10 @@ class Dvr {
     virtual std::optional<std::pair<int64_t, int64_t>> span(std::string_view rendition) const = 0;
     // A recorded segment's bytes, read from disk; null when it is gone.
     virtual core::SharedBytes read(const DvrSegment& segment) const = 0;
+    // Where the init section `id` of `rendition` is on disk (fmp4); nullopt
+    // when it has none by that id.
+    virtual std::optional<std::filesystem::path> init_file(std::string_view rendition,
+                                                           std::string_view id) const = 0;
 
     virtual int64_t bytes_on_disk() const = 0;
     virtual int64_t segments_on_disk() const = 0;
@@ -93,5 +102,9 @@ class Dvr {
     // Oldest start and newest end over all renditions; nullopt when empty.
     virtual std::optional<std::pair<int64_t, int64_t>> extent() const { return std::nullopt; }
 };
+
+// A recorded fmp4 segment's init section, read from disk; null for a ts
+// segment, or when the file is gone or not what its name says.
+core::SharedInit read_init_section(const DvrSegment& segment);
 
 }  // namespace onair::origin

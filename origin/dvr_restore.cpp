@@ -16,8 +16,13 @@ size_t restore_from_dvr(const Dvr& dvr, SegmentStore& store, int64_t not_before)
         bool gap = false;
         for (auto& d : dvr.newest(rendition, size_t(options.window_segments))) {
             if (d.end() <= not_before) continue;
+            // A recording in another container (the channel file changed) is
+            // not listed on: the playlist starts afresh.
+            const auto container = d.init_id.empty() ? core::Container::ts : core::Container::fmp4;
+            if (container != options.container) continue;
             auto bytes = dvr.read(d);
-            if (!bytes) {
+            auto init = read_init_section(d);
+            if (!bytes || (container == core::Container::fmp4 && !init)) {
                 gap = true;
                 continue;
             }
@@ -35,6 +40,8 @@ size_t restore_from_dvr(const Dvr& dvr, SegmentStore& store, int64_t not_before)
             r.segment.frame_rate = d.frame_rate;
             r.segment.codecs = d.codecs;
             r.segment.bytes = std::move(bytes);
+            r.segment.container = container;
+            r.segment.init = std::move(init);
             restored.push_back(std::move(r));
             previous = d.sequence;
             gap = false;

@@ -22,6 +22,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "core/container.hpp"
 #include "core/result.hpp"
 #include "core/segment.hpp"
 
@@ -186,6 +187,10 @@ std::optional<int64_t> parse_http_date(std::string_view text);
 inline constexpr std::string_view kMimeJson = "application/json";
 inline constexpr std::string_view kMimePlaylist = "application/vnd.apple.mpegurl";
 inline constexpr std::string_view kMimeTs = "video/mp2t";
+inline constexpr std::string_view kMimeMp4 = "video/mp4";  // MP4, CMAF init and .m4s
+inline constexpr std::string_view segment_media_type(core::Container container) {
+    return container == core::Container::fmp4 ? kMimeMp4 : kMimeTs;
+}
 
 // A response with `body`, Content-Type, Cache-Control, CORS and
 // Content-Length set. HTTP/1.1; the server fixes version and keep-alive.

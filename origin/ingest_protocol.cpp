@@ -1,5 +1,6 @@
 #include "origin/ingest_protocol.hpp"
 
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -13,9 +14,11 @@
 #include <fmt/format.h>
 
 #include "core/media_time.hpp"
+#include "origin/playlist.hpp"
 
 namespace onair::origin::ingest {
 
+namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
@@ -106,8 +109,9 @@ std::expected<json::object, std::string> parse_object(std::string_view text) {
 }  // namespace
 
 std::string segment_target(std::string_view channel, char pipeline, std::string_view rendition,
-                           int64_t sequence) {
-    return fmt::format("/ingest/v1/{}/{}/{}/{}.ts", channel, pipeline, rendition, sequence);
+                           int64_t sequence, core::Container container) {
+    return fmt::format("/ingest/v1/{}/{}/{}/{}", channel, pipeline, rendition,
+                       segment_uri(sequence, container));
 }
 
 std::string anchor_target(std::string_view channel) {
@@ -139,6 +143,12 @@ void set_segment_headers(http::fields& fields, const core::Segment& s) {
     fields.set(kHeight, std::to_string(s.height));
     fields.set(kFrameRate, fmt::format("{}/{}", s.frame_rate.num, s.frame_rate.den));
     fields.set(kCodecs, s.codecs);
+    if (s.init) {
+        const auto& bytes = s.init->bytes;
+        std::string encoded(beast::detail::base64::encoded_size(bytes.size()), '\0');
+        encoded.resize(beast::detail::base64::encode(encoded.data(), bytes.data(), bytes.size()));
+        fields.set(kInit, encoded);
+    }
 }
 
 std::expected<core::Segment, std::string> read_segment_headers(const http::fields& fields) {
@@ -223,6 +233,16 @@ std::expected<core::Segment, std::string> read_segment_headers(const http::field
         else
             bad(kCodecs, *codecs, "an RFC 6381 codecs list");
     }
+    if (auto init = value(kInit, false)) {
+        core::Bytes bytes(beast::detail::base64::decoded_size(init->size()));
+        auto [written, read] =
+            beast::detail::base64::decode(bytes.data(), init->data(), init->size());
+        bytes.resize(written);
+        if (read != init->size() || bytes.empty() || bytes.size() > kMaxInitBytes)
+            bad(kInit, *init, "an init section in base64");
+        else
+            s.init = core::InitSection::of(std::move(bytes));
+    }
     if (missing.empty() && invalid.empty()) return s;
     std::string message;
     if (!missing.empty()) message = "missing headers: " + join(missing);
@@ -240,6 +260,25 @@ std::string ts_problem(std::string_view body) {
         if (uint8_t(body[at]) != kTsSync)
             return fmt::format("TS packet {} does not start with the sync byte 0x47",
                                at / kTsPacket);
+    return {};
+}
+
+std::string cmaf_problem(std::string_view body) {
+    if (body.empty()) return "the body is empty";
+    bool fragment = false, data = false;
+    for (std::size_t at = 0; at < body.size();) {
+        if (body.size() - at < 8)
+            return fmt::format("{} bytes after the last box at {}", body.size() - at, at);
+        const auto* p = reinterpret_cast<const uint8_t*>(body.data() + at);
+        const uint64_t size = uint64_t(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3];
+        const std::string_view type = body.substr(at + 4, 4);
+        if (size < 8 || size > body.size() - at)
+            return fmt::format("the box '{}' at {} claims {} bytes", type, at, size);
+        fragment = fragment || type == "moof";
+        data = data || (type == "mdat" && fragment);
+        at += size;
+    }
+    if (!fragment || !data) return "the body holds no moof box followed by an mdat box";
     return {};
 }
 

@@ -19,12 +19,14 @@
 namespace onair::origin::ingest {
 
 // PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.ts   the segment's MPEG-TS bytes
+// PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.m4s  a CMAF segment (moof + mdat), its init
+//                                                     section in the X-Onair-Init header
 // POST /ingest/v1/CHANNEL/anchor                      AnchorQuery -> {"offset": N}
 // PUT  /ingest/v1/CHANNEL/PIPELINE/status             StatusReport
 // Every request carries "Authorization: Bearer TOKEN" (the ingest token).
 inline constexpr std::string_view kPrefix = "/ingest/";
 std::string segment_target(std::string_view channel, char pipeline, std::string_view rendition,
-                           int64_t sequence);
+                           int64_t sequence, core::Container container = core::Container::ts);
 std::string anchor_target(std::string_view channel);
 std::string status_target(std::string_view channel, char pipeline);
 
@@ -40,12 +42,17 @@ inline constexpr std::string_view kWidth = "X-Onair-Width";
 inline constexpr std::string_view kHeight = "X-Onair-Height";
 inline constexpr std::string_view kFrameRate = "X-Onair-Frame-Rate";  // NUM/DEN
 inline constexpr std::string_view kCodecs = "X-Onair-Codecs";         // RFC 6381 list
+// A CMAF segment's init section, base64 (about 1.6 kB), sent with every
+// segment: the origin needs no state from earlier pushes to serve it.
+inline constexpr std::string_view kInit = "X-Onair-Init";
+inline constexpr std::size_t kMaxInitBytes = 16 * 1024;
 
 // Writes `segment`'s metadata as the headers above.
 void set_segment_headers(boost::beast::http::fields& fields, const core::Segment& segment);
 
 // The metadata from the headers: start, duration, frames, slate, health,
-// input_utc_ms, width, height, frame_rate and codecs are set; nothing else.
+// input_utc_ms, width, height, frame_rate, codecs and init (when sent) are
+// set; nothing else.
 // On failure one line naming every missing header and every invalid one.
 // Health and Input-Utc-Ms may be absent (healthy, unknown); the others must
 // be there. Numbers are plain decimal integers (no sign but '-', no spaces).
@@ -57,6 +64,9 @@ std::string health_text(const core::ContentHealth& health);  // "black,silent", 
 // Why a body is not whole MPEG-TS packets (188 bytes, each starting with
 // 0x47); empty when it is.
 std::string ts_problem(std::string_view body);
+// Why a body is not a CMAF segment (whole boxes, a moof then an mdat);
+// empty when it is.
+std::string cmaf_problem(std::string_view body);
 
 // POST .../anchor: the arguments of core::TimeAnchor::lock.
 struct AnchorQuery {

@@ -37,7 +37,8 @@ Response json_ok(http::status status, boost::json::object body) {
 }  // namespace
 
 IngestOptions IngestOptions::from_store(const StoreOptions& store, std::string token) {
-    return {store.channel, store.renditions, store.segment_length, std::move(token)};
+    return {store.channel, store.renditions, store.segment_length, std::move(token),
+            store.container};
 }
 
 IngestRoutes::IngestRoutes(IngestOptions options, core::SegmentSink& sink, HeldCopy held,
@@ -124,8 +125,10 @@ Response IngestRoutes::push_segment(const Request& request, std::string_view pip
         options_.renditions.end())
         return not_found(fmt::format("unknown rendition '{}'", rendition));
     auto parsed = parse_segment_name(file);
-    if (!parsed) return bad_request("segment names are <sequence number>.ts");
-    const int64_t sequence = *parsed;
+    if (!parsed || parsed->container != options_.container)
+        return bad_request(fmt::format("segment names are <sequence number>{}",
+                                       core::segment_extension(options_.container)));
+    const int64_t sequence = parsed->sequence;
 
     auto meta = ingest::read_segment_headers(request.base());
     if (!meta) return bad_request(meta.error());
@@ -141,7 +144,14 @@ Response IngestRoutes::push_segment(const Request& request, std::string_view pip
             fmt::format("{} {} is not in (0, {}]", ingest::kDuration, meta->duration, 2 * length));
     if (meta->frames <= 0) return bad_request(fmt::format("{} must be positive", ingest::kFrames));
     const std::string& body = request.body();
-    if (auto problem = ingest::ts_problem(body); !problem.empty()) return bad_request(problem);
+    const bool cmaf = options_.container == core::Container::fmp4;
+    if (cmaf != bool(meta->init))
+        return bad_request(
+            cmaf ? fmt::format("a CMAF segment needs its init section in {}", ingest::kInit)
+                 : fmt::format("an MPEG-TS segment has no {}", ingest::kInit));
+    if (auto problem = cmaf ? ingest::cmaf_problem(body) : ingest::ts_problem(body);
+        !problem.empty())
+        return bad_request(problem);
 
     boost::json::object answer;
     answer["sequence"] = sequence;
@@ -155,6 +165,7 @@ Response IngestRoutes::push_segment(const Request& request, std::string_view pip
     segment.rendition = std::string(rendition);
     segment.pipeline = pipeline[0];
     segment.sequence = sequence;
+    segment.container = options_.container;
     segment.bytes = std::make_shared<const core::Bytes>(body.begin(), body.end());
     sink_.on_segment(std::move(segment));
     ++stored_;

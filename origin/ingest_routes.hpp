@@ -23,12 +23,14 @@ struct IngestOptions {
     std::vector<std::string> renditions;  // the ladder's names
     int64_t segment_length = 0;           // 90 kHz ticks
     std::string token;                    // the ingest token; empty refuses every request
+    core::Container container = core::Container::ts;  // what pushes must be
 
     static IngestOptions from_store(const StoreOptions& store, std::string token);
 };
 
 // Answers
 //   PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.ts  201 stored, 200 duplicate
+//        (SEQ.m4s with X-Onair-Init on an fmp4 channel)
 //   POST /ingest/v1/CHANNEL/anchor                     200 {"offset": N}
 //   PUT  /ingest/v1/CHANNEL/PIPELINE/status            200
 // each only with "Authorization: Bearer TOKEN" (else 401, before anything

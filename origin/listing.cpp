@@ -48,7 +48,10 @@ MediaPlaylist media_playlist(const ListingWindow& window) {
         const bool starts_playlist = i == 0 && window.kind != WindowKind::live;
         playlist.segments.push_back({s.sequence, core::media_to_utc_ms(s.start), s.duration,
                                      !starts_playlist && (s.gap_before || skipped),
-                                     segment_uri(s.sequence) + window.uri_suffix});
+                                     segment_uri(s.sequence, s.container) + window.uri_suffix,
+                                     s.init_id.empty()
+                                         ? std::string()
+                                         : core::init_file_name(s.init_id) + window.uri_suffix});
     }
     return playlist;
 }

@@ -35,6 +35,8 @@ struct ListedSegment {
     int64_t duration = 0;     // 90 kHz ticks
     int64_t bytes = 0;        // as served
     bool gap_before = false;  // media is missing before it
+    core::Container container = core::Container::ts;
+    std::string init_id;  // fmp4: the init section it needs (EXT-X-MAP)
 };
 
 enum class WindowKind { live, event, vod };
@@ -49,7 +51,7 @@ struct ListingWindow {
     int64_t discontinuity_sequence = 0;  // live: the marks that left the window
     int64_t configured_length = 0;       // ticks: the channel's segment length
     int target_floor = 0;                // seconds the target may not go under (live: its own)
-    std::string uri_suffix;              // after each "SEQ.ts", e.g. "?pipeline=a"
+    std::string uri_suffix;  // after each URI ("SEQ.ts", "init-ID.mp4"), e.g. "?pipeline=a"
 };
 
 // What the master says of a rendition besides its measured bit rates.

@@ -54,27 +54,36 @@ std::string format_program_date_time(int64_t utc_ms) {
                        hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
 }
 
-std::string segment_uri(int64_t sequence) {
-    return fmt::format("{}.ts", sequence);
+std::string segment_uri(int64_t sequence, core::Container container) {
+    return fmt::format("{}{}", sequence, core::segment_extension(container));
 }
 
-std::expected<int64_t, SegmentNameProblem> parse_segment_name(std::string_view name) {
-    if (!name.ends_with(".ts")) return std::unexpected(SegmentNameProblem::malformed);
-    std::string_view digits = name.substr(0, name.size() - 3);
+std::expected<SegmentName, SegmentNameProblem> parse_segment_name(std::string_view name) {
+    SegmentName parsed;
+    std::string_view digits;
+    for (core::Container c : {core::Container::ts, core::Container::fmp4}) {
+        const auto extension = core::segment_extension(c);
+        if (name.ends_with(extension)) {
+            parsed.container = c;
+            digits = name.substr(0, name.size() - extension.size());
+        }
+    }
     if (digits.empty() || (digits.size() > 1 && digits[0] == '0') ||
         !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return std::unexpected(SegmentNameProblem::malformed);
     if (digits.size() > kMaxSequenceDigits) return std::unexpected(SegmentNameProblem::too_long);
-    int64_t sequence = 0;
-    std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
-    return sequence;
+    std::from_chars(digits.data(), digits.data() + digits.size(), parsed.sequence);
+    return parsed;
 }
 
 std::string render_media_playlist(const MediaPlaylist& playlist) {
     std::string out;
     out.reserve(128 + playlist.segments.size() * 96);
     auto it = std::back_inserter(out);
-    fmt::format_to(it, "#EXTM3U\n#EXT-X-VERSION:3\n");
+    // EXT-X-MAP in a playlist of media segments needs version 6 (RFC 8216 7).
+    const bool mapped = std::any_of(playlist.segments.begin(), playlist.segments.end(),
+                                    [](const MediaEntry& s) { return !s.map_uri.empty(); });
+    fmt::format_to(it, "#EXTM3U\n#EXT-X-VERSION:{}\n", mapped ? 6 : 3);
     fmt::format_to(it, "#EXT-X-TARGETDURATION:{}\n", playlist.target_duration);
     fmt::format_to(it, "#EXT-X-MEDIA-SEQUENCE:{}\n", playlist.media_sequence);
     if (playlist.discontinuity_sequence != 0)
@@ -83,8 +92,14 @@ std::string render_media_playlist(const MediaPlaylist& playlist) {
         fmt::format_to(it, "#EXT-X-PLAYLIST-TYPE:{}\n", type_name(playlist.type));
     out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
     if (playlist.start_at_beginning) out += "#EXT-X-START:TIME-OFFSET=0\n";
+    const std::string* map = nullptr;  // the EXT-X-MAP in force
     for (const auto& s : playlist.segments) {
         if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+        // Stated again after a discontinuity: a player may reset there.
+        if (!s.map_uri.empty() && (!map || *map != s.map_uri || s.discontinuity)) {
+            fmt::format_to(it, "#EXT-X-MAP:URI=\"{}\"\n", s.map_uri);
+            map = &s.map_uri;
+        }
         fmt::format_to(it, "#EXT-X-PROGRAM-DATE-TIME:{}\n", format_program_date_time(s.utc_ms));
         fmt::format_to(it, "#EXTINF:{},\n{}\n", format_extinf(s.duration), s.uri);
     }

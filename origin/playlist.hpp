@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/container.hpp"
 #include "core/units.hpp"
 
 namespace onair::origin {
@@ -20,6 +21,7 @@ struct MediaEntry {
     int64_t duration = 0;        // 90 kHz ticks
     bool discontinuity = false;  // EXT-X-DISCONTINUITY before this segment
     std::string uri;             // relative, e.g. "1234.ts"
+    std::string map_uri;         // its init section (EXT-X-MAP), e.g. "init-<id>.mp4"; ts: empty
 };
 
 enum class PlaylistType { none, event, vod };
@@ -48,13 +50,17 @@ struct Variant {
 std::string render_media_playlist(const MediaPlaylist& playlist);
 std::string render_master_playlist(const std::vector<Variant>& variants);
 
-// The URI of segment `sequence` in a media playlist: "<SEQ>.ts".
-std::string segment_uri(int64_t sequence);
-// The sequence a segment's name gives, its inverse: one spelling per number
-// (no sign, no leading zeros), at most kMaxSequenceDigits digits.
+// The URI of segment `sequence` in a media playlist: "<SEQ>.ts", "<SEQ>.m4s".
+std::string segment_uri(int64_t sequence, core::Container container = core::Container::ts);
+// What a segment's name gives, its inverse: one spelling per number (no
+// sign, no leading zeros), at most kMaxSequenceDigits digits.
+struct SegmentName {
+    int64_t sequence = 0;
+    core::Container container = core::Container::ts;
+};
 enum class SegmentNameProblem { malformed, too_long };
 inline constexpr std::size_t kMaxSequenceDigits = 18;
-std::expected<int64_t, SegmentNameProblem> parse_segment_name(std::string_view name);
+std::expected<SegmentName, SegmentNameProblem> parse_segment_name(std::string_view name);
 
 // EXTINF as written: milliseconds, rounded half up from 90 kHz ticks.
 int64_t extinf_ms(int64_t duration_ticks);

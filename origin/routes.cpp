@@ -132,33 +132,51 @@ Reply Routes::segment(const Call& call) const {
     if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
     if (!store_.has_rendition(rendition))
         return not_found(fmt::format("unknown rendition '{}'", rendition));
-    auto sequence = parse_segment_name(file);
-    if (!sequence) {
-        if (sequence.error() == SegmentNameProblem::too_long)
+    const auto container = store_.options().container;
+    const std::string pipeline =
+        call.query.empty() ? std::string() : query_value(call.query, "pipeline").value_or("");
+    if (!pipeline.empty() && pipeline != "a" && pipeline != "b")
+        return bad_request("pipeline must be a or b");
+    if (auto id = core::parse_init_file_name(file); !id.empty()) return init_section(rendition, id);
+    auto name = parse_segment_name(file);
+    if (!name || name->container != container) {
+        if (!name && name.error() == SegmentNameProblem::too_long)
             return bad_request("sequence number too long");
-        return not_found("segment names are <sequence number>.ts");
+        return not_found(fmt::format(
+            "segment names are <sequence number>{}{}", core::segment_extension(container),
+            container == core::Container::fmp4 ? ", init sections init-<id>.mp4" : ""));
     }
+    const int64_t sequence = name->sequence;
     // ?pipeline=a|b: that pipeline's own copy, for monitoring each encoder.
-    if (!call.query.empty())
-        if (auto which = query_value(call.query, "pipeline")) {
-            if (*which != "a" && *which != "b") return bad_request("pipeline must be a or b");
-            auto copy = store_.pipeline_copy(rendition, *sequence, (*which)[0]);
-            if (!copy)
-                return not_found(fmt::format("pipeline {} has no segment {} of rendition '{}'",
-                                             *which, *sequence, rendition));
-            return make_response(http::status::ok, kMimeTs, "no-store",
-                                 SharedBuffer::from_bytes(std::move(copy)));
-        }
-    if (auto live = store_.live_segment(rendition, *sequence)) return live;
+    if (!pipeline.empty()) {
+        auto copy = store_.pipeline_copy(rendition, sequence, pipeline[0]);
+        if (!copy)
+            return not_found(fmt::format("pipeline {} has no segment {} of rendition '{}'",
+                                         pipeline, sequence, rendition));
+        return make_response(http::status::ok, segment_media_type(container), "no-store",
+                             SharedBuffer::from_bytes(std::move(copy)));
+    }
+    if (auto live = store_.live_segment(rendition, sequence)) return live;
     // Gone from the live store (or from before a restart): the recording,
     // mapped rather than copied into memory (its pages are read as the
     // socket write needs them). Expiry unlinks the file, which leaves a
     // mapping whole.
     if (const Dvr* dvr = dvr_.load())
-        if (auto recorded = dvr->find(std::string(rendition), *sequence))
+        if (auto recorded = dvr->find(std::string(rendition), sequence))
             if (auto mapped = SharedBuffer::map_file(recorded->file))
-                return make_response(http::status::ok, kMimeTs, kSegmentCache, std::move(*mapped));
-    return not_found(fmt::format("segment {} of rendition '{}' is not held", *sequence, rendition));
+                return make_response(http::status::ok, segment_media_type(container), kSegmentCache,
+                                     std::move(*mapped));
+    return not_found(fmt::format("segment {} of rendition '{}' is not held", sequence, rendition));
+}
+
+// An fmp4 rendition's init section: from the live store, else from the recording.
+Reply Routes::init_section(std::string_view rendition, std::string_view id) const {
+    if (auto live = store_.live_init(rendition, id)) return live;
+    if (const Dvr* dvr = dvr_.load())
+        if (auto file = dvr->init_file(rendition, id))
+            if (auto mapped = SharedBuffer::map_file(*file))
+                return make_response(http::status::ok, kMimeMp4, kSegmentCache, std::move(*mapped));
+    return not_found(fmt::format("no init section {} of rendition '{}'", id, rendition));
 }
 
 std::optional<DvrFigures> Routes::dvr_figures() const {

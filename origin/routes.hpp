@@ -71,6 +71,7 @@ class Routes {
     Reply master(const Call& call) const;
     Reply media_playlist(const Call& call) const;
     Reply segment(const Call& call) const;
+    Reply init_section(std::string_view rendition, std::string_view id) const;
     Reply healthz(const Call& call) const;
     Reply channel_status(const Call& call) const;
     Reply switch_pipeline(const Call& call) const;

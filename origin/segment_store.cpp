@@ -36,6 +36,7 @@ StoreOptions StoreOptions::from_config(const core::ChannelConfig& config) {
     options.failover = FailoverSettings::from_config(config.failover);
     options.failover.has_b = config.inputs.size() > 1;
     options.spool = config.data_dir;
+    options.container = config.hls.container;
     return options;
 }
 
@@ -113,10 +114,13 @@ void SegmentStore::deliver() {
 }
 
 void SegmentStore::on_segment(core::Segment segment) {
+    const bool container_ok = segment.container == options_.container &&
+                              (segment.container == core::Container::ts) == !segment.init;
     if ((segment.pipeline != 'a' && segment.pipeline != 'b') || !segment.bytes ||
-        segment.duration <= 0) {
-        log::warn("origin", "refused segment {}/{} from pipeline '{}': incomplete",
-                  segment.rendition, segment.sequence, segment.pipeline);
+        segment.duration <= 0 || !container_ok) {
+        log::warn("origin", "refused segment {}/{} from pipeline '{}': {}", segment.rendition,
+                  segment.sequence, segment.pipeline,
+                  container_ok ? "incomplete" : "not in the channel's container");
         std::lock_guard lock(mutex_);
         ++refused_;
         return;
@@ -164,7 +168,10 @@ size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
         // Only the newest window: the rest would be trimmed at once.
         if (end - it > options_.window_segments) it = end - options_.window_segments;
         for (; it != end; ++it) {
-            if (!it->segment.bytes || it->segment.duration <= 0) continue;
+            if (!it->segment.bytes || it->segment.duration <= 0 ||
+                it->segment.container != options_.container ||
+                (it->segment.container == core::Container::fmp4) != bool(it->segment.init))
+                continue;
             auto shared = std::make_shared<const core::Segment>(std::move(it->segment));
             if (shared->sequence <= r->listed_high) continue;  // a duplicate
             Slot slot;
@@ -272,17 +279,22 @@ void SegmentStore::publish_all(int64_t now) {
 namespace {
 
 // A strong validator from the bytes: the same playlist has the same ETag
-// on every origin and after a restart. FNV-1a, 64 bits.
+// on every origin and after a restart.
 std::string etag_of(std::string_view body) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : body) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return fmt::format("\"{:016x}\"", h);
+    return fmt::format("\"{:016x}\"", core::content_hash(body));
 }
 
 constexpr std::string_view kPlaylistCache = "max-age=1";
+
+ListedSegment listed_segment(const core::Segment& s, bool gap_before) {
+    return {s.sequence,
+            s.start,
+            s.duration,
+            s.bytes ? int64_t(s.bytes->size()) : 0,
+            gap_before,
+            s.container,
+            s.init ? s.init->id : std::string()};
+}
 // A URI names one copy for good (frozen when listed or first served).
 constexpr std::string_view kSegmentCache = "max-age=86400, immutable";
 
@@ -308,10 +320,21 @@ Prepared SegmentStore::freeze(Slot& slot) const {
                       body.error().message);
             body = SharedBuffer::from_bytes(s->bytes);
         }
-        slot.response = PreparedResponse::make(make_response(
-            boost::beast::http::status::ok, kMimeTs, kSegmentCache, std::move(*body)));
+        slot.response = PreparedResponse::make(make_response(boost::beast::http::status::ok,
+                                                             segment_media_type(s->container),
+                                                             kSegmentCache, std::move(*body)));
     }
     return slot.response;
+}
+
+// Caller holds mutex_.
+Prepared SegmentStore::init_response(Rendition& r, const core::SharedInit& init) {
+    auto& response = r.inits[init->id];
+    if (!response)
+        response = PreparedResponse::make(make_response(
+            boost::beast::http::status::ok, kMimeMp4, kSegmentCache,
+            SharedBuffer::from_string(std::string(init->bytes.begin(), init->bytes.end()))));
+    return response;
 }
 
 // Caller holds mutex_.
@@ -328,9 +351,7 @@ void SegmentStore::render(Rendition& r, int64_t now) {
     w.segments.reserve(listed.size());
     for (auto* entry : listed) {
         const Slot& slot = entry->second;
-        const core::Segment* s = slot.copy(slot.served);
-        w.segments.push_back({entry->first, s->start, s->duration,
-                              s->bytes ? int64_t(s->bytes->size()) : 0, slot.discontinuity});
+        w.segments.push_back(listed_segment(*slot.copy(slot.served), slot.discontinuity));
     }
     const Slot& newest_slot = listed.back()->second;
     const core::Segment* newest = newest_slot.copy(newest_slot.served);
@@ -339,8 +360,13 @@ void SegmentStore::render(Rendition& r, int64_t now) {
     // Every copy chosen for good that is still held: listed, retained, or
     // served before its listing.
     for (auto& [sequence, slot] : r.slots)
-        if (slot.served && (slot.listed || slot.response))
+        if (slot.served && (slot.listed || slot.response)) {
             view->segments.emplace_back(sequence, freeze(slot));
+            const auto& init = slot.copy(slot.served)->init;
+            if (init && std::none_of(view->inits.begin(), view->inits.end(),
+                                     [&](const auto& i) { return i.first == init->id; }))
+                view->inits.emplace_back(init->id, init_response(r, init));
+        }
     view->playlist =
         prepared_playlist(render_media_playlist(origin::media_playlist(w)), now, r.rendered_ms);
     r.rendered_ms = now;
@@ -376,6 +402,15 @@ void SegmentStore::retire_and_trim(Rendition& r) {
     auto kept = window(r, keep);
     if (int(kept.size()) == keep)
         r.slots.erase(r.slots.begin(), r.slots.lower_bound(kept.front()->first));
+    std::erase_if(r.inits, [&](const auto& entry) {
+        return std::none_of(r.slots.begin(), r.slots.end(), [&](const auto& held) {
+            for (char p : {'a', 'b', 'r'})
+                if (const core::Segment* c = held.second.copy(p);
+                    c && c->init && c->init->id == entry.first)
+                    return true;
+            return false;
+        });
+    });
 }
 
 // Caller holds mutex_.
@@ -418,8 +453,7 @@ std::optional<MediaPlaylist> SegmentStore::pipeline_listing(std::string_view ren
         for (auto it = r->slots.rbegin();
              it != r->slots.rend() && int(w.segments.size()) < options_.window_segments; ++it)
             if (const auto* c = it->second.copy(pipeline))
-                w.segments.push_back(
-                    {c->sequence, c->start, c->duration, int64_t(c->bytes->size()), false});
+                w.segments.push_back(listed_segment(*c, false));
     }
     if (w.segments.empty()) return std::nullopt;
     std::reverse(w.segments.begin(), w.segments.end());
@@ -456,6 +490,21 @@ Prepared SegmentStore::live_segment(std::string_view rendition, int64_t sequence
         slot.served = slot.copy(active) ? active : (slot.a ? 'a' : 'b');
     }
     return freeze(slot);
+}
+
+Prepared SegmentStore::live_init(std::string_view rendition, std::string_view id) {
+    Rendition* r = find(rendition);
+    if (!r) return nullptr;
+    if (auto view = r->view.load())
+        for (const auto& [known, response] : view->inits)
+            if (known == id) return response;
+    // Not served yet: a copy held but not listed (a pipeline's own, a player ahead).
+    std::lock_guard lock(mutex_);
+    for (const auto& [sequence, slot] : r->slots)
+        for (char p : {'a', 'b', 'r'})
+            if (const core::Segment* c = slot.copy(p); c && c->init && c->init->id == id)
+                return init_response(*r, c->init);
+    return nullptr;
 }
 
 std::optional<std::string> SegmentStore::media_playlist(std::string_view rendition) const {

@@ -35,6 +35,8 @@ struct StoreOptions {
     // Where the segments served are put as unnamed files (the channel's data
     // folder): sent from the page cache with sendfile(2). Empty: in memory.
     std::filesystem::path spool;
+    // Segments in another container are refused.
+    core::Container container = core::Container::ts;
     // Held per rendition, listed or not; 2 x window + 2 keeps a segment
     // downloadable for a window's length after it leaves the playlist.
     int retained_segments() const { return 2 * window_segments + 2; }
@@ -129,6 +131,9 @@ class SegmentStore : public core::SegmentSink {
     // when not held.
     Prepared live_segment(std::string_view rendition, int64_t sequence);
 
+    // An init section (fmp4) by id: one the listed or retained segments use,
+    // else one any held copy uses. Null when none has it.
+    Prepared live_init(std::string_view rendition, std::string_view id);
     // The bodies of live_playlist() and live_master() (for tests and tools).
     std::optional<std::string> media_playlist(std::string_view rendition) const;
     std::optional<std::string> master_playlist() const;
@@ -177,13 +182,15 @@ class SegmentStore : public core::SegmentSink {
     // What players read of one rendition, replaced whole at each publish.
     struct LiveView {
         Prepared playlist;
-        std::vector<std::pair<int64_t, Prepared>> segments;  // by sequence: what it serves
-        RenditionInfo info;                                  // of its newest listed copy
+        std::vector<std::pair<int64_t, Prepared>> segments;   // by sequence: what it serves
+        std::vector<std::pair<std::string, Prepared>> inits;  // by id: those segments need
+        RenditionInfo info;                                   // of its newest listed copy
         ListingWindow window;
     };
     struct Rendition {
         std::string name;
         std::map<int64_t, Slot> slots;
+        std::map<std::string, Prepared, std::less<>> inits;  // by id, for the held slots
         TargetDuration target;
         int64_t discontinuity_sequence = 0;
         std::atomic<std::shared_ptr<const LiveView>> view;
@@ -210,6 +217,7 @@ class SegmentStore : public core::SegmentSink {
     void render(Rendition& r, int64_t now);
     void render_master(int64_t now);
     Prepared freeze(Slot& slot) const;
+    Prepared init_response(Rendition& r, const core::SharedInit& init);
     void retire_and_trim(Rendition& r);
     void record_latency(const core::Segment& s, int64_t now);
     // What waits for the handlers, filled under mutex_.

@@ -22,6 +22,7 @@ extern "C" {
 #include "media/h264.hpp"
 #include "media/packet.hpp"
 #include "media/x264.hpp"
+#include "packager/fmp4_muxer.hpp"
 #include "packager/ts_muxer.hpp"
 
 namespace onair::packager {
@@ -127,16 +128,97 @@ core::Result<> check_codecs(const AVStream* video, const AVStream* audio,
     return {};
 }
 
+// A CMAF segment as the one MP4 a demuxer reads: its init section, then its
+// fragments, from memory.
+class CmafStream {
+  public:
+    static core::Result<std::unique_ptr<CmafStream>> open(const core::ClipSegmentFile& segment) {
+        auto stream = std::make_unique<CmafStream>();
+        for (const fs::path& path : {segment.init, segment.file}) {
+            std::ifstream in(path, std::ios::binary);
+            if (!in)
+                return core::fail(
+                    fmt::format("{}: cannot read {}", describe(segment), path.filename().string()),
+                    AVERROR(ENOENT));
+            stream->bytes_.insert(stream->bytes_.end(), std::istreambuf_iterator<char>(in), {});
+        }
+        constexpr int kBufferSize = 64 * 1024;
+        auto* buffer = static_cast<uint8_t*>(av_malloc(kBufferSize));
+        stream->io_.reset(avio_alloc_context(buffer, kBufferSize, 0, stream.get(),
+                                             &CmafStream::read, nullptr, &CmafStream::seek));
+        if (!stream->io_) {
+            av_free(buffer);
+            return core::fail("out of memory");
+        }
+        return stream;
+    }
+    AVIOContext* io() { return io_.get(); }
+
+  private:
+    static int read(void* opaque, uint8_t* out, int size) {
+        auto* self = static_cast<CmafStream*>(opaque);
+        const size_t left = self->bytes_.size() - self->at_;
+        if (left == 0) return AVERROR_EOF;
+        const size_t n = std::min(left, size_t(size));
+        std::copy_n(self->bytes_.data() + self->at_, n, out);
+        self->at_ += n;
+        return int(n);
+    }
+    static int64_t seek(void* opaque, int64_t offset, int whence) {
+        auto* self = static_cast<CmafStream*>(opaque);
+        const auto size = int64_t(self->bytes_.size());
+        if (whence & AVSEEK_SIZE) return size;
+        int64_t to = (whence & ~AVSEEK_FORCE) == SEEK_CUR   ? int64_t(self->at_) + offset
+                     : (whence & ~AVSEEK_FORCE) == SEEK_END ? size + offset
+                                                            : offset;
+        if (to < 0 || to > size) return AVERROR(EINVAL);
+        self->at_ = size_t(to);
+        return to;
+    }
+
+    core::Bytes bytes_;
+    size_t at_ = 0;
+    core::CustomIoPtr io_;
+};
+
+// MP4's length-prefixed H.264 as the Annex B the rest of this file reads
+// (start codes, SPS/PPS in front of each IDR), with h264_mp4toannexb.
+core::Result<core::BsfPtr> annex_b_filter(const AVStream& video) {
+    AVBSFContext* raw = nullptr;
+    int rc = av_bsf_alloc(av_bsf_get_by_name("h264_mp4toannexb"), &raw);
+    if (rc < 0) return core::av_fail("h264_mp4toannexb", rc);
+    core::BsfPtr bsf(raw);
+    if ((rc = avcodec_parameters_copy(bsf->par_in, video.codecpar)) < 0)
+        return core::av_fail("h264_mp4toannexb parameters", rc);
+    bsf->time_base_in = video.time_base;
+    if ((rc = av_bsf_init(bsf.get())) < 0) return core::av_fail("h264_mp4toannexb", rc);
+    return bsf;
+}
+
 // Demuxes a whole segment into memory. `probe` also reads its streams'
 // parameters (sizes, sample rate), which only the MP4's header and the
-// decoders need; copying packets does without.
+// decoders need; copying packets does without. A CMAF segment comes out as
+// an MPEG-TS one would: Annex B video, media time.
 core::Result<SegmentMedia> read_segment(const core::ClipSegmentFile& segment, bool probe) {
     std::error_code ec;
     if (!fs::is_regular_file(segment.file, ec))
         return core::fail(fmt::format("{}: file missing", describe(segment)), AVERROR(ENOENT));
+    const bool cmaf = !segment.init.empty();
+    std::unique_ptr<CmafStream> stream;  // outlives the demuxer reading it
     AVFormatContext* raw = nullptr;
-    int rc =
-        avformat_open_input(&raw, segment.file.c_str(), av_find_input_format("mpegts"), nullptr);
+    int rc = 0;
+    if (cmaf) {
+        auto opened = CmafStream::open(segment);
+        if (!opened) return std::unexpected(opened.error());
+        stream = std::move(*opened);
+        raw = avformat_alloc_context();
+        if (!raw) return core::fail("out of memory");
+        raw->pb = stream->io();
+        rc = avformat_open_input(&raw, nullptr, av_find_input_format("mp4"), nullptr);
+    } else {
+        rc = avformat_open_input(&raw, segment.file.c_str(), av_find_input_format("mpegts"),
+                                 nullptr);
+    }
     if (rc < 0) return core::av_fail(describe(segment), rc);
     core::InputFormatPtr format(raw);
     if (probe && (rc = avformat_find_stream_info(format.get(), nullptr)) < 0)
@@ -150,8 +232,14 @@ core::Result<SegmentMedia> read_segment(const core::ClipSegmentFile& segment, bo
     }
     if (auto ok = check_codecs(video, audio, segment); !ok) return std::unexpected(ok.error());
 
+    core::BsfPtr annex_b;
+    if (cmaf) {
+        auto made = annex_b_filter(*video);
+        if (!made) return std::unexpected(made.error());
+        annex_b = std::move(*made);
+    }
     SegmentMedia media;
-    media.video_params = core::copy_parameters(video->codecpar);
+    media.video_params = core::copy_parameters(annex_b ? annex_b->par_out : video->codecpar);
     if (audio) media.audio_params = core::copy_parameters(audio->codecpar);
     int64_t video_reference = segment.start, audio_reference = segment.start;
     bool seen_idr = false;
@@ -161,6 +249,11 @@ core::Result<SegmentMedia> read_segment(const core::ClipSegmentFile& segment, bo
         rc = av_read_frame(format.get(), packet.get());
         if (rc == AVERROR_EOF) break;
         if (rc < 0) return core::av_fail(describe(segment) + ": read", rc);
+        if (packet->stream_index == video->index && annex_b) {
+            if ((rc = av_bsf_send_packet(annex_b.get(), packet.get())) < 0 ||
+                (rc = av_bsf_receive_packet(annex_b.get(), packet.get())) < 0)
+                return core::av_fail(describe(segment) + ": h264_mp4toannexb", rc);
+        }
         if (packet->stream_index == video->index) {
             if (packet->pts == AV_NOPTS_VALUE && packet->dts == AV_NOPTS_VALUE) continue;
             // Frames before the first IDR cannot be decoded: only a damaged
@@ -171,7 +264,11 @@ core::Result<SegmentMedia> read_segment(const core::ClipSegmentFile& segment, bo
             packet->stream_index = kVideo;
             media.video.push_back(std::move(packet));
         } else if (audio && packet->stream_index == audio->index) {
-            if (!audio_clock.stamp(*packet, audio->time_base, audio_reference)) continue;
+            // MP4 times each AAC frame; a PES only its first.
+            if (cmaf)
+                to_media_time(*packet, audio->time_base, audio_reference);
+            else if (!audio_clock.stamp(*packet, audio->time_base, audio_reference))
+                continue;
             packet->stream_index = kAudio;
             media.audio.push_back(std::move(packet));
         }
@@ -823,18 +920,45 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
         if (clipped->video.empty()) continue;
         auto packets = interleave(*clipped);
         std::vector<const AVPacket*> in_order(packets.begin(), packets.end());
-        auto bytes = mux_transport_stream(
-            {media->video_params.get(),
-             clipped->audio.empty() ? nullptr : media->audio_params.get(), in_order});
-        if (!bytes) return std::unexpected(bytes.error());
-
         core::ClipSegmentFile trimmed = segment;
-        trimmed.file = folder / fmt::format("{}.ts", segment.sequence);
+        core::Bytes bytes;
+        if (segment.init.empty()) {
+            auto ts = mux_transport_stream(
+                {media->video_params.get(),
+                 clipped->audio.empty() ? nullptr : media->audio_params.get(), in_order});
+            if (!ts) return std::unexpected(ts.error());
+            bytes = std::move(*ts);
+            trimmed.file = folder / fmt::format("{}.ts", segment.sequence);
+        } else {
+            // Its init section lists the re-encode's parameter sets beside the
+            // recording's (the same bytes as the recording's when they match).
+            ParameterSetList avcc;
+            avcc.add(sets->recording());
+            avcc.add_from(clipped->video);
+            auto params = mp4_video_parameters(*media, std::move(avcc));
+            if (!params) return std::unexpected(params.error());
+            auto cmaf = mux_fragmented_mp4(
+                {params->get(), clipped->audio.empty() ? nullptr : media->audio_params.get(),
+                 in_order},
+                segment.sequence % (INT32_MAX - 1) + 1);
+            if (!cmaf) return std::unexpected(cmaf.error());
+            bytes = std::move(cmaf->media);
+            const std::string_view init = {reinterpret_cast<const char*>(cmaf->init.data()),
+                                           cmaf->init.size()};
+            trimmed.init = folder / core::init_file_name(core::init_id_of(init));
+            if (!fs::exists(trimmed.init, ec)) {
+                TempFile temp(trimmed.init);
+                if (auto ok = write_bytes(temp.path(), cmaf->init); !ok)
+                    return std::unexpected(ok.error());
+                if (auto ok = temp.commit(); !ok) return std::unexpected(ok.error());
+            }
+            trimmed.file = folder / fmt::format("{}.m4s", segment.sequence);
+        }
         trimmed.start = clipped->first;
         const int64_t recorded_end = segment.start + segment.duration;
         trimmed.duration = (cut.end < recorded_end ? clipped->end : recorded_end) - clipped->first;
         TempFile temp(trimmed.file);
-        if (auto ok = write_bytes(temp.path(), *bytes); !ok) return std::unexpected(ok.error());
+        if (auto ok = write_bytes(temp.path(), bytes); !ok) return std::unexpected(ok.error());
         if (auto ok = temp.commit(); !ok) return std::unexpected(ok.error());
         log::info(kComponent, "{}: {} GOPs copied, {} frames re-encoded", trimmed.file.string(),
                   clipped->copied_gops, clipped->recoded_frames);

@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "media/h264.hpp"
 #include "media/packet.hpp"
+#include "packager/fmp4_muxer.hpp"
 #include "packager/ts_muxer.hpp"
 
 namespace onair::packager {
@@ -121,16 +122,42 @@ void Segmenter::emit_ready() {
     }
 }
 
+bool Segmenter::mux(Pending& segment, core::Segment& out) {
+    const auto packets = media::interleave_by_dts(segment.video, segment.audio);
+    // The last picture lasts one frame, so segment N's samples reach N+1's tfdt.
+    if (!segment.video.empty() && segment.video.back()->duration <= 0)
+        segment.video.back()->duration = frame_ticks_;
+    const MuxInput input{video_params_.get(), segment.audio.empty() ? nullptr : audio_params_.get(),
+                         packets};
+    out.container = settings_.container;
+    if (settings_.container == core::Container::ts) {
+        auto bytes = mux_transport_stream(input);
+        if (!bytes) {
+            log::error(component_, "segment {}: {}", segment.sequence, bytes.error().message);
+            return false;
+        }
+        out.bytes = std::make_shared<const core::Bytes>(std::move(*bytes));
+        return true;
+    }
+    // mfhd numbers: the same on A and B, increasing (wrapping after 2^31 segments).
+    auto muxed = mux_fragmented_mp4(input, segment.sequence % (INT32_MAX - 1) + 1);
+    if (!muxed) {
+        log::error(component_, "segment {}: {}", segment.sequence, muxed.error().message);
+        return false;
+    }
+    if (!init_ || init_->bytes != muxed->init) {
+        if (init_) log::info(component_, "segment {}: a new init section", segment.sequence);
+        init_ = core::InitSection::of(std::move(muxed->init));
+    }
+    out.init = init_;
+    out.bytes = std::make_shared<const core::Bytes>(std::move(muxed->media));
+    return true;
+}
+
 void Segmenter::emit(Pending& segment) {
     if (segment.video.empty()) return;
-    const auto packets = media::interleave_by_dts(segment.video, segment.audio);
-    auto bytes = mux_transport_stream(
-        {video_params_.get(), segment.audio.empty() ? nullptr : audio_params_.get(), packets});
-    if (!bytes) {
-        log::error(component_, "segment {}: {}", segment.sequence, bytes.error().message);
-        return;
-    }
     core::Segment out;
+    if (!mux(segment, out)) return;
     out.rendition = settings_.rendition;
     out.pipeline = settings_.pipeline;
     out.sequence = segment.sequence;
@@ -146,7 +173,6 @@ void Segmenter::emit(Pending& segment) {
     out.frame_rate = fps_;
     out.codecs = codecs_.empty() ? "avc1.640028" : codecs_;
     if (!segment.audio.empty()) out.codecs += ",mp4a.40.2";
-    out.bytes = std::make_shared<const core::Bytes>(std::move(*bytes));
     ++emitted_;
     sink_.on_segment(std::move(out));
 }

@@ -29,6 +29,7 @@ struct SegmenterSettings {
     std::string rendition;
     char pipeline = 'a';
     core::SegmentGrid grid;
+    core::Container container = core::Container::ts;
 };
 
 class Segmenter {
@@ -60,6 +61,8 @@ class Segmenter {
     void place_audio(core::PacketPtr packet);
     void emit_ready();
     void emit(Pending& segment);
+    // The segment's bytes in the settings' container (and its init section).
+    bool mux(Pending& segment, core::Segment& out);
 
     SegmenterSettings settings_;
     core::SegmentSink& sink_;
@@ -78,6 +81,7 @@ class Segmenter {
     core::CodecParametersPtr video_params_, audio_params_;
     core::Rational fps_;
     std::string codecs_;
+    core::SharedInit init_;  // the last init section, reused while its bytes stay the same
     int64_t emitted_ = 0;
 };
 

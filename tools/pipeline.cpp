@@ -60,8 +60,8 @@ Pipeline::Pipeline(const core::ChannelConfig& config, char id, const core::Input
     const core::SegmentGrid grid{core::micros_to_ticks(config.hls.segment)};
     for (const auto& rung : config.ladder) {
         segmenters_.push_back(std::make_unique<packager::Segmenter>(
-            packager::SegmenterSettings{rung.name, id, grid}, counter_, fill_log_, health_log_,
-            fmt::format("{}.{}", component_, rung.name)));
+            packager::SegmenterSettings{rung.name, id, grid, config.hls.container}, counter_,
+            fill_log_, health_log_, fmt::format("{}.{}", component_, rung.name)));
     }
     // transcoder → segmenters: each rung's video to its own, the audio to all.
     encoder::TranscoderOutput to_segmenters{

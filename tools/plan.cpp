@@ -47,7 +47,10 @@ std::string render_plan(const core::ChannelConfig& c) {
     auto gops = c.hls.segment.count() / std::max<int64_t>(1, c.encoder.gop.count());
     auto window_segments =
         std::max<int64_t>(core::kMinWindowSegments, c.hls.window.count() / c.hls.segment.count());
-    line("segments: MPEG-TS of {} ({} GOP{}), cut on media time, numbered media time / {}",
+    line("segments: {} of {} ({} GOP{}), cut on media time, numbered media time / {}",
+         c.hls.container == core::Container::fmp4
+             ? "CMAF (fmp4: .m4s, an init section per rung in EXT-X-MAP)"
+             : "MPEG-TS",
          format_duration(c.hls.segment), gops, gops == 1 ? "" : "s",
          format_duration(c.hls.segment));
     line(

@@ -91,8 +91,8 @@ bool SegmentPusher::pause(std::chrono::milliseconds d, const std::stop_token& st
 }
 
 void SegmentPusher::deliver(const core::Segment& segment, std::stop_token stop) {
-    const std::string target = origin::ingest::segment_target(options_.channel, segment.pipeline,
-                                                              segment.rendition, segment.sequence);
+    const std::string target = origin::ingest::segment_target(
+        options_.channel, segment.pipeline, segment.rendition, segment.sequence, segment.container);
     auto backoff = options_.first_backoff;
     for (;;) {
         if (auto why = useless(segment); !why.empty()) {

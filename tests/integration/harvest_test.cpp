@@ -490,3 +490,157 @@ TEST_CASE("harvest: a clip keeps playing after the DVR expired the segments it w
     CHECK_THAT(late->body, Catch::Contains("before the DVR window"));
     REQUIRE(onair.stop());
 }
+
+// One fmp4 channel serves every check of CMAF: the live playlists and what
+// they list, a time-shifted window, a frame-accurate clip (HLS and MP4) and
+// the live window brought back from the DVR after a restart.
+TEST_CASE(
+    "CMAF: an fmp4 channel's init sections and .m4s segments, live, time-shifted, clipped "
+    "and after a restart",
+    "[integration][harvest][fmp4]") {
+    TempDir dir("onair-cmaf");
+    auto spec = harvest_spec(dir);
+    spec.container = "fmp4";
+    std::optional<Onair> onair(std::in_place, spec, dir);
+    REQUIRE(onair->wait_ready());
+    REQUIRE(onair->wait_segments(8, std::chrono::seconds(60)));
+
+    // A CMAF segment as a player gets it: its init section, then the segment.
+    auto fetch_cmaf = [&](const std::string& base, const MediaSegment& s, const std::string& name) {
+        auto init = onair->get(base + s.map_uri);
+        auto media = onair->get(base + s.uri);
+        REQUIRE(init);
+        REQUIRE(media);
+        INFO(base << s.map_uri << " " << init->status << ", " << s.uri << " " << media->status);
+        REQUIRE(init->status == 200);
+        REQUIRE(media->status == 200);
+        CHECK(init->header("Content-Type") == "video/mp4");
+        CHECK(media->header("Content-Type") == "video/mp4");
+        const auto file = dir.path() / name;
+        std::ofstream(file, std::ios::binary) << init->body << media->body;
+        return file;
+    };
+
+    std::map<std::string, MediaPlaylist> live;
+    for (const auto& rung : spec.ladder) {
+        auto r = onair->get(onair->media_path(rung.name));
+        REQUIRE(r);
+        REQUIRE(r->status == 200);
+        INFO(r->body);
+        auto playlist = parse_media_playlist(r->body);
+        MediaCheckOptions rules;
+        rules.uri_is_sequence = true;  // SEQ.m4s under an EXT-X-MAP
+        auto problems = check_media_playlist(playlist, rules);
+        INFO(join_lines(problems));
+        CHECK(problems.empty());
+        CHECK(playlist.version == 6);
+        REQUIRE(playlist.segments.size() >= 8);
+        const auto& newest = playlist.segments.back();
+        CHECK(newest.map_uri.starts_with("init-"));
+        for (const auto& s : playlist.segments) CHECK(s.map_uri == newest.map_uri);
+        auto init = onair->get(onair->segment_path(rung.name, newest.map_uri));
+        REQUIRE(init);
+        CHECK(init->header("Cache-Control") == "max-age=86400, immutable");
+        // What ffprobe reads from init + segment: the rung, both streams, the
+        // EXTINF's length, and times that are the media time (the PDT).
+        auto probed = probe(fetch_cmaf(onair->segment_path(rung.name, ""), newest,
+                                       fmt::format("live-{}.mp4", rung.name))
+                                .string(),
+                            dir.path());
+        INFO(probed.summary());
+        CHECK(probed.clean());
+        REQUIRE(probed.video());
+        CHECK(probed.video()->width == rung.width);
+        CHECK(probed.audio());
+        REQUIRE_FALSE(probed.video_frames.empty());
+        CHECK(probed.video_frames.front().key_frame);
+        REQUIRE(probed.video_frames.front().pts_time);
+        REQUIRE(newest.pdt_ms);
+        CHECK(std::abs(*probed.video_frames.front().pts_time - *newest.pdt_ms / 1000.0) < 0.002);
+        CHECK(std::abs(double(probed.video_frames.size()) * kFrame - newest.duration) <= kFrame);
+        live[rung.name] = playlist;
+    }
+    // A wrong container's name is no segment of this channel.
+    auto ts_name = onair->get(
+        onair->segment_path("360p", fmt::format("{}.ts", live["360p"].segments.back().sequence)));
+    REQUIRE(ts_name);
+    CHECK(ts_name->status == 404);
+
+    // Time-shift: three recorded segments as a VOD playlist with EXT-X-MAP,
+    // played by FFmpeg's own HLS reader.
+    const auto& window = live["360p"].segments;
+    const auto& first = window[window.size() - 7];
+    const auto& last = window[window.size() - 5];
+    const std::string shifted = fmt::format("{}?start={:.3f}&end={:.3f}", onair->media_path("360p"),
+                                            *first.pdt_ms / 1000.0, (*last.pdt_ms + 1000) / 1000.0);
+    auto replay_text = onair->get(shifted);
+    REQUIRE(replay_text);
+    INFO(replay_text->body);
+    REQUIRE(replay_text->status == 200);
+    auto replay = parse_media_playlist(replay_text->body);
+    CHECK(replay.playlist_type == "VOD");
+    REQUIRE(replay.segments.size() == 3);
+    CHECK(replay.segments.front().map_uri == first.map_uri);
+    auto played = probe(fmt::format("http://127.0.0.1:{}{}", onair->port(), shifted), dir.path(),
+                        std::chrono::seconds(60));
+    INFO(played.summary());
+    CHECK(played.clean());
+    CHECK(played.audio());
+    CHECK(std::abs(double(played.video_frames.size()) * kFrame - 3 * kSegment) <= 2 * kFrame);
+
+    // A frame-accurate clip: T1 11 frames into one segment, T2 6 frames into
+    // the third after it.
+    const int64_t t1 = *first.pdt_ms + 420, t2 = *window[window.size() - 4].pdt_ms + 220;
+    const int expected_frames =
+        int(std::lround(double(*window[window.size() - 4].pdt_ms - *first.pdt_ms) / 1000 /
+                        kFrame)) -
+        11 + 6;
+    auto posted = post_clip(*onair, fmt::format(R"({{"id": "cmaf", "start": {:.3f}, "end": {:.3f},
+                                                    "title": "cmaf", "accuracy": "frame"}})",
+                                                t1 / 1000.0, t2 / 1000.0));
+    REQUIRE(posted);
+    INFO(posted->body);
+    REQUIRE(posted->status == 202);
+    auto job = wait_job(*onair, "cmaf", std::chrono::seconds(120));
+    INFO(boost::json::serialize(job));
+    REQUIRE(job.at("status") == "succeeded");
+    auto clip = vod_playlist(*onair, "cmaf", "360p");
+    CHECK(clip.version == 6);
+    int clip_frames = 0;
+    for (const auto& s : clip.segments) {
+        REQUIRE_FALSE(s.map_uri.empty());
+        auto p =
+            probe(fetch_cmaf("/vod/cmaf/360p/", s, "clip-" + s.uri + ".mp4").string(), dir.path());
+        INFO(s.uri << ": " << p.summary());
+        CHECK(p.clean());
+        REQUIRE_FALSE(p.video_frames.empty());
+        CHECK(p.video_frames.front().key_frame);
+        clip_frames += int(p.video_frames.size());
+    }
+    CHECK(clip_frames == expected_frames);
+    auto mp4 = probe(fetch(*onair, "/vod/cmaf/clip.mp4", dir / "cmaf.mp4").string(), dir.path());
+    INFO(mp4.summary());
+    CHECK(mp4.clean());
+    CHECK(mp4.audio());
+    CHECK(int(mp4.video_frames.size()) == expected_frames);
+
+    // The DVR keeps .m4s files beside their init section; after a restart the
+    // live window comes back from it, EXT-X-MAP and all.
+    const auto recorded_last = live["360p"].segments.back();
+    CHECK(fs::exists(data_dir(dir) / "dvr" / "360p" / recorded_last.uri));
+    CHECK(fs::exists(data_dir(dir) / "dvr" / "360p" / recorded_last.map_uri));
+    REQUIRE(onair->stop());
+    onair.emplace(spec, dir);
+    REQUIRE(onair->wait_ready());
+    auto resumed = onair->media("360p");
+    REQUIRE(resumed);
+    auto kept = std::find_if(resumed->segments.begin(), resumed->segments.end(),
+                             [&](const MediaSegment& s) { return s.uri == recorded_last.uri; });
+    REQUIRE(kept != resumed->segments.end());
+    CHECK(kept->map_uri == recorded_last.map_uri);
+    auto again = probe(fetch_cmaf(onair->segment_path("360p", ""), *kept, "resumed.mp4").string(),
+                       dir.path());
+    INFO(again.summary());
+    CHECK(again.clean());
+    REQUIRE(onair->stop());
+}

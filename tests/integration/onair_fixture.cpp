@@ -23,8 +23,8 @@ std::string channel_yaml(const ChannelSpec& s) {
                            r.width, r.height, r.bitrate);
     out += fmt::format(
         "audio: {{bitrate: 128k}}\nencoder: {{preset: {}, gop: {}}}\nhls: {{segment: {}, window: "
-        "{}}}\norigin: {{listen: 127.0.0.1:{}}}\n",
-        s.preset, s.gop, s.segment, s.window, s.http_port);
+        "{}, container: {}}}\norigin: {{listen: 127.0.0.1:{}}}\n",
+        s.preset, s.gop, s.segment, s.window, s.container, s.http_port);
     return out + s.extra_yaml;
 }
 

@@ -173,6 +173,10 @@ class FakeDvr : public Dvr {
         if (it == index_.end() || it->second.empty()) return std::nullopt;
         return std::pair{it->second.begin()->second.start, it->second.rbegin()->second.end()};
     }
+    std::optional<std::filesystem::path> init_file(std::string_view,
+                                                   std::string_view) const override {
+        return std::nullopt;  // MPEG-TS recordings only
+    }
     core::SharedBytes read(const DvrSegment& segment) const override {
         auto bytes = read_all(segment.file);
         return std::make_shared<const core::Bytes>(bytes.begin(), bytes.end());

@@ -261,7 +261,11 @@ TEST_CASE("server: stop() returns promptly with connections open", "[http]") {
     tcp::socket socket(ioc);
     beast::error_code ec;
     socket.connect({net::ip::make_address("127.0.0.1"), origin.server.port()}, ec);
-    CHECK(ec);
+    // Refused; or, when the kernel happens to give this client the freed
+    // port itself (both come from the ephemeral range), a TCP self-connect.
+    const bool self_connect = !ec && socket.local_endpoint() == socket.remote_endpoint();
+    INFO(ec.message());
+    CHECK((ec == net::error::connection_refused || self_connect));
     origin.server.stop();  // idempotent
 }
 

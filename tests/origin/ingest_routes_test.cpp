@@ -571,3 +571,99 @@ TEST_CASE("ingest: an encoder that stops reporting is shown as stopped", "[origi
     f.ingest.expire_reports(now + 1000);
     CHECK(a.input.state.load() == core::InputState::connected);
 }
+
+namespace {
+
+std::string box(std::string_view type, std::size_t size) {
+    std::string out(size, '\x01');
+    for (int i = 0; i < 4; ++i) out[std::size_t(i)] = char((size >> (24 - 8 * i)) & 0xff);
+    out.replace(4, 4, type);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("ingest: a CMAF push carries its init section; players get EXT-X-MAP, it and the .m4s",
+          "[origin][ingest][fmp4]") {
+    auto o = options(5, {"720p", "480p"});
+    o.container = core::Container::fmp4;
+    SegmentStore store{o};
+    core::ChannelStatus status;
+    status.channel = "demo";
+    status.add('a', "udp://127.0.0.1:5000");
+    core::TimeAnchor anchor{10 * kSecond};
+    IngestRoutes ingest{IngestOptions::from_store(store.options(), std::string(kToken)), store,
+                        [&](std::string_view r, int64_t s, char p) {
+                            return store.pipeline_copy(r, s, p) != nullptr;
+                        },
+                        status, anchor};
+    Routes routes{store, status};
+    routes.set_ingest(ingest);
+
+    const std::string init_bytes = box("ftyp", 24) + box("moov", 700);
+    const std::string media = box("moof", 120) + box("mdat", 5000);
+    core::Segment segment = FakeSegment{}.make();
+    segment.container = core::Container::fmp4;
+    segment.init = core::InitSection::of(core::Bytes(init_bytes.begin(), init_bytes.end()));
+    auto push = [&](std::string target, std::string body, bool with_init = true) {
+        Request r{http::verb::put, std::move(target), 11};
+        r.set(http::field::authorization, fmt::format("Bearer {}", kToken));
+        core::Segment s = segment;
+        if (!with_init) s.init = nullptr;
+        ingest::set_segment_headers(r, s);
+        r.body() = std::move(body);
+        r.prepare_payload();
+        return routes(r).to_message();
+    };
+    auto get = [&](std::string target) {
+        return routes(Request{http::verb::get, std::move(target), 11}).to_message();
+    };
+    const auto target = ingest::segment_target("demo", 'a', "720p", kBase, core::Container::fmp4);
+    CHECK(target.ends_with(".m4s"));
+
+    // Refused: a .ts name, no init section, a body that is not boxes, a bad init.
+    CHECK_THAT(check_error(push(ingest::segment_target("demo", 'a', "720p", kBase), media),
+                           http::status::bad_request),
+               Catch::Contains(".m4s"));
+    CHECK_THAT(check_error(push(target, media, false), http::status::bad_request),
+               Catch::Contains("X-Onair-Init"));
+    CHECK_THAT(check_error(push(target, ts_bytes(10)), http::status::bad_request),
+               Catch::Contains("box"));
+    CHECK_THAT(
+        check_error(push(target, box("mdat", 100) + box("moof", 20)), http::status::bad_request),
+        Catch::Contains("moof"));
+    {
+        Request r{http::verb::put, target, 11};
+        r.set(http::field::authorization, fmt::format("Bearer {}", kToken));
+        ingest::set_segment_headers(r, segment);
+        r.set("X-Onair-Init", "not base64!");
+        r.body() = media;
+        r.prepare_payload();
+        CHECK_THAT(check_error(routes(r).to_message(), http::status::bad_request),
+                   Catch::Contains("X-Onair-Init"));
+    }
+    CHECK(store.held("720p") == 0);
+
+    auto pushed = push(target, media);
+    INFO(body(pushed));
+    REQUIRE(pushed.result() == http::status::created);
+    auto playlist = get("/live/demo/720p/index.m3u8");
+    REQUIRE(playlist.result() == http::status::ok);
+    const std::string map = core::init_file_name(segment.init->id);
+    CHECK(tag_value(body(playlist), "#EXT-X-VERSION") == "6");
+    CHECK(tag_value(body(playlist), "#EXT-X-MAP") == fmt::format("URI=\"{}\"", map));
+    CHECK(body(playlist).find(fmt::format("\n{}.m4s\n", kBase)) != std::string::npos);
+
+    auto init = get("/live/demo/720p/" + map);
+    REQUIRE(init.result() == http::status::ok);
+    CHECK(body(init) == init_bytes);
+    CHECK(header(init, http::field::content_type) == "video/mp4");
+    CHECK(header(init, http::field::cache_control) == "max-age=86400, immutable");
+    auto served = get(fmt::format("/live/demo/720p/{}.m4s", kBase));
+    REQUIRE(served.result() == http::status::ok);
+    CHECK(body(served) == media);
+    CHECK(header(served, http::field::content_type) == "video/mp4");
+    // Another id, or a .ts name, is no file of this channel.
+    CHECK(get("/live/demo/720p/init-0123456789abcdef.mp4").result() == http::status::not_found);
+    CHECK(get(fmt::format("/live/demo/720p/{}.ts", kBase)).result() == http::status::not_found);
+}

@@ -135,7 +135,13 @@ ListingWindow window_of(const Case& c, WindowKind kind) {
     w.kind = kind;
     w.configured_length = kLength;
     for (const auto& s : c.segments)
-        w.segments.push_back({s.sequence, start_of(s.sequence), s.duration, s.bytes, s.gap_before});
+        w.segments.push_back({s.sequence,
+                              start_of(s.sequence),
+                              s.duration,
+                              s.bytes,
+                              s.gap_before,
+                              onair::core::Container::ts,
+                              {}});
     return w;
 }
 
@@ -182,6 +188,10 @@ class CaseDvr : public Dvr {
         return std::pair{segments_.front().start, segments_.back().end()};
     }
     core::SharedBytes read(const DvrSegment&) const override { return nullptr; }
+    std::optional<std::filesystem::path> init_file(std::string_view,
+                                                   std::string_view) const override {
+        return std::nullopt;
+    }
     int64_t bytes_on_disk() const override { return 0; }
     int64_t segments_on_disk() const override { return 0; }
     int64_t expired() const override { return 0; }

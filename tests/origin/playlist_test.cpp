@@ -1,6 +1,8 @@
 // Playlist rendering: the text a player parses, line by line.
 #include <catch2/catch.hpp>
 
+#include <tuple>
+
 #include "fakes.hpp"
 #include "origin/playlist.hpp"
 
@@ -10,7 +12,7 @@ using namespace onair::origin::testing;
 namespace {
 
 MediaEntry entry(int64_t sequence, int64_t utc_ms, int64_t duration, bool discontinuity = false) {
-    return {sequence, utc_ms, duration, discontinuity, segment_uri(sequence)};
+    return {sequence, utc_ms, duration, discontinuity, segment_uri(sequence), {}};
 }
 
 }  // namespace
@@ -153,4 +155,67 @@ TEST_CASE("master playlist: one STREAM-INF per variant, in the order given", "[p
 TEST_CASE("master playlist leaves out attributes it does not know", "[playlist]") {
     std::vector<Variant> variants = {{"audio/index.m3u8", 130000, 0, "", 0, 0, {}}};
     CHECK(lines(render_master_playlist(variants)).at(3) == "#EXT-X-STREAM-INF:BANDWIDTH=130000");
+}
+
+TEST_CASE("CMAF: EXT-X-MAP before the first segment, again where it changes or after a gap",
+          "[playlist][fmp4]") {
+    using onair::core::Container;
+    auto cmaf = [](int64_t sequence, std::string map, bool discontinuity = false) {
+        return MediaEntry{sequence,      kBaseUtcMs + (sequence - 41) * 2000,    2 * kSecond,
+                          discontinuity, segment_uri(sequence, Container::fmp4), std::move(map)};
+    };
+    MediaPlaylist p;
+    p.target_duration = 2;
+    p.media_sequence = 41;
+    p.segments = {cmaf(41, "init-00000000000000aa.mp4"), cmaf(42, "init-00000000000000aa.mp4"),
+                  cmaf(43, "init-00000000000000bb.mp4"),
+                  cmaf(45, "init-00000000000000bb.mp4", true)};
+    const std::vector<std::string> expected = {
+        "#EXTM3U",
+        "#EXT-X-VERSION:6",  // EXT-X-MAP in a media playlist (RFC 8216 section 7)
+        "#EXT-X-TARGETDURATION:2",
+        "#EXT-X-MEDIA-SEQUENCE:41",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+        "#EXT-X-MAP:URI=\"init-00000000000000aa.mp4\"",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:00.000Z",
+        "#EXTINF:2.000,",
+        "41.m4s",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:02.000Z",
+        "#EXTINF:2.000,",
+        "42.m4s",
+        "#EXT-X-MAP:URI=\"init-00000000000000bb.mp4\"",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:04.000Z",
+        "#EXTINF:2.000,",
+        "43.m4s",
+        "#EXT-X-DISCONTINUITY",
+        "#EXT-X-MAP:URI=\"init-00000000000000bb.mp4\"",
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-22T04:48:08.000Z",
+        "#EXTINF:2.000,",
+        "45.m4s",
+    };
+    CHECK(lines(render_media_playlist(p)) == expected);
+}
+
+TEST_CASE("segment names: one spelling per number and container", "[playlist][fmp4]") {
+    using onair::core::Container;
+    CHECK(segment_uri(7) == "7.ts");
+    CHECK(segment_uri(7, Container::fmp4) == "7.m4s");
+    for (auto [name, sequence, container] :
+         {std::tuple{"7.ts", 7, Container::ts}, std::tuple{"123.m4s", 123, Container::fmp4}}) {
+        auto parsed = parse_segment_name(name);
+        REQUIRE(parsed);
+        CHECK(parsed->sequence == sequence);
+        CHECK(parsed->container == container);
+    }
+    for (const char* bad : {"07.m4s", ".m4s", "7.mp4", "7.m4s.ts.m4s", "-7.ts", "7 .ts", "7.M4S"})
+        CHECK_FALSE(parse_segment_name(bad));
+    CHECK(parse_segment_name(std::string(19, '1') + ".m4s").error() ==
+          SegmentNameProblem::too_long);
+    // Init sections: init-<16 hex digits>.mp4, nothing else.
+    const std::string id = onair::core::init_id_of("moov");
+    CHECK(id.size() == 16);
+    CHECK(onair::core::parse_init_file_name(onair::core::init_file_name(id)) == id);
+    for (const char* bad : {"init-.mp4", "init-00000000000000AA.mp4", "init-0000000000000000.m4s",
+                            "init-000000000000000.mp4", "init-../../etc.mp4"})
+        CHECK(onair::core::parse_init_file_name(bad).empty());
 }

@@ -197,7 +197,7 @@ Recording record(int seconds, int width = 320, int height = 180, int64_t bitrate
         std::ofstream(file, std::ios::binary)
             .write(reinterpret_cast<const char*>(s.bytes->data()),
                    std::streamsize(s.bytes->size()));
-        r.segments.push_back({file, s.sequence, s.start, s.duration});
+        r.segments.push_back({file, s.sequence, s.start, s.duration, {}});
         r.frames.push_back(s.frames);
     }
     REQUIRE(r.segments.size() >= 4);

@@ -202,6 +202,7 @@ MediaPlaylist parse_media_playlist(std::string_view text) {
     // Tags that apply to the next segment.
     std::optional<MediaSegment> pending;
     std::optional<std::string> pdt;
+    std::string map;
     bool discontinuity = false;
     int64_t index = 0;
     for (size_t i = 0; i < lines.size(); ++i) {
@@ -249,6 +250,12 @@ MediaPlaylist parse_media_playlist(std::string_view text) {
             else
                 problem(fmt::format("bad EXTINF duration \"{}\"", duration));
             pending = std::move(segment);
+        } else if (auto v = tag_value(line, "#EXT-X-MAP")) {
+            const std::string_view prefix = "URI=\"";
+            if (!v->starts_with(prefix) || v->size() < prefix.size() + 2 || v->back() != '"')
+                problem("EXT-X-MAP without a URI=\"...\" attribute");
+            else
+                map = std::string(v->substr(prefix.size(), v->size() - prefix.size() - 1));
         } else if (line.starts_with("#")) {
             continue;
         } else {
@@ -257,6 +264,7 @@ MediaPlaylist parse_media_playlist(std::string_view text) {
                 continue;
             }
             pending->uri = std::string(line);
+            pending->map_uri = map;
             pending->discontinuity = discontinuity;
             if (pdt) {
                 pending->program_date_time = pdt;
@@ -315,9 +323,15 @@ std::vector<std::string> check_media_playlist(const MediaPlaylist& p,
                 fmt::format("{}: EXTINF {} rounds to {} s, more than EXT-X-TARGETDURATION {}",
                             where, s.duration_text, std::lround(s.duration), *p.target_duration));
         if (!uris.insert(s.uri).second) out.push_back(fmt::format("{}: URI listed twice", where));
-        if (options.uri_is_sequence && s.uri != fmt::format("{}.ts", s.sequence))
-            out.push_back(
-                fmt::format("{}: URI is not \"{}.ts\" (its sequence number)", where, s.sequence));
+        const char* extension = s.map_uri.empty() ? "ts" : "m4s";
+        if (options.uri_is_sequence && s.uri != fmt::format("{}.{}", s.sequence, extension))
+            out.push_back(fmt::format("{}: URI is not \"{}.{}\" (its sequence number)", where,
+                                      s.sequence, extension));
+        // RFC 8216 section 7: EXT-X-MAP in a media playlist needs version 6.
+        if (!s.map_uri.empty() && p.version && *p.version < 6)
+            out.push_back(fmt::format("{}: EXT-X-MAP with EXT-X-VERSION {}", where, *p.version));
+        if (s.uri.ends_with(".m4s") && s.map_uri.empty())
+            out.push_back(fmt::format("{}: a CMAF segment without EXT-X-MAP", where));
         if (options.require_program_date_time && !s.program_date_time)
             out.push_back(fmt::format("{}: no EXT-X-PROGRAM-DATE-TIME", where));
         if (previous && previous->pdt_ms && s.pdt_ms) {

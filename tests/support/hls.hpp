@@ -41,7 +41,8 @@ struct MediaSegment {
     std::optional<int64_t> pdt_ms;                 // UTC ms since the epoch, when it parsed
     bool discontinuity = false;
     std::string uri;
-    int line = 0;  // of the EXTINF tag
+    std::string map_uri;  // the EXT-X-MAP in force (CMAF's init section); empty: none
+    int line = 0;         // of the EXTINF tag
 };
 
 struct MediaPlaylist {
