@@ -42,6 +42,7 @@ constexpr int64_t kMinFps = 1, kMaxFps = 120;
 constexpr int64_t kMinAudioBitrate = 16'000, kMaxAudioBitrate = 512'000;
 constexpr Micros kMinGop = 100ms, kMaxGop = 10s;
 constexpr Micros kMinSegment = 1s, kMaxSegment = 60s;
+constexpr Micros kMinPart = 100ms, kMaxPart = 5s;
 constexpr Micros kMaxWindow = 24h;
 constexpr int64_t kMaxThreads = 64;
 constexpr int64_t kMaxConnections = 1000000;
@@ -149,6 +150,10 @@ Schema<HlsConfig> hls_schema() {
                        {"segment format: MPEG-TS, or CMAF (fragmented MP4, `.m4s` segments and "
                         "an init section per rendition)",
                         "`ts`", "`ts`, `fmp4`"}),
+        key<HlsConfig>("part", DurationOrOff{kMinPart, kMaxPart}, &HlsConfig::part,
+                       {"Low-Latency HLS part length (fmp4 only)", "`off`",
+                        "`off`, or 100ms..5s dividing `encoder.gop` into whole parts of whole "
+                        "frames"}),
     };
 }
 
@@ -394,6 +399,34 @@ void check_input_loss(Reader& r, ChannelConfig& config) {
                 "input_loss.slate: a PNG or JPEG file");
 }
 
+// LL-HLS parts: CMAF only, whole parts per GOP (so an IDR always starts a
+// part), whole frames per part at every rung's frame rate that is known.
+void check_part(Reader& r, const ChannelConfig& config, bool gop_ok) {
+    const auto part = config.hls.part;
+    const auto at = r.given("hls.part")->value_at;
+    const std::string allowed =
+        fmt::format("off, or {}..{} dividing encoder.gop ({})", format_duration(kMinPart),
+                    format_duration(kMaxPart), format_duration(config.encoder.gop));
+    if (config.hls.container != Container::fmp4)
+        r.error(at, "hls.part", "parts need CMAF segments: set hls.container: fmp4",
+                "off with hls.container: ts");
+    if (gop_ok && config.encoder.gop.count() % part.count() != 0)
+        r.error(at, "hls.part",
+                fmt::format("{} does not divide encoder.gop ({}) into whole parts",
+                            format_duration(part), format_duration(config.encoder.gop)),
+                allowed);
+    for (const auto& rung : config.ladder) {
+        if (!rung.fps || !rung.fps->valid()) continue;
+        // part × fps whole: part_us × num divisible by den × 1e6.
+        const auto frames_scaled = part.count() * int64_t(rung.fps->num);
+        if (frames_scaled % (int64_t(rung.fps->den) * 1'000'000) != 0)
+            r.error(at, "hls.part",
+                    fmt::format("{} is not a whole number of frames at rung {}'s {} fps",
+                                format_duration(part), rung.name, rung.fps->value()),
+                    allowed);
+    }
+}
+
 // The timing keys: a rule broken by a default is reported where the other
 // key was given; a key that was given counts only if it is valid.
 void check_timing(Reader& r, const ChannelConfig& config) {
@@ -424,6 +457,8 @@ void check_timing(Reader& r, const ChannelConfig& config) {
                             format_duration(gop)),
                 fmt::format("multiples of encoder.gop: {}...", multiples));
     }
+    if (r.given("hls.part") && r.valid("hls.part") && config.hls.low_latency())
+        check_part(r, config, gop_ok);
     if (segment_ok && r.valid("failover.late_after") && config.failover.late_after >= segment) {
         r.error(r.given("failover.late_after")->value_at, "failover.late_after",
                 fmt::format("{} is not shorter than a segment ({})",
@@ -469,6 +504,7 @@ void read_channel(Reader& r, const YAML::Node& root, ChannelConfig& config) {
     Field top{"", root, position_of(root), position_of(root)};
     read_map(r, top, the_schema(), config);
     if (!root.IsMap()) return;
+    config.encoder.low_latency = config.hls.low_latency();
     check_distinct_ports(r, config);
     check_rungs(r, config);
     check_input_loss(r, config);

@@ -84,6 +84,10 @@ struct AudioConfig {
 struct EncoderConfig {
     std::string preset = "veryfast";  // x264 preset
     Micros gop = std::chrono::seconds(2);
+    // Not a key: set with hls.part. x264's zerolatency tune (no B-frames,
+    // no lookahead), so a frame is out as soon as it is in and every part
+    // holds a run of frames in presentation order.
+    bool low_latency = false;
 };
 
 // RFC 8216 6.2.2: a live playlist holds at least three target durations.
@@ -93,6 +97,9 @@ struct HlsConfig {
     Micros segment = std::chrono::seconds(6);
     Micros window = std::chrono::seconds(60);
     Container container = Container::ts;
+    // LL-HLS (fmp4 only): the part length; zero: off.
+    Micros part = Micros(0);
+    bool low_latency() const { return part.count() > 0; }
 };
 
 struct OriginConfig {

@@ -42,9 +42,18 @@ inline double ticks_to_seconds(int64_t t) {
 
 // Segment N covers media time [N*length, (N+1)*length).
 struct SegmentGrid {
+    SegmentGrid(int64_t length_ticks = 0, int64_t part_ticks = 0)
+        : length(length_ticks), part(part_ticks) {}
     int64_t length = 0;  // ticks
+    int64_t part = 0;    // LL-HLS part length in ticks, dividing `length`; 0: no parts
     int64_t index_of(int64_t m) const { return floor_div(m, length); }
     int64_t start_of(int64_t n) const { return n * length; }
+    // Part k of segment N covers [N * length + k * part, ...).
+    int parts_per_segment() const { return part > 0 ? int(length / part) : 0; }
+    int part_of(int64_t m) const {
+        return part > 0 ? int(floor_div(m - start_of(index_of(m)), part)) : 0;
+    }
+    int64_t part_start(int64_t n, int k) const { return start_of(n) + k * part; }
 };
 
 // Maps a source's timestamps to media time. Offsets are kept in a short list

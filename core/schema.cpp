@@ -361,8 +361,8 @@ std::optional<int64_t> Reader::bitrate(const Field& f, int64_t lo, int64_t hi) {
     return bps;
 }
 
-std::optional<Micros> Reader::duration(const Field& f, Micros lo, Micros hi) {
-    auto allowed = fmt::format("{}..{}", format_duration(lo), format_duration(hi));
+std::optional<Micros> Reader::duration(const Field& f, Micros lo, Micros hi, std::string allowed) {
+    if (allowed.empty()) allowed = fmt::format("{}..{}", format_duration(lo), format_duration(hi));
     auto text = scalar(f, "a duration such as 6s or 500ms", allowed);
     if (!text) return std::nullopt;
     auto value = parse_duration(*text);
@@ -531,6 +531,9 @@ std::string BitrateRange::allowed() const {
 }
 std::string DurationRange::allowed() const {
     return fmt::format("{}..{}", format_duration(lo), format_duration(hi));
+}
+std::string DurationOrOff::allowed() const {
+    return fmt::format("off, or {}..{}", format_duration(lo), format_duration(hi));
 }
 std::string FrameRate::allowed() const {
     return fmt::format("{}..{}, written 30, 29.97 or 30000/1001", lo, hi);

@@ -121,7 +121,8 @@ class Reader {
     std::optional<int64_t> integer_of(const Field& f, std::span<const int64_t> options);
     std::optional<int64_t> even_integer(const Field& f, int64_t lo, int64_t hi);
     std::optional<int64_t> bitrate(const Field& f, int64_t lo, int64_t hi);
-    std::optional<Micros> duration(const Field& f, Micros lo, Micros hi);
+    // `allowed`: what the messages say is allowed; empty: "LO..HI".
+    std::optional<Micros> duration(const Field& f, Micros lo, Micros hi, std::string allowed = {});
     std::optional<Rational> frame_rate(const Field& f, int64_t lo, int64_t hi);
     std::optional<size_t> choice(const Field& f, std::span<const std::string_view> options);
     std::optional<double> share(const Field& f);
@@ -191,6 +192,16 @@ struct DurationRange {  // 6s, 500ms, 1h30m
     Micros lo, hi;
     std::string allowed() const;
     std::optional<Micros> read(Reader& r, const Field& f) const { return r.duration(f, lo, hi); }
+};
+
+struct DurationOrOff {  // off, 500ms: off reads as zero
+    Micros lo, hi;
+    std::string allowed() const;
+    std::optional<Micros> read(Reader& r, const Field& f) const {
+        if (f.value.IsScalar() && (f.value.Scalar() == "off" || f.value.Scalar() == "false"))
+            return Micros(0);
+        return r.duration(f, lo, hi, allowed());
+    }
 };
 
 struct FrameRate {  // 30, 29.97, 30000/1001

@@ -50,6 +50,7 @@ struct Segment {
     Container container = Container::ts;
     SharedBytes bytes;  // the media segment (MPEG-TS, or CMAF's moof + mdat)
     SharedInit init;    // fmp4: the init section it needs; ts: null
+    int parts = 0;      // LL-HLS: the parts it was handed on as first (its bytes, in order)
 
     double duration_seconds() const { return double(duration) / 90000.0; }
     int64_t utc_ms() const { return start / 90; }  // PROGRAM-DATE-TIME
@@ -66,12 +67,31 @@ inline std::shared_ptr<const InitSection> InitSection::of(Bytes bytes) {
     return init;
 }
 
-// Receives finished segments. Implementations are thread-safe: each
-// pipeline's thread calls on_segment.
+// One Low-Latency HLS part (fmp4 with hls.part): the frames of segment
+// `sequence` from its part grid line k on (whole frames, decode order), as
+// one moof + mdat. The parts of a segment, in order, are its bytes.
+struct Part {
+    std::string rendition;
+    char pipeline = 'a';
+    int64_t sequence = 0;  // of its segment
+    int index = 0;         // k, from 0
+    int64_t start = 0;     // media time of its first frame (presentation)
+    int64_t duration = 0;  // ticks, to the next part's start
+    int frames = 0;
+    bool independent = false;  // starts with an IDR
+    int64_t input_utc_ms = 0;  // when its last frame entered the pipeline's input; 0: unknown
+    SharedBytes bytes;         // moof + mdat
+    SharedInit init;
+    double duration_seconds() const { return double(duration) / 90000.0; }
+};
+
+// Receives finished segments (and, in LL-HLS, each part before its segment).
+// Implementations are thread-safe: each pipeline's thread calls them.
 class SegmentSink {
   public:
     virtual ~SegmentSink() = default;
     virtual void on_segment(Segment segment) = 0;
+    virtual void on_part(Part) {}
 };
 
 }  // namespace onair::core

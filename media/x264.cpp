@@ -72,6 +72,7 @@ core::Result<core::CodecContextPtr> open_x264(const core::Rung& rung,
     options.set("preset", encoder.preset);
     options.set("profile", core::to_string(rung.profile));
     options.set("forced-idr", int64_t{1});
+    if (encoder.low_latency) options.set("tune", "zerolatency");
     std::string params = "scenecut=0";
     if (variant.sps_id) params += fmt::format(":sps-id={}", *variant.sps_id);
     options.set("x264-params", params);

@@ -18,6 +18,8 @@ int write_to_bytes(void* opaque, uint8_t* data, int size) {
 core::Bytes video_extradata(const MuxInput& input) {
     if (input.video->extradata_size > 0)
         return {input.video->extradata, input.video->extradata + input.video->extradata_size};
+    if (!input.parameter_sets.empty())
+        return {input.parameter_sets.begin(), input.parameter_sets.end()};
     for (const AVPacket* p : input.packets)
         if (p->stream_index == 0) return media::parameter_sets(media::bytes_of(*p));
     return {};

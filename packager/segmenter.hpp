@@ -12,6 +12,11 @@
 // black/frozen/silent when it overlaps a failing content check (HealthLog).
 // Each video packet says when its picture entered the pipeline; a segment's
 // input_utc_ms is that of its last picture (the newest pts in it).
+// LL-HLS (fmp4, grid.part > 0): each segment is also cut into parts on the
+// part grid, each handed on (on_part) as soon as the next part has begun and
+// the audio has caught up; a frame belongs to the part its place on the grid
+// falls in (its decode time plus the segment's reorder delay, so B-frames
+// stay in decode order). The segment's bytes are then its parts' bytes.
 // Used from the pipeline thread only.
 #include <deque>
 #include <string>
@@ -54,6 +59,19 @@ class Segmenter {
         std::vector<core::PacketPtr> audio;
         int64_t last_pts = core::kNoMediaTime;      // of its last picture
         int64_t last_entered = core::kNoMediaTime;  // when that picture entered
+        std::vector<int64_t> entered;               // per video packet
+        int64_t delay = 0;                          // its IDR's pts - dts
+        core::Bytes parameter_sets;                 // its IDR's SPS/PPS (Annex B)
+        // LL-HLS: where each part begins in `video`, its number, how many
+        // were handed on, and their bytes in order (the segment's bytes).
+        std::vector<size_t> part_begins;
+        std::vector<int> part_numbers;
+        size_t parts_emitted = 0;
+        bool part_failed = false;
+        core::Bytes part_bytes;
+        int64_t part_start(size_t j) const {
+            return j == 0 ? start : video[part_begins[j]]->dts + delay;
+        }
         int64_t grid_end(const core::SegmentGrid& g) const { return g.start_of(sequence + 1); }
     };
 
@@ -61,6 +79,11 @@ class Segmenter {
     void place_audio(core::PacketPtr packet);
     void emit_ready();
     void emit(Pending& segment);
+    void emit_ready_parts();
+    // Hands on part j of `segment`, which ends at `end` (media time).
+    void emit_part(Pending& segment, size_t j, int64_t end);
+    // The init section for these bytes: the last one while they stay the same.
+    core::SharedInit init_for(core::Bytes bytes, int64_t sequence);
     // The segment's bytes in the settings' container (and its init section).
     bool mux(Pending& segment, core::Segment& out);
 

@@ -18,6 +18,9 @@ struct MuxInput {
     // Packets in decode order, interleaved; stream_index 0 = video, 1 = audio.
     // Timestamps in media time (1/90000).
     std::span<const AVPacket* const> packets;
+    // fmp4: the SPS/PPS (Annex B) when `video` has no extradata and the
+    // first packet is no IDR carrying them (an LL-HLS part mid-GOP).
+    std::span<const uint8_t> parameter_sets = {};
 };
 
 core::Result<core::Bytes> mux_transport_stream(const MuxInput& input);

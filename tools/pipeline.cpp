@@ -57,7 +57,8 @@ Pipeline::Pipeline(const core::ChannelConfig& config, char id, const core::Input
       queue_(fmt::format("input.{}", id), kQueueCapacity,
              {.overflow = core::Overflow::block, .registry = status.queues}) {
     // segmenter per rung → counter: each cuts on the channel's media-time grid.
-    const core::SegmentGrid grid{core::micros_to_ticks(config.hls.segment)};
+    const core::SegmentGrid grid{core::micros_to_ticks(config.hls.segment),
+                                 core::micros_to_ticks(config.hls.part)};
     for (const auto& rung : config.ladder) {
         segmenters_.push_back(std::make_unique<packager::Segmenter>(
             packager::SegmenterSettings{rung.name, id, grid, config.hls.container}, counter_,

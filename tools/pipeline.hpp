@@ -48,6 +48,7 @@ class SegmentCounter final : public core::SegmentSink {
     SegmentCounter(core::SegmentSink& next, core::PipelineStatus& status, std::string component)
         : next_(next), status_(status), component_(std::move(component)) {}
     void on_segment(core::Segment segment) override;
+    void on_part(core::Part part) override { next_.on_part(std::move(part)); }
 
   private:
     core::SegmentSink& next_;

@@ -434,6 +434,43 @@ TEST_CASE("hls rules", "[config]") {
                    "encoder.gop: 1.2s, 1.6s, 2s, ...)"));
 }
 
+TEST_CASE("hls container and LL-HLS part rules", "[config]") {
+    const auto cmaf = [](std::string hls) {
+        return edit("hls: {segment: 6s, window: 60s}", "hls: {segment: 6s, window: 60s, " + hls);
+    };
+    auto ts = valid(kDemo);
+    CHECK(ts.hls.container == Container::ts);
+    CHECK_FALSE(ts.hls.low_latency());
+    CHECK_FALSE(ts.encoder.low_latency);
+    auto fmp4 = valid(cmaf("container: fmp4}"));
+    CHECK(fmp4.hls.container == Container::fmp4);
+    CHECK_FALSE(fmp4.hls.low_latency());
+    auto ll = valid(cmaf("container: fmp4, part: 500ms}"));
+    CHECK(ll.hls.part == Micros(500ms));
+    CHECK(ll.encoder.low_latency);  // zerolatency x264 comes with parts
+    CHECK_FALSE(valid(cmaf("container: fmp4, part: off}")).hls.low_latency());
+    CHECK(error(cmaf("container: mp4}")) ==
+          "demo.yaml:11:44: hls.container: unknown value \"mp4\", did you mean \"fmp4\"? "
+          "(allowed: ts, fmp4)");
+    CHECK(error(cmaf("part: 500ms}")) ==
+          "demo.yaml:11:39: hls.part: parts need CMAF segments: set hls.container: fmp4 "
+          "(allowed: off with hls.container: ts)");
+    CHECK(error(cmaf("container: fmp4, part: 300ms}")) ==
+          "demo.yaml:11:56: hls.part: 300ms does not divide encoder.gop (2s) into whole parts "
+          "(allowed: off, or 100ms..5s dividing encoder.gop (2s))");
+    INFO(error(cmaf("container: fmp4, part: 50ms}")));
+    CHECK(contains(error(cmaf("container: fmp4, part: 50ms}")),
+                   "hls.part: 50ms is out of range (allowed: off, or 100ms..5s)"));
+    // Whole frames at every rung's known rate: 500 ms is 12.5 frames at 25 fps.
+    CHECK(error(edit("bitrate: 800k}", "bitrate: 800k, fps: 25}",
+                     cmaf("container: fmp4, part: 500ms}"))) ==
+          "demo.yaml:11:56: hls.part: 500ms is not a whole number of frames at rung 360p's 25 fps "
+          "(allowed: off, or 100ms..5s dividing encoder.gop (2s))");
+    CHECK(valid(edit("bitrate: 800k}", "bitrate: 800k, fps: 25}",
+                     cmaf("container: fmp4, part: 400ms}")))
+              .hls.part == Micros(400ms));
+}
+
 TEST_CASE("origin rules", "[config]") {
     CHECK(error(edit("listen: 127.0.0.1:8080", "listen: 8080")) ==
           "demo.yaml:12:18: origin.listen: expected HOST:PORT, got 8080; did you mean "

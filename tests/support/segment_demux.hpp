@@ -20,6 +20,7 @@ struct SegmentDemux {
     int video_packets = 0, audio_packets = 0;
     bool first_video_key = false;
     int64_t first_video_pts = AV_NOPTS_VALUE, first_audio_pts = AV_NOPTS_VALUE;
+    int64_t earliest_video_pts = AV_NOPTS_VALUE;  // the first shown (B-frames: not the first sent)
 };
 
 // `init`: a CMAF segment's init section, read before it (null: MPEG-TS).
@@ -51,6 +52,9 @@ inline SegmentDemux demux_segment(const core::Bytes& bytes, const core::Bytes* i
             d.height = par->height;
             d.profile = par->profile;
             d.level = par->level;
+            if (d.earliest_video_pts == AV_NOPTS_VALUE ||
+                in_90khz(packet->pts) < d.earliest_video_pts)
+                d.earliest_video_pts = in_90khz(packet->pts);
             if (d.video_packets++ == 0) {
                 d.first_video_key = packet->flags & AV_PKT_FLAG_KEY;
                 d.first_video_pts = in_90khz(packet->pts);

@@ -48,7 +48,22 @@ inline core::ChannelConfig small_channel() {
 
 struct RecordingSink : core::SegmentSink {
     std::vector<core::Segment> segments;
+    std::vector<core::Part> parts;
+    // Parts handed on after their segment (there should be none).
+    int late_parts = 0;
     void on_segment(core::Segment s) override { segments.push_back(std::move(s)); }
+    void on_part(core::Part p) override {
+        for (const auto& s : segments)
+            if (s.rendition == p.rendition && s.sequence == p.sequence) ++late_parts;
+        parts.push_back(std::move(p));
+    }
+    // The parts of one segment, in the order they came.
+    std::vector<core::Part> parts_of(const std::string& rendition, int64_t sequence) const {
+        std::vector<core::Part> out;
+        for (const auto& p : parts)
+            if (p.rendition == rendition && p.sequence == sequence) out.push_back(p);
+        return out;
+    }
     std::map<int64_t, core::Segment> of(const std::string& rendition) const {
         std::map<int64_t, core::Segment> out;
         for (const auto& s : segments)

@@ -217,6 +217,67 @@ TEST_CASE("fmp4: CMAF segments carry media time, one init section, and A's and B
     }
 }
 
+TEST_CASE(
+    "LL-HLS: parts on the media-time grid, whole frames, IDRs independent, the same on A and "
+    "B, and a segment is its parts") {
+    auto config = small_channel();
+    config.hls.container = core::Container::fmp4;
+    config.hls.part = std::chrono::milliseconds(200);  // 5 frames at 25 fps; a 1 s GOP is 5 parts
+    config.encoder.preset = "veryfast";
+    config.encoder.low_latency = true;  // as hls.part sets it: no B-frames, no lookahead
+    core::TimeAnchor anchor(10 * kSecond);
+    Chain pipeline_a(config, anchor, 'a'), pipeline_b(config, anchor, 'b');
+    Source source(123'456'789);
+    feed(*pipeline_a.chain, source, 0, 250, kWallStart);
+    feed(*pipeline_b.chain, source, 57, 250, kWallStart);  // B joins 2.3 s in
+    REQUIRE(pipeline_a.chain->finish());
+    REQUIRE(pipeline_b.chain->finish());
+    constexpr int64_t kPart = kSecond / 5;
+
+    for (auto* sink : {&pipeline_a.sink, &pipeline_b.sink}) CHECK(sink->late_parts == 0);
+    for (const char* name : {"180p", "90p"}) {
+        auto from_a = pipeline_a.sink.of(name);
+        REQUIRE(from_a.size() >= 4);
+        int compared = 0;
+        for (const auto& [sequence, s] : from_a) {
+            if (sequence == from_a.rbegin()->first) continue;  // cut short by the end
+            INFO(name << " segment " << sequence);
+            auto parts = pipeline_a.sink.parts_of(name, sequence);
+            REQUIRE(parts.size() == 10);
+            CHECK(s.parts == 10);
+            core::Bytes joined;
+            for (int k = 0; k < 10; ++k) {
+                const auto& p = parts[size_t(k)];
+                INFO("part " << k);
+                CHECK(p.index == k);
+                CHECK(p.start == s.start + k * kPart);
+                CHECK(p.duration == kPart);
+                CHECK(p.frames == 5);
+                CHECK(p.independent == (k % 5 == 0));  // an IDR every GOP
+                CHECK(p.init == s.init);
+                CHECK(p.input_utc_ms > 0);
+                auto d = onair::testing::demux_segment(*p.bytes, &p.init->bytes);
+                CHECK(d.video_packets == 5);
+                CHECK(d.earliest_video_pts == p.start);
+                joined.insert(joined.end(), p.bytes->begin(), p.bytes->end());
+            }
+            // The segment is its parts, byte for byte.
+            CHECK(joined == *s.bytes);
+            // B's parts of a segment both made hold the same frames.
+            auto from_b = pipeline_b.sink.parts_of(name, sequence);
+            if (from_b.size() != parts.size()) continue;
+            ++compared;
+            for (size_t k = 0; k < parts.size(); ++k) {
+                CHECK(from_b[k].start == parts[k].start);
+                CHECK(from_b[k].duration == parts[k].duration);
+                CHECK(from_b[k].frames == parts[k].frames);
+                CHECK(from_b[k].independent == parts[k].independent);
+            }
+        }
+        CHECK(compared >= 2);
+    }
+}
+
 TEST_CASE("input loss is filled on the wall clock, marked slate, and numbering carries on") {
     auto config = small_channel();
     core::TimeAnchor anchor(10 * kSecond);
