@@ -383,4 +383,47 @@ std::optional<int64_t> parse_http_date(std::string_view text) {
     return (day_s + *h * 3600 + *mi * 60 + std::min(*s, 59)) * 1000;
 }
 
+unsigned Reply::status() const {
+    if (pending_) {
+        auto done = pending_->result();
+        return done ? done->status() : 0;
+    }
+    return prepared_ ? prepared_->status() : message_.result_int();
+}
+
+Response Reply::to_message() const {
+    if (pending_) {
+        auto done = pending_->result();
+        return done ? done->to_message() : Response();
+    }
+    return prepared_ ? prepared_->message() : message_;
+}
+
+bool PendingReply::complete(Reply reply) {
+    Sink sink;
+    {
+        std::lock_guard lock(mutex_);
+        if (reply_) return false;
+        reply_ = reply;
+        sink = sink_;
+    }
+    if (sink) sink(std::move(reply));
+    return true;
+}
+
+void PendingReply::on_complete(Sink sink) {
+    std::optional<Reply> ready;
+    {
+        std::lock_guard lock(mutex_);
+        sink_ = sink;
+        ready = reply_;
+    }
+    if (ready) sink(std::move(*ready));
+}
+
+std::optional<Reply> PendingReply::result() const {
+    std::lock_guard lock(mutex_);
+    return reply_;
+}
+
 }  // namespace onair::origin

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -146,25 +147,51 @@ class PreparedResponse {
 };
 using Prepared = std::shared_ptr<const PreparedResponse>;
 
-// What a handler answers: a message made for this request, or a prepared
-// response shared with every other request for the same thing.
+class PendingReply;
+
+// What a handler answers: a message made for this request, a prepared
+// response shared with every other request for the same thing, or a reply
+// that comes later (a request held, as LL-HLS blocking reloads are).
 class Reply {
   public:
     Reply() = default;
     Reply(Response message) : message_(std::move(message)) {}     // NOLINT: implicit by design
     Reply(Prepared prepared) : prepared_(std::move(prepared)) {}  // NOLINT
+    Reply(std::shared_ptr<PendingReply> pending) : pending_(std::move(pending)) {}  // NOLINT
     const Prepared& prepared() const { return prepared_; }
+    const std::shared_ptr<PendingReply>& pending() const { return pending_; }
     // The message of a reply that is not prepared.
     Response& message() { return message_; }
     const Response& message() const { return message_; }
-    unsigned status() const { return prepared_ ? prepared_->status() : message_.result_int(); }
+    // 0 for a pending reply not completed yet.
+    unsigned status() const;
     // The whole response as a message, prepared or not (for in-process
-    // callers and tests; the server writes a prepared one as it is).
-    Response to_message() const { return prepared_ ? prepared_->message() : message_; }
+    // callers and tests; the server writes a prepared one as it is). A
+    // pending reply gives what it was completed with, else an empty 0.
+    Response to_message() const;
 
   private:
     Prepared prepared_;
     Response message_;
+    std::shared_ptr<PendingReply> pending_;
+};
+
+// The reply to a held request: completed once, from any thread, by whoever
+// has the answer; the server says where it goes (on_complete), before or
+// after. Thread-safe.
+class PendingReply {
+  public:
+    using Sink = std::function<void(Reply)>;
+    // The first completion counts; false for a later one.
+    bool complete(Reply reply);
+    // Called with the reply once it is there (at once if it is already).
+    void on_complete(Sink sink);
+    std::optional<Reply> result() const;
+
+  private:
+    mutable std::mutex mutex_;
+    std::optional<Reply> reply_;
+    Sink sink_;
 };
 
 // Turns one request into its reply. Called concurrently from the server's

@@ -48,6 +48,8 @@ constexpr std::size_t kReadChunk = 1024;
 constexpr std::size_t kBodyReadChunk = 64 * 1024;
 // A refused connection is answered, then given this long to close its side.
 constexpr int64_t kRefusalLingerMs = 1000;
+// A held request is dropped after this at the latest (its holder answers first).
+constexpr int64_t kHoldLimitMs = 5 * 60 * 1000;
 
 using Executor = net::io_context::executor_type;
 using Socket = net::basic_stream_socket<tcp, Executor>;
@@ -205,7 +207,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // From stop(): drop the connection if it waits for a request; one that
     // is answering finishes and then closes (keep-alive is off while stopping).
     void shutdown() {
-        if (reading_ && !parser_) close();
+        if ((reading_ && !parser_) || held_) close();
     }
 
     int64_t deadline_us = 0;  // 0: none
@@ -318,7 +320,45 @@ class Session : public std::enable_shared_from_this<Session> {
                                "the server failed to answer");
         }
         keep_alive_ = request.keep_alive() && !server_.stopping;
+        if (auto pending = reply.pending())
+            return hold(std::move(pending), request.method() == http::verb::head,
+                        request.version());
         write(std::move(reply), request.method() == http::verb::head, request.version());
+    }
+
+    // A held request (LL-HLS): nothing is written until its reply comes,
+    // posted here from whichever thread completes it. Meanwhile a wait on
+    // the socket keeps the session alive and notices a client that leaves;
+    // the reply then finds no session and is dropped. Whoever holds the
+    // request answers within its own time limit; kHoldLimit only bounds it.
+    void hold(std::shared_ptr<PendingReply> pending, bool head_only, unsigned version) {
+        held_ = true;
+        deadline_us = steady_us() + kHoldLimitMs * 1000;
+        socket_.async_wait(net::socket_base::wait_read,
+                           [self = shared_from_this()](beast::error_code ec) {
+                               // Readable while held: the client left (or sent
+                               // more than LL-HLS players do); either way, done.
+                               if (!ec && self->held_) self->close();
+                           });
+        std::weak_ptr<Session> weak = shared_from_this();
+        pending->on_complete([weak, executor = socket_.get_executor(), head_only,
+                              version](Reply reply) {
+            // A session that is gone may have gone with its loop: nothing to post to.
+            if (weak.expired()) return;
+            net::post(executor, [weak, head_only, version, reply = std::move(reply)]() mutable {
+                if (auto self = weak.lock()) self->resume(std::move(reply), head_only, version);
+            });
+        });
+    }
+
+    void resume(Reply reply, bool head_only, unsigned version) {
+        if (!held_) return;
+        held_ = false;
+        beast::error_code ignored;
+        socket_.cancel(ignored);  // ends the wait
+        // Its response time is how long the answer took to exist, not ours.
+        started_us_ = steady_us();
+        write(std::move(reply), head_only, version);
     }
 
     void reject(http::status status, std::string_view error, std::string reason) {
@@ -480,6 +520,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool reading_ = false;
     bool first_ = true;
     bool keep_alive_ = false;
+    bool held_ = false;       // a reply is awaited (hold())
     int64_t started_us_ = 0;  // when the request being answered was read
     Reply reply_;             // being written
     std::string head_;        // the rendered head of a reply that is not prepared

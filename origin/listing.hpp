@@ -28,6 +28,14 @@
 
 namespace onair::origin {
 
+// One LL-HLS part (of a listed segment, or of the one in progress).
+struct ListedPart {
+    int64_t sequence = 0;  // of its segment
+    int index = 0;
+    int64_t duration = 0;  // ticks
+    bool independent = false;
+};
+
 // One segment a window holds.
 struct ListedSegment {
     int64_t sequence = 0;     // names its URI
@@ -37,6 +45,25 @@ struct ListedSegment {
     bool gap_before = false;  // media is missing before it
     core::Container container = core::Container::ts;
     std::string init_id;  // fmp4: the init section it needs (EXT-X-MAP)
+    std::vector<ListedPart> parts;  // LL-HLS: the parts it was published as
+};
+
+// What a live LL-HLS window adds: the segment in progress and the rules of
+// RFC 8216bis for parts:
+//   - parts are listed for the segments that start within the last three
+//     target durations, and for the segment in progress;
+//   - PART-HOLD-BACK is three part targets; CAN-SKIP-UNTIL six target
+//     durations; a delta update leaves out the segments that end before it;
+//   - the preload hint names the part after the newest.
+struct LowLatencyWindow {
+    int64_t part_target = 0;  // ticks: the configured part length
+    std::vector<ListedPart> open;  // parts of the segment after the last listed one
+    int64_t open_start = 0;        // media time of its first frame
+    bool open_gap = false;         // media missing before it
+    std::string open_init_id;
+    ListedPart next;  // the part hinted (EXT-X-PRELOAD-HINT)
+    std::vector<RenditionReport> reports;
+    bool skip = false;  // a delta update (_HLS_skip=YES)
 };
 
 enum class WindowKind { live, event, vod };
@@ -52,6 +79,7 @@ struct ListingWindow {
     int64_t configured_length = 0;       // ticks: the channel's segment length
     int target_floor = 0;                // seconds the target may not go under (live: its own)
     std::string uri_suffix;  // after each URI ("SEQ.ts", "init-ID.mp4"), e.g. "?pipeline=a"
+    std::optional<LowLatencyWindow> low_latency;  // live only
 };
 
 // What the master says of a rendition besides its measured bit rates.
@@ -67,6 +95,8 @@ struct RenditionInfo {
 int target_duration(const ListingWindow& window);
 // The media playlist of `window` (its segments must not be empty).
 MediaPlaylist media_playlist(const ListingWindow& window);
+// The Media Sequence Number of the segment in progress in a live window.
+int64_t open_msn(const MediaPlaylist& playlist);
 // The master's entry for a rendition whose listed segments are `window`'s.
 Variant variant(const RenditionInfo& info, const ListingWindow& window);
 

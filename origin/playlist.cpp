@@ -76,6 +76,43 @@ std::expected<SegmentName, SegmentNameProblem> parse_segment_name(std::string_vi
     return parsed;
 }
 
+std::string part_uri(int64_t sequence, int k) {
+    return fmt::format("{}.{}.m4s", sequence, k);
+}
+
+std::optional<PartName> parse_part_name(std::string_view name) {
+    constexpr std::string_view kExtension = ".m4s";
+    if (!name.ends_with(kExtension)) return std::nullopt;
+    name.remove_suffix(kExtension.size());
+    const auto dot = name.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    auto plain = [](std::string_view digits, std::size_t max) {
+        return !digits.empty() && digits.size() <= max && (digits.size() == 1 || digits[0] != '0') &&
+               std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const auto sequence = name.substr(0, dot), index = name.substr(dot + 1);
+    if (!plain(sequence, kMaxSequenceDigits) || !plain(index, 3)) return std::nullopt;
+    PartName out;
+    std::from_chars(sequence.data(), sequence.data() + sequence.size(), out.sequence);
+    std::from_chars(index.data(), index.data() + index.size(), out.index);
+    return out;
+}
+
+namespace {
+
+// "0.500": seconds with three decimals, from 90 kHz ticks.
+std::string seconds_text(int64_t ticks) {
+    return format_extinf(ticks);
+}
+
+void render_parts(std::back_insert_iterator<std::string> it, const std::vector<PartEntry>& parts) {
+    for (const auto& p : parts)
+        fmt::format_to(it, "#EXT-X-PART:DURATION={},URI=\"{}\"{}\n", seconds_text(p.duration), p.uri,
+                       p.independent ? ",INDEPENDENT=YES" : "");
+}
+
+}  // namespace
+
 std::string render_media_playlist(const MediaPlaylist& playlist) {
     std::string out;
     out.reserve(128 + playlist.segments.size() * 96);
@@ -83,8 +120,18 @@ std::string render_media_playlist(const MediaPlaylist& playlist) {
     // EXT-X-MAP in a playlist of media segments needs version 6 (RFC 8216 7).
     const bool mapped = std::any_of(playlist.segments.begin(), playlist.segments.end(),
                                     [](const MediaEntry& s) { return !s.map_uri.empty(); });
-    fmt::format_to(it, "#EXTM3U\n#EXT-X-VERSION:{}\n", mapped ? 6 : 3);
+    const auto& ll = playlist.low_latency;
+    // EXT-X-SKIP needs version 9 (RFC 8216bis 7).
+    const int version = ll && ll->skipped > 0 ? 9 : mapped ? 6 : 3;
+    fmt::format_to(it, "#EXTM3U\n#EXT-X-VERSION:{}\n", version);
     fmt::format_to(it, "#EXT-X-TARGETDURATION:{}\n", playlist.target_duration);
+    if (ll) {
+        out += "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES";
+        if (ll->can_skip_until > 0)
+            fmt::format_to(it, ",CAN-SKIP-UNTIL={}", seconds_text(ll->can_skip_until));
+        fmt::format_to(it, ",PART-HOLD-BACK={}\n", seconds_text(ll->part_hold_back));
+        fmt::format_to(it, "#EXT-X-PART-INF:PART-TARGET={}\n", seconds_text(ll->part_target));
+    }
     fmt::format_to(it, "#EXT-X-MEDIA-SEQUENCE:{}\n", playlist.media_sequence);
     if (playlist.discontinuity_sequence != 0)
         fmt::format_to(it, "#EXT-X-DISCONTINUITY-SEQUENCE:{}\n", playlist.discontinuity_sequence);
@@ -92,6 +139,7 @@ std::string render_media_playlist(const MediaPlaylist& playlist) {
         fmt::format_to(it, "#EXT-X-PLAYLIST-TYPE:{}\n", type_name(playlist.type));
     out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
     if (playlist.start_at_beginning) out += "#EXT-X-START:TIME-OFFSET=0\n";
+    if (ll && ll->skipped > 0) fmt::format_to(it, "#EXT-X-SKIP:SKIPPED-SEGMENTS={}\n", ll->skipped);
     const std::string* map = nullptr;  // the EXT-X-MAP in force
     for (const auto& s : playlist.segments) {
         if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
@@ -101,7 +149,28 @@ std::string render_media_playlist(const MediaPlaylist& playlist) {
             map = &s.map_uri;
         }
         fmt::format_to(it, "#EXT-X-PROGRAM-DATE-TIME:{}\n", format_program_date_time(s.utc_ms));
+        render_parts(it, s.parts);
         fmt::format_to(it, "#EXTINF:{},\n{}\n", format_extinf(s.duration), s.uri);
+    }
+    if (ll) {
+        // The segment in progress: its parts so far, then the next one's hint.
+        if (!ll->open_parts.empty()) {
+            if (ll->open_discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+            if (!ll->open_map_uri.empty() &&
+                (!map || *map != ll->open_map_uri || ll->open_discontinuity))
+                fmt::format_to(it, "#EXT-X-MAP:URI=\"{}\"\n", ll->open_map_uri);
+            if (ll->open_utc_ms > 0)
+                fmt::format_to(it, "#EXT-X-PROGRAM-DATE-TIME:{}\n",
+                               format_program_date_time(ll->open_utc_ms));
+            render_parts(it, ll->open_parts);
+        }
+        if (!ll->preload_hint.empty())
+            fmt::format_to(it, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"{}\"\n", ll->preload_hint);
+        for (const auto& r : ll->reports) {
+            fmt::format_to(it, "#EXT-X-RENDITION-REPORT:URI=\"{}\",LAST-MSN={}", r.uri, r.last_msn);
+            if (r.last_part >= 0) fmt::format_to(it, ",LAST-PART={}", r.last_part);
+            out += "\n";
+        }
     }
     if (playlist.end_list) out += "#EXT-X-ENDLIST\n";
     return out;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,13 @@
 
 namespace onair::origin {
 
+// One LL-HLS partial segment (EXT-X-PART).
+struct PartEntry {
+    int64_t duration = 0;  // 90 kHz ticks
+    bool independent = false;
+    std::string uri;  // "SEQ.K.m4s"
+};
+
 // One listed media segment.
 struct MediaEntry {
     int64_t sequence = 0;
@@ -22,6 +30,29 @@ struct MediaEntry {
     bool discontinuity = false;  // EXT-X-DISCONTINUITY before this segment
     std::string uri;             // relative, e.g. "1234.ts"
     std::string map_uri;         // its init section (EXT-X-MAP), e.g. "init-<id>.mp4"; ts: empty
+    std::vector<PartEntry> parts;  // LL-HLS: listed before it (only the last segments have them)
+};
+
+// Another rendition's newest, for EXT-X-RENDITION-REPORT.
+struct RenditionReport {
+    std::string uri;  // relative, e.g. "../480p/index.m3u8"
+    int64_t last_msn = 0;
+    int last_part = -1;  // -1: none of LAST-MSN's parts yet
+};
+
+// What a Low-Latency HLS media playlist adds (RFC 8216bis 4.4.3.7/8, 4.4.4.9,
+// 4.4.5.2/3).
+struct LowLatency {
+    int64_t part_target = 0;     // ticks: EXT-X-PART-INF:PART-TARGET
+    int64_t part_hold_back = 0;  // ticks: at least 3 part targets
+    int64_t can_skip_until = 0;  // ticks: 0 leaves out CAN-SKIP-UNTIL
+    std::string open_map_uri;              // the open segment's init section
+    bool open_discontinuity = false;       // a gap before the open segment
+    int64_t open_utc_ms = 0;               // its PROGRAM-DATE-TIME; 0: none yet
+    std::vector<PartEntry> open_parts;     // of the segment in progress
+    std::string preload_hint;              // URI of the next part
+    std::vector<RenditionReport> reports;  // of the other renditions
+    int64_t skipped = 0;                   // a delta update: segments left out (EXT-X-SKIP)
 };
 
 enum class PlaylistType { none, event, vod };
@@ -34,6 +65,7 @@ struct MediaPlaylist {
     bool end_list = false;
     bool start_at_beginning = false;  // EXT-X-START:TIME-OFFSET=0: play from the first segment
     std::vector<MediaEntry> segments;
+    std::optional<LowLatency> low_latency;
 };
 
 // One EXT-X-STREAM-INF entry. Attributes with a zero/empty value are left out.
@@ -52,6 +84,14 @@ std::string render_master_playlist(const std::vector<Variant>& variants);
 
 // The URI of segment `sequence` in a media playlist: "<SEQ>.ts", "<SEQ>.m4s".
 std::string segment_uri(int64_t sequence, core::Container container = core::Container::ts);
+// The URI of part `k` of segment `sequence`: "<SEQ>.<K>.m4s".
+std::string part_uri(int64_t sequence, int k);
+// Its inverse (same spelling rules, K at most 3 digits); nullopt when `name` is none.
+struct PartName {
+    int64_t sequence = 0;
+    int index = 0;
+};
+std::optional<PartName> parse_part_name(std::string_view name);
 // What a segment's name gives, its inverse: one spelling per number (no
 // sign, no leading zeros), at most kMaxSequenceDigits digits.
 struct SegmentName {

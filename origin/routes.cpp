@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include <chrono>
 
 #include "core/media_time.hpp"
@@ -103,6 +105,8 @@ Reply Routes::media_playlist(const Call& call) const {
     if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
     if (!store_.has_rendition(rendition))
         return not_found(fmt::format("unknown rendition '{}'", rendition));
+    if (!call.query.empty() && store_.low_latency())
+        if (auto held = low_latency_playlist(call, rendition)) return std::move(*held);
     if (!call.query.empty()) {
         auto shift = parse_timeshift(call.request.target());
         if (!shift) return bad_request(shift.error().message);
@@ -125,6 +129,46 @@ Reply Routes::media_playlist(const Call& call) const {
     return answer_conditional(call.request, playlist);
 }
 
+// LL-HLS: _HLS_msn=M[&_HLS_part=P] holds the request until the playlist
+// has part P of segment M (or all of M); _HLS_skip=YES|v2 asks for the delta
+// update. Nullopt when the query has none of them.
+std::optional<Reply> Routes::low_latency_playlist(const Call& call,
+                                                  std::string_view rendition) const {
+    const auto msn_text = query_value(call.query, "_HLS_msn");
+    const auto part_text = query_value(call.query, "_HLS_part");
+    const auto skip_text = query_value(call.query, "_HLS_skip");
+    if (!msn_text && !part_text && !skip_text) return std::nullopt;
+    if (skip_text && *skip_text != "YES" && *skip_text != "v2")
+        return bad_request("_HLS_skip is YES or v2");
+    const bool skip = bool(skip_text);
+    if (part_text && !msn_text) return bad_request("_HLS_part needs _HLS_msn");
+    int64_t msn = 0;
+    int part = -1;
+    auto number = [](const std::string& text, auto& out) {
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+        return ec == std::errc() && end == text.data() + text.size() && out >= 0;
+    };
+    if (msn_text && !number(*msn_text, msn))
+        return bad_request("_HLS_msn is a media sequence number");
+    if (part_text && !number(*part_text, part)) return bad_request("_HLS_part is a part number");
+    if (!msn_text) {
+        auto now = store_.blocking_playlist(rendition, 0, -1, skip);
+        if (!now.prepared() && !now.pending())
+            return not_ready(fmt::format("no segments yet for rendition '{}'", rendition));
+        return now;
+    }
+    // RFC 8216bis 6.2.5.2: more than two segments ahead of the newest is an error.
+    const int64_t newest = store_.last_msn(rendition);
+    if (newest < 0) return not_ready(fmt::format("no segments yet for rendition '{}'", rendition));
+    if (msn > newest + 2)
+        return bad_request(fmt::format("_HLS_msn {} is more than two segments past the newest ({})",
+                                       msn, newest));
+    auto reply = store_.blocking_playlist(rendition, msn, part, skip);
+    if (!reply.prepared() && !reply.pending())
+        return not_ready(fmt::format("no segments yet for rendition '{}'", rendition));
+    return reply;
+}
+
 Reply Routes::segment(const Call& call) const {
     const auto channel = call.param(0);
     const auto rendition = call.param(1);
@@ -137,7 +181,14 @@ Reply Routes::segment(const Call& call) const {
         call.query.empty() ? std::string() : query_value(call.query, "pipeline").value_or("");
     if (!pipeline.empty() && pipeline != "a" && pipeline != "b")
         return bad_request("pipeline must be a or b");
-    if (auto id = core::parse_init_file_name(file); !id.empty()) return init_section(rendition, id);
+    if (auto id = core::parse_init_file_name(file); !id.empty())
+        return init_section(rendition, id);
+    if (auto part = parse_part_name(file); part && store_.low_latency()) {
+        auto reply = store_.hinted_part(rendition, part->sequence, part->index);
+        if (reply.prepared() || reply.pending()) return reply;
+        return not_found(fmt::format("part {} of segment {} of rendition '{}' is not listed",
+                                     part->index, part->sequence, rendition));
+    }
     auto name = parse_segment_name(file);
     if (!name || name->container != container) {
         if (!name && name.error() == SegmentNameProblem::too_long)

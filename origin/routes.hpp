@@ -72,6 +72,7 @@ class Routes {
     Reply media_playlist(const Call& call) const;
     Reply segment(const Call& call) const;
     Reply init_section(std::string_view rendition, std::string_view id) const;
+    std::optional<Reply> low_latency_playlist(const Call& call, std::string_view rendition) const;
     Reply healthz(const Call& call) const;
     Reply channel_status(const Call& call) const;
     Reply switch_pipeline(const Call& call) const;

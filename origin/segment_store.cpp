@@ -13,6 +13,12 @@
 namespace onair::origin {
 
 namespace {
+// A URI names one copy for good (frozen when listed or first served).
+constexpr std::string_view kSegmentCache = "max-age=86400, immutable";
+}  // namespace
+
+
+namespace {
 
 constexpr size_t kLatencySamples = 300;
 // Media missing between two consecutive segments beyond this is a gap.
@@ -37,6 +43,8 @@ StoreOptions StoreOptions::from_config(const core::ChannelConfig& config) {
     options.failover.has_b = config.inputs.size() > 1;
     options.spool = config.data_dir;
     options.container = config.hls.container;
+    if (config.hls.container == core::Container::fmp4)
+        options.part_length = core::micros_to_ticks(config.hls.part);
     return options;
 }
 
@@ -146,6 +154,78 @@ void SegmentStore::on_segment(core::Segment segment) {
     deliver();
 }
 
+void SegmentStore::on_part(core::Part part) {
+    if (options_.part_length <= 0 || (part.pipeline != 'a' && part.pipeline != 'b') ||
+        !part.bytes || !part.init || part.index < 0 || part.duration <= 0)
+        return;
+    auto shared = std::make_shared<const core::Part>(std::move(part));
+    {
+        std::lock_guard lock(mutex_);
+        Rendition* r = find(shared->rendition);
+        if (!r) return;
+        const int64_t t = now();
+        Slot* slot = slot_for(*r, shared->sequence, t);
+        if (!slot || slot->listed) return;  // its segment is listed already
+        auto& parts = shared->pipeline == 'a' ? slot->parts_a : slot->parts_b;
+        if (!parts.empty() && parts.back()->index >= shared->index) return;  // a repeat
+        if (slot->first_part_ms == 0) slot->first_part_ms = t;
+        parts.push_back(std::move(shared));
+        if (list_parts(*r, t)) render(*r, t);
+    }
+}
+
+// Caller holds mutex_.
+SegmentStore::Slot* SegmentStore::slot_for(Rendition& r, int64_t sequence, int64_t now) {
+    auto it = r.slots.find(sequence);
+    if (it != r.slots.end()) return &it->second;
+    // Older than everything retained: too late to matter.
+    auto kept = window(r, options_.retained_segments());
+    if (int(kept.size()) == options_.retained_segments() && sequence < kept.front()->first) {
+        log::debug("origin", "segment {}/{} arrived after its retention; dropped", r.name, sequence);
+        return nullptr;
+    }
+    Slot slot;
+    slot.first_arrival_ms = now;
+    // Its place in the playlist has passed: downloadable, never listed.
+    slot.hidden = r.listed_high != INT64_MIN && sequence <= r.listed_high;
+    return &r.slots.emplace(sequence, std::move(slot)).first->second;
+}
+
+// Caller holds mutex_.
+bool SegmentStore::list_parts(Rendition& r, int64_t now) {
+    if (options_.part_length <= 0 || r.listed_high == INT64_MIN) return false;
+    auto it = r.slots.find(r.listed_high + 1);
+    if (it == r.slots.end() || it->second.listed || it->second.hidden) return false;
+    Slot& slot = it->second;
+    auto parts_of = [&](char p) -> const std::vector<std::shared_ptr<const core::Part>>& {
+        return p == 'a' ? slot.parts_a : slot.parts_b;
+    };
+    if (!slot.part_source) {
+        // The active pipeline's, unless it has been late with the first part.
+        const char active = failover_.active();
+        const char other = active == 'a' ? 'b' : 'a';
+        auto starts = [&](char p) { return !parts_of(p).empty() && parts_of(p)[0]->index == 0; };
+        if (starts(active))
+            slot.part_source = active;
+        else if (starts(other) && now >= slot.first_part_ms + options_.failover.late_after_ms)
+            slot.part_source = other;
+        else
+            return false;
+    }
+    const auto& parts = parts_of(slot.part_source);
+    bool changed = false;
+    while (slot.listed_parts.size() < parts.size() &&
+           parts[slot.listed_parts.size()]->index == int(slot.listed_parts.size())) {
+        const auto& part = parts[slot.listed_parts.size()];
+        slot.listed_parts.emplace_back(
+            part, PreparedResponse::make(make_response(boost::beast::http::status::ok, kMimeMp4,
+                                                       kSegmentCache,
+                                                       SharedBuffer::from_bytes(part->bytes))));
+        changed = true;
+    }
+    return changed;
+}
+
 size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
     std::sort(segments.begin(), segments.end(), [](const auto& x, const auto& y) {
         return std::tie(x.segment.rendition, x.segment.sequence) <
@@ -198,21 +278,9 @@ size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
 // Caller holds mutex_.
 void SegmentStore::insert(Rendition& r, std::shared_ptr<const core::Segment> segment, int64_t now) {
     const int64_t seq = segment->sequence;
-    auto it = r.slots.find(seq);
-    if (it == r.slots.end()) {
-        // Older than everything retained: too late to matter.
-        auto kept = window(r, options_.retained_segments());
-        if (int(kept.size()) == options_.retained_segments() && seq < kept.front()->first) {
-            log::debug("origin", "segment {}/{} arrived after its retention; dropped", r.name, seq);
-            return;
-        }
-        Slot slot;
-        slot.first_arrival_ms = now;
-        // Its place in the playlist has passed: downloadable, never listed.
-        slot.hidden = r.listed_high != INT64_MIN && seq <= r.listed_high;
-        it = r.slots.emplace(seq, std::move(slot)).first;
-    }
-    auto& copy = segment->pipeline == 'a' ? it->second.a : it->second.b;
+    Slot* slot = slot_for(r, seq, now);
+    if (!slot) return;
+    auto& copy = segment->pipeline == 'a' ? slot->a : slot->b;
     if (copy) {
         log::debug("origin", "duplicate segment {}/{} from pipeline '{}' ignored", r.name, seq,
                    segment->pipeline);
@@ -242,6 +310,9 @@ bool SegmentStore::publish(Rendition& r, int64_t now) {
         if (!contiguous && now < slot.first_arrival_ms + grace) break;
         char choice = slot.served ? slot.served : failover_.decide(seq, now);
         if (!choice) break;
+        // The copy whose parts players have, when it is here.
+        if (!slot.served && slot.part_source && slot.copy(slot.part_source))
+            choice = slot.part_source;
         const core::Segment* chosen = slot.copy(choice);
         if (!chosen) {
             // This rendition's copy from the chosen pipeline is missing: the
@@ -262,7 +333,7 @@ bool SegmentStore::publish(Rendition& r, int64_t now) {
         changed = true;
     }
     if (changed) retire_and_trim(r);
-    return changed;
+    return list_parts(r, now) || changed;
 }
 
 void SegmentStore::publish_all(int64_t now) {
@@ -293,10 +364,8 @@ ListedSegment listed_segment(const core::Segment& s, bool gap_before) {
             s.bytes ? int64_t(s.bytes->size()) : 0,
             gap_before,
             s.container,
-            s.init ? s.init->id : std::string()};
+            s.init ? s.init->id : std::string(), {}};
 }
-// A URI names one copy for good (frozen when listed or first served).
-constexpr std::string_view kSegmentCache = "max-age=86400, immutable";
 
 Prepared prepared_playlist(std::string text, int64_t now_ms, int64_t previous_ms) {
     auto etag = etag_of(text);
@@ -353,6 +422,7 @@ void SegmentStore::render(Rendition& r, int64_t now) {
         const Slot& slot = entry->second;
         w.segments.push_back(listed_segment(*slot.copy(slot.served), slot.discontinuity));
     }
+    if (options_.part_length > 0) add_low_latency(r, w, *view);
     const Slot& newest_slot = listed.back()->second;
     const core::Segment* newest = newest_slot.copy(newest_slot.served);
     view->info = {r.name + "/index.m3u8", newest->codecs, newest->width, newest->height,
@@ -367,11 +437,128 @@ void SegmentStore::render(Rendition& r, int64_t now) {
                                      [&](const auto& i) { return i.first == init->id; }))
                 view->inits.emplace_back(init->id, init_response(r, init));
         }
-    view->playlist =
-        prepared_playlist(render_media_playlist(origin::media_playlist(w)), now, r.rendered_ms);
+    const auto playlist = origin::media_playlist(w);
+    view->playlist = prepared_playlist(render_media_playlist(playlist), now, r.rendered_ms);
+    if (w.low_latency) {
+        view->open_msn = open_msn(playlist);
+        view->open_parts = int(w.low_latency->open.size());
+        w.low_latency->skip = true;
+        view->playlist_skip =
+            prepared_playlist(render_media_playlist(origin::media_playlist(w)), now, r.rendered_ms);
+        w.low_latency->skip = false;
+        view->hint = {w.low_latency->next.sequence, w.low_latency->next.index};
+    }
     r.rendered_ms = now;
     r.view.store(std::move(view));
     renderings_.fetch_add(1, std::memory_order_relaxed);
+    if (!r.waiters.empty()) answer_waiters(r, now);
+}
+
+// Caller holds mutex_.
+void SegmentStore::answer_waiters(Rendition& r, int64_t now) {
+    const auto view = r.view.load();
+    std::erase_if(r.waiters, [&](Waiter& w) {
+        if (view && w.hinted.first >= 0) {
+            auto it = std::lower_bound(
+                view->parts.begin(), view->parts.end(), w.hinted,
+                [](const auto& entry, const auto& key) { return entry.first < key; });
+            if (it != view->parts.end() && it->first == w.hinted) {
+                w.reply->complete(it->second);
+                return true;
+            }
+        } else if (view && view->holds(w.msn, w.part)) {
+            w.reply->complete(w.skip ? view->playlist_skip : view->playlist);
+            return true;
+        }
+        if (now < w.deadline_ms) return false;
+        auto timeout = make_error(boost::beast::http::status::service_unavailable, "not_yet",
+                                  "what the request waited for did not come within three target "
+                                  "durations");
+        timeout.set(boost::beast::http::field::retry_after, "1");
+        w.reply->complete(std::move(timeout));
+        return true;
+    });
+}
+
+Reply SegmentStore::blocking_playlist(std::string_view rendition, int64_t msn, int part,
+                                      bool skip) {
+    Rendition* r = find(rendition);
+    if (!r) return Prepared();
+    auto answer = [&](const LiveView& view) -> Reply {
+        return skip && view.playlist_skip ? view.playlist_skip : view.playlist;
+    };
+    if (auto view = r->view.load(); view && view->holds(msn, part)) return answer(*view);
+    std::lock_guard lock(mutex_);
+    auto view = r->view.load();
+    if (!view) return Prepared();
+    if (view->holds(msn, part)) return answer(*view);
+    auto pending = std::make_shared<PendingReply>();
+    r->waiters.push_back({msn, part, skip, {-1, -1},
+                          now() + 3 * r->target.seconds() * int64_t(1000), pending});
+    return pending;
+}
+
+Reply SegmentStore::hinted_part(std::string_view rendition, int64_t sequence, int k) {
+    if (auto listed = live_part(rendition, sequence, k)) return listed;
+    Rendition* r = find(rendition);
+    if (!r) return Prepared();
+    std::lock_guard lock(mutex_);
+    if (auto listed = live_part(rendition, sequence, k)) return listed;
+    auto view = r->view.load();
+    if (!view || view->hint != std::pair{sequence, k}) return Prepared();
+    auto pending = std::make_shared<PendingReply>();
+    r->waiters.push_back(
+        {0, -1, false, {sequence, k}, now() + 3 * r->target.seconds() * int64_t(1000), pending});
+    return pending;
+}
+
+int64_t SegmentStore::last_msn(std::string_view rendition) const {
+    const Rendition* r = find(rendition);
+    auto view = r ? r->view.load() : nullptr;
+    return view ? view->open_msn - 1 : -1;
+}
+
+// Caller holds mutex_. The open segment, the parts of the listed ones, the
+// other renditions' reports, and the index of every listed part.
+void SegmentStore::add_low_latency(const Rendition& r, ListingWindow& w, LiveView& view) const {
+    auto listed_of = [](const Slot& slot) {
+        std::vector<ListedPart> out;
+        for (const auto& [part, response] : slot.listed_parts)
+            out.push_back({part->sequence, part->index, part->duration, part->independent});
+        return out;
+    };
+    for (auto& s : w.segments)
+        if (auto it = r.slots.find(s.sequence); it != r.slots.end()) s.parts = listed_of(it->second);
+    LowLatencyWindow ll;
+    ll.part_target = options_.part_length;
+    const int64_t open = r.listed_high + 1;
+    ll.next = {open, 0};
+    if (auto it = r.slots.find(open); it != r.slots.end() && !it->second.listed_parts.empty()) {
+        const Slot& slot = it->second;
+        ll.open = listed_of(slot);
+        ll.open_start = slot.listed_parts.front().first->start;
+        ll.open_init_id = slot.listed_parts.front().first->init->id;
+        const int next = ll.open.back().index + 1;
+        const int per_segment = int(options_.segment_length / options_.part_length);
+        ll.next = next < per_segment ? ListedPart{open, next} : ListedPart{open + 1, 0};
+    }
+    for (const auto& other : renditions_) {
+        if (&other == &r || other.listed_high == INT64_MIN) continue;
+        RenditionReport report{fmt::format("../{}/index.m3u8", other.name), other.listed_msn, -1};
+        if (auto it = other.slots.find(other.listed_high + 1);
+            it != other.slots.end() && !it->second.listed_parts.empty()) {
+            report.last_msn = other.listed_msn + 1;
+            report.last_part = it->second.listed_parts.back().first->index;
+        } else if (auto last = other.slots.find(other.listed_high);
+                   last != other.slots.end() && !last->second.listed_parts.empty()) {
+            report.last_part = last->second.listed_parts.back().first->index;
+        }
+        ll.reports.push_back(std::move(report));
+    }
+    for (const auto& [sequence, slot] : r.slots)
+        for (const auto& [part, response] : slot.listed_parts)
+            view.parts.push_back({{sequence, part->index}, response});
+    w.low_latency = std::move(ll);
 }
 
 // Caller holds mutex_.
@@ -424,6 +611,8 @@ void SegmentStore::tick() {
     {
         std::lock_guard lock(mutex_);
         publish_all(now());
+        for (auto& r : renditions_)
+            if (!r.waiters.empty()) answer_waiters(r, now());
         stash_events();
     }
     deliver();
@@ -505,6 +694,16 @@ Prepared SegmentStore::live_init(std::string_view rendition, std::string_view id
             if (const core::Segment* c = slot.copy(p); c && c->init && c->init->id == id)
                 return init_response(*r, c->init);
     return nullptr;
+}
+
+Prepared SegmentStore::live_part(std::string_view rendition, int64_t sequence, int k) const {
+    const Rendition* r = find(rendition);
+    if (!r) return nullptr;
+    auto view = r->view.load();
+    if (!view) return nullptr;
+    auto it = std::lower_bound(view->parts.begin(), view->parts.end(), std::pair{sequence, k},
+                               [](const auto& entry, const auto& key) { return entry.first < key; });
+    return it != view->parts.end() && it->first == std::pair{sequence, k} ? it->second : nullptr;
 }
 
 std::optional<std::string> SegmentStore::media_playlist(std::string_view rendition) const {

@@ -37,6 +37,8 @@ struct StoreOptions {
     std::filesystem::path spool;
     // Segments in another container are refused.
     core::Container container = core::Container::ts;
+    // LL-HLS (fmp4): the part length in ticks; 0: parts are not listed.
+    int64_t part_length = 0;
     // Held per rendition, listed or not; 2 x window + 2 keeps a segment
     // downloadable for a window's length after it leaves the playlist.
     int retained_segments() const { return 2 * window_segments + 2; }
@@ -104,6 +106,10 @@ class SegmentStore : public core::SegmentSink {
     SegmentStore& operator=(const SegmentStore&) = delete;
 
     void on_segment(core::Segment segment) override;
+    // LL-HLS: a part of a segment in progress. The open segment's parts are
+    // listed from one pipeline (the active one when its first part comes;
+    // the other once that has been late for `late_after`), in order.
+    void on_part(core::Part part) override;
     // Lists `segments` (any renditions, any order) as they were before a
     // restart: the newest window of each rendition that has nothing listed
     // yet, discontinuity flags kept; they are not published again. A new
@@ -131,6 +137,21 @@ class SegmentStore : public core::SegmentSink {
     // when not held.
     Prepared live_segment(std::string_view rendition, int64_t sequence);
 
+    // LL-HLS: part `k` of segment `sequence`, once listed; null otherwise.
+    Prepared live_part(std::string_view rendition, int64_t sequence, int k) const;
+    bool low_latency() const { return options_.part_length > 0; }
+    // LL-HLS blocking playlist reload (RFC 8216bis 6.2.5.2): the playlist (or
+    // its delta update) once it holds segment `msn` (part `part` of it; -1:
+    // the whole segment), at once if it does; held until it does, answered
+    // from the same rendering as every other request held for it; 503 after
+    // three target durations. Null for an unknown rendition or one with
+    // nothing listed yet.
+    Reply blocking_playlist(std::string_view rendition, int64_t msn, int part, bool skip);
+    // The part `k` of `sequence`: at once when listed, held when it is the
+    // part the playlist hints (EXT-X-PRELOAD-HINT) until it is, else null.
+    Reply hinted_part(std::string_view rendition, int64_t sequence, int k);
+    // The newest complete segment's MSN (-1: none): the blocking limit's base.
+    int64_t last_msn(std::string_view rendition) const;
     // An init section (fmp4) by id: one the listed or retained segments use,
     // else one any held copy uses. Null when none has it.
     Prepared live_init(std::string_view rendition, std::string_view id);
@@ -175,6 +196,12 @@ class SegmentStore : public core::SegmentSink {
         int64_t msn = 0;
         bool retired = false;  // has left the window
         Prepared response;     // the served copy as players get it, once chosen
+        // LL-HLS: each pipeline's parts (by index), whose are listed, and
+        // those listed, in order, with their responses.
+        std::vector<std::shared_ptr<const core::Part>> parts_a, parts_b;
+        int64_t first_part_ms = 0;
+        char part_source = 0;
+        std::vector<std::pair<std::shared_ptr<const core::Part>, Prepared>> listed_parts;
         const core::Segment* copy(char p) const {
             return p == 'a' ? a.get() : p == 'b' ? b.get() : p == 'r' ? restored.get() : nullptr;
         }
@@ -184,11 +211,31 @@ class SegmentStore : public core::SegmentSink {
         Prepared playlist;
         std::vector<std::pair<int64_t, Prepared>> segments;   // by sequence: what it serves
         std::vector<std::pair<std::string, Prepared>> inits;  // by id: those segments need
+        // LL-HLS: the listed parts by (sequence, index); the delta update;
+        // where the live edge is (the open segment's MSN and listed parts).
+        std::vector<std::pair<std::pair<int64_t, int>, Prepared>> parts;
+        Prepared playlist_skip;
+        int64_t open_msn = 0;
+        int open_parts = 0;
+        std::pair<int64_t, int> hint{0, 0};  // the part EXT-X-PRELOAD-HINT names
+        bool holds(int64_t msn, int part) const {
+            return msn < open_msn || (msn == open_msn && part >= 0 && part < open_parts);
+        }
         RenditionInfo info;                                   // of its newest listed copy
         ListingWindow window;
     };
+    // A request held until the rendition's view has what it asks.
+    struct Waiter {
+        int64_t msn = 0;
+        int part = -1;
+        bool skip = false;
+        std::pair<int64_t, int> hinted{-1, -1};  // a part request: which; else a playlist
+        int64_t deadline_ms = 0;
+        std::shared_ptr<PendingReply> reply;
+    };
     struct Rendition {
         std::string name;
+        std::vector<Waiter> waiters;
         std::map<int64_t, Slot> slots;
         std::map<std::string, Prepared, std::less<>> inits;  // by id, for the held slots
         TargetDuration target;
@@ -217,6 +264,14 @@ class SegmentStore : public core::SegmentSink {
     void render(Rendition& r, int64_t now);
     void render_master(int64_t now);
     Prepared freeze(Slot& slot) const;
+    // Creates the slot of `sequence` unless it is older than what is retained.
+    Slot* slot_for(Rendition& r, int64_t sequence, int64_t now);
+    // Lists the open segment's parts that can be; whether any was.
+    bool list_parts(Rendition& r, int64_t now);
+    void add_low_latency(const Rendition& r, ListingWindow& w, LiveView& view) const;
+    // Answers the waiters r's new view satisfies (and, with `now`, those past
+    // their deadline with 503). Caller holds mutex_.
+    void answer_waiters(Rendition& r, int64_t now);
     Prepared init_response(Rendition& r, const core::SharedInit& init);
     void retire_and_trim(Rendition& r);
     void record_latency(const core::Segment& s, int64_t now);

@@ -141,6 +141,7 @@ ListingWindow window_of(const Case& c, WindowKind kind) {
                               s.bytes,
                               s.gap_before,
                               onair::core::Container::ts,
+                              {},
                               {}});
     return w;
 }

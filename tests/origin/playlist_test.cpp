@@ -12,7 +12,7 @@ using namespace onair::origin::testing;
 namespace {
 
 MediaEntry entry(int64_t sequence, int64_t utc_ms, int64_t duration, bool discontinuity = false) {
-    return {sequence, utc_ms, duration, discontinuity, segment_uri(sequence), {}};
+    return {sequence, utc_ms, duration, discontinuity, segment_uri(sequence), {}, {}};
 }
 
 }  // namespace
@@ -162,7 +162,7 @@ TEST_CASE("CMAF: EXT-X-MAP before the first segment, again where it changes or a
     using onair::core::Container;
     auto cmaf = [](int64_t sequence, std::string map, bool discontinuity = false) {
         return MediaEntry{sequence,      kBaseUtcMs + (sequence - 41) * 2000,    2 * kSecond,
-                          discontinuity, segment_uri(sequence, Container::fmp4), std::move(map)};
+                          discontinuity, segment_uri(sequence, Container::fmp4), std::move(map), {}};
     };
     MediaPlaylist p;
     p.target_duration = 2;
