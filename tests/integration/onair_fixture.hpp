@@ -45,6 +45,7 @@ struct ChannelSpec {
     double segment_seconds = 2.0;
     std::string window = "20s";
     std::string container = "ts";  // hls.container
+    std::string part;              // hls.part; empty: not written
     int http_port = 0;
     std::string command = "run";  // or "origin": the origin alone (process mode)
     std::vector<std::pair<std::string, std::string>> env{};  // added to onair's environment
