@@ -17,7 +17,6 @@ namespace {
 constexpr std::string_view kSegmentCache = "max-age=86400, immutable";
 }  // namespace
 
-
 namespace {
 
 constexpr size_t kLatencySamples = 300;
@@ -167,9 +166,8 @@ void SegmentStore::on_part(core::Part part) {
         Slot* slot = slot_for(*r, shared->sequence, t);
         if (!slot || slot->listed) return;  // its segment is listed already
         auto& parts = shared->pipeline == 'a' ? slot->parts_a : slot->parts_b;
-        if (!parts.empty() && parts.back()->index >= shared->index) return;  // a repeat
-        if (slot->first_part_ms == 0) slot->first_part_ms = t;
-        parts.push_back(std::move(shared));
+        if (!parts.empty() && parts.back().part->index >= shared->index) return;  // a repeat
+        parts.push_back({std::move(shared), t});
         if (list_parts(*r, t)) render(*r, t);
     }
 }
@@ -181,7 +179,8 @@ SegmentStore::Slot* SegmentStore::slot_for(Rendition& r, int64_t sequence, int64
     // Older than everything retained: too late to matter.
     auto kept = window(r, options_.retained_segments());
     if (int(kept.size()) == options_.retained_segments() && sequence < kept.front()->first) {
-        log::debug("origin", "segment {}/{} arrived after its retention; dropped", r.name, sequence);
+        log::debug("origin", "segment {}/{} arrived after its retention; dropped", r.name,
+                   sequence);
         return nullptr;
     }
     Slot slot;
@@ -197,30 +196,40 @@ bool SegmentStore::list_parts(Rendition& r, int64_t now) {
     auto it = r.slots.find(r.listed_high + 1);
     if (it == r.slots.end() || it->second.listed || it->second.hidden) return false;
     Slot& slot = it->second;
-    auto parts_of = [&](char p) -> const std::vector<std::shared_ptr<const core::Part>>& {
-        return p == 'a' ? slot.parts_a : slot.parts_b;
+    // Part n of pipeline p, and when it came; null when it has not.
+    auto held = [&](char p, int n) -> const Slot::HeldPart* {
+        for (const auto& h : p == 'a' ? slot.parts_a : slot.parts_b)
+            if (h.part->index == n) return &h;
+        return nullptr;
     };
-    if (!slot.part_source) {
-        // The active pipeline's, unless it has been late with the first part.
-        const char active = failover_.active();
-        const char other = active == 'a' ? 'b' : 'a';
-        auto starts = [&](char p) { return !parts_of(p).empty() && parts_of(p)[0]->index == 0; };
-        if (starts(active))
-            slot.part_source = active;
-        else if (starts(other) && now >= slot.first_part_ms + options_.failover.late_after_ms)
-            slot.part_source = other;
-        else
-            return false;
-    }
-    const auto& parts = parts_of(slot.part_source);
+    const int64_t grace = options_.failover.late_after_ms;
     bool changed = false;
-    while (slot.listed_parts.size() < parts.size() &&
-           parts[slot.listed_parts.size()]->index == int(slot.listed_parts.size())) {
-        const auto& part = parts[slot.listed_parts.size()];
+    for (;;) {
+        const int n = int(slot.listed_parts.size());
+        // Part n is due once its first copy is here; the source's is late
+        // `late_after` past that. The other pipeline's copies are not the
+        // same bytes (docs/architecture.md), so a switch goes to its part n
+        // only when that starts with an IDR: the pictures before it are then
+        // never needed.
+        const char source = slot.part_source ? slot.part_source : failover_.active();
+        const char other = source == 'a' ? 'b' : 'a';
+        const Slot::HeldPart* next = held(source, n);
+        if (!next) {
+            const Slot::HeldPart* alternative = held(other, n);
+            if (!alternative || !alternative->part->independent ||
+                now < alternative->arrived_ms + grace)
+                break;
+            if (slot.part_source)
+                log::info("origin",
+                          "{}: segment {} continues with pipeline {}'s parts from part {}", r.name,
+                          it->first, other, n);
+            next = alternative;
+        }
+        slot.part_source = next->part->pipeline;
         slot.listed_parts.emplace_back(
-            part, PreparedResponse::make(make_response(boost::beast::http::status::ok, kMimeMp4,
-                                                       kSegmentCache,
-                                                       SharedBuffer::from_bytes(part->bytes))));
+            next->part, PreparedResponse::make(
+                            make_response(boost::beast::http::status::ok, kMimeMp4, kSegmentCache,
+                                          SharedBuffer::from_bytes(next->part->bytes))));
         changed = true;
     }
     return changed;
@@ -364,7 +373,8 @@ ListedSegment listed_segment(const core::Segment& s, bool gap_before) {
             s.bytes ? int64_t(s.bytes->size()) : 0,
             gap_before,
             s.container,
-            s.init ? s.init->id : std::string(), {}};
+            s.init ? s.init->id : std::string(),
+            {}};
 }
 
 Prepared prepared_playlist(std::string text, int64_t now_ms, int64_t previous_ms) {
@@ -493,8 +503,8 @@ Reply SegmentStore::blocking_playlist(std::string_view rendition, int64_t msn, i
     if (!view) return Prepared();
     if (view->holds(msn, part)) return answer(*view);
     auto pending = std::make_shared<PendingReply>();
-    r->waiters.push_back({msn, part, skip, {-1, -1},
-                          now() + 3 * r->target.seconds() * int64_t(1000), pending});
+    r->waiters.push_back(
+        {msn, part, skip, {-1, -1}, now() + 3 * r->target.seconds() * int64_t(1000), pending});
     return pending;
 }
 
@@ -528,7 +538,8 @@ void SegmentStore::add_low_latency(const Rendition& r, ListingWindow& w, LiveVie
         return out;
     };
     for (auto& s : w.segments)
-        if (auto it = r.slots.find(s.sequence); it != r.slots.end()) s.parts = listed_of(it->second);
+        if (auto it = r.slots.find(s.sequence); it != r.slots.end())
+            s.parts = listed_of(it->second);
     LowLatencyWindow ll;
     ll.part_target = options_.part_length;
     const int64_t open = r.listed_high + 1;
@@ -701,8 +712,9 @@ Prepared SegmentStore::live_part(std::string_view rendition, int64_t sequence, i
     if (!r) return nullptr;
     auto view = r->view.load();
     if (!view) return nullptr;
-    auto it = std::lower_bound(view->parts.begin(), view->parts.end(), std::pair{sequence, k},
-                               [](const auto& entry, const auto& key) { return entry.first < key; });
+    auto it =
+        std::lower_bound(view->parts.begin(), view->parts.end(), std::pair{sequence, k},
+                         [](const auto& entry, const auto& key) { return entry.first < key; });
     return it != view->parts.end() && it->first == std::pair{sequence, k} ? it->second : nullptr;
 }
 

@@ -107,8 +107,10 @@ class SegmentStore : public core::SegmentSink {
 
     void on_segment(core::Segment segment) override;
     // LL-HLS: a part of a segment in progress. The open segment's parts are
-    // listed from one pipeline (the active one when its first part comes;
-    // the other once that has been late for `late_after`), in order.
+    // listed in order from the active pipeline; when its next part is
+    // `late_after` later than the other's copy, the other's is listed from
+    // there on, but only if it starts with an IDR (the copies are not the
+    // same bytes: a part after a switch must need nothing from before it).
     void on_part(core::Part part) override;
     // Lists `segments` (any renditions, any order) as they were before a
     // restart: the newest window of each rendition that has nothing listed
@@ -198,8 +200,11 @@ class SegmentStore : public core::SegmentSink {
         Prepared response;     // the served copy as players get it, once chosen
         // LL-HLS: each pipeline's parts (by index), whose are listed, and
         // those listed, in order, with their responses.
-        std::vector<std::shared_ptr<const core::Part>> parts_a, parts_b;
-        int64_t first_part_ms = 0;
+        struct HeldPart {
+            std::shared_ptr<const core::Part> part;
+            int64_t arrived_ms = 0;
+        };
+        std::vector<HeldPart> parts_a, parts_b;  // each in index order
         char part_source = 0;
         std::vector<std::pair<std::shared_ptr<const core::Part>, Prepared>> listed_parts;
         const core::Segment* copy(char p) const {
@@ -221,7 +226,7 @@ class SegmentStore : public core::SegmentSink {
         bool holds(int64_t msn, int part) const {
             return msn < open_msn || (msn == open_msn && part >= 0 && part < open_parts);
         }
-        RenditionInfo info;                                   // of its newest listed copy
+        RenditionInfo info;  // of its newest listed copy
         ListingWindow window;
     };
     // A request held until the rendition's view has what it asks.

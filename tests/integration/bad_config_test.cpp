@@ -146,7 +146,7 @@ TEST_CASE("unknown keys with a typo", "[integration][config]") {
          "inputs, timecode, ladder, audio, encoder, hls, origin, input_loss, failover, "
          "data, dvr, clips)",
          "10:20: hls.windw: unknown key, did you mean \"window\"? (allowed: segment, "
-         "window)"});
+         "window, container, part)"});
 }
 
 TEST_CASE("odd width and height", "[integration][config]") {
@@ -239,5 +239,5 @@ TEST_CASE("every problem at once in file order", "[integration][config]") {
          "10:16: hls.segment: 3s is not a whole number of GOPs of 2s (allowed: "
          "multiples of encoder.gop: 2s, 4s, 6s, ...)",
          "10:20: hls.windw: unknown key, did you mean \"window\"? (allowed: segment, "
-         "window)"});
+         "window, container, part)"});
 }

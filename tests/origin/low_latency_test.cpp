@@ -85,9 +85,10 @@ std::vector<std::string> tag_lines(const std::string& text, std::string_view tag
 
 }  // namespace
 
-TEST_CASE("LL-HLS playlist: server control, part info, parts of the last segments, the open "
-          "segment, the preload hint and the other renditions",
-          "[origin][llhls]") {
+TEST_CASE(
+    "LL-HLS playlist: server control, part info, parts of the last segments, the open "
+    "segment, the preload hint and the other renditions",
+    "[origin][llhls]") {
     LowLatencyOrigin o;
     for (int64_t n = 10; n < 16; ++n) {
         o.whole(n);
@@ -148,9 +149,10 @@ TEST_CASE("LL-HLS playlist: server control, part info, parts of the last segment
               "#EXT-X-RENDITION-REPORT:URI=\"../480p/index.m3u8\",LAST-MSN=16,LAST-PART=0"});
 }
 
-TEST_CASE("LL-HLS blocking reload: held until the part is listed, answered from that rendering; "
-          "limits and timeout",
-          "[origin][llhls]") {
+TEST_CASE(
+    "LL-HLS blocking reload: held until the part is listed, answered from that rendering; "
+    "limits and timeout",
+    "[origin][llhls]") {
     LowLatencyOrigin o;
     for (int64_t n = 10; n < 14; ++n) o.whole(n);
     o.part(14, 0);
@@ -185,8 +187,8 @@ TEST_CASE("LL-HLS blocking reload: held until the part is listed, answered from 
     CHECK(o.body(whole).find("\n15.m4s\n") != std::string::npos);
 
     // More than two segments ahead: 400 at once; malformed: 400.
-    for (const char* bad : {"_HLS_msn=18", "_HLS_part=1", "_HLS_msn=x", "_HLS_msn=16&_HLS_part=-1",
-                            "_HLS_skip=NO"}) {
+    for (const char* bad :
+         {"_HLS_msn=18", "_HLS_part=1", "_HLS_msn=x", "_HLS_msn=16&_HLS_part=-1", "_HLS_skip=NO"}) {
         INFO(bad);
         auto r = o.get(fmt::format("/live/demo/720p/index.m3u8?{}", bad)).to_message();
         CHECK(r.result() == http::status::bad_request);
@@ -230,4 +232,78 @@ TEST_CASE("LL-HLS delta update: _HLS_skip leaves out what ends before CAN-SKIP-U
     REQUIRE(held.pending());
     o.part(18, 1);
     CHECK(o.body(held).find("#EXT-X-SKIP:SKIPPED-SEGMENTS=2") != std::string::npos);
+}
+
+TEST_CASE(
+    "LL-HLS failover per part: a late part is taken from the other pipeline only where it "
+    "starts with an IDR",
+    "[origin][llhls][failover]") {
+    LowLatencyOrigin o;
+    for (int64_t n = 10; n < 13; ++n) o.whole(n);
+    // Segment 13 in GOPs of two parts: parts 0 and 2 start with an IDR.
+    auto part = [&](int k, char pipeline) {
+        core::Part p;
+        p.rendition = "720p";
+        p.pipeline = pipeline;
+        p.sequence = 13;
+        p.index = k;
+        p.start = o.start_of(13) + k * kPartTicks;
+        p.duration = kPartTicks;
+        p.frames = 15;
+        p.independent = k % 2 == 0;
+        p.bytes = std::make_shared<const core::Bytes>(200 + k, uint8_t(pipeline));
+        p.init = o.init;
+        o.store.on_part(std::move(p));
+    };
+    auto listed = [&](int k) {
+        auto r = o.get(fmt::format("/live/demo/720p/13.{}.m4s", k));
+        if (r.pending()) return char(0);
+        auto m = r.to_message();
+        return m.result() == http::status::ok ? char(m.body().view()[0]) : char(0);
+    };
+    part(0, 'a');
+    part(0, 'b');
+    part(1, 'b');  // B ahead; A is the active pipeline: wait for A
+    CHECK(listed(0) == 'a');
+    CHECK(listed(1) == 0);
+    part(1, 'a');
+    CHECK(listed(1) == 'a');
+    // A's part 2 does not come; B's does (an IDR): B's, once A is late_after (1 s) late.
+    part(2, 'b');
+    CHECK(listed(2) == 0);
+    o.clock.advance(999);
+    o.store.tick();
+    CHECK(listed(2) == 0);
+    o.clock.advance(2);
+    o.store.tick();
+    CHECK(listed(2) == 'b');
+    // From there on B's parts: A's part 3 is not mixed in after B's IDR.
+    part(3, 'a');
+    CHECK(listed(3) == 0);
+    part(3, 'b');
+    CHECK(listed(3) == 'b');
+
+    // A part without an IDR is never taken from the other pipeline.
+    for (int k = 0; k < 4; ++k) o.part(13, k);  // nothing new: segment 13 is listed part by part
+    o.whole(14);
+    auto part15 = [&](int k, char pipeline) {
+        core::Part p;
+        p.rendition = "720p";
+        p.pipeline = pipeline;
+        p.sequence = 15;
+        p.index = k;
+        p.start = o.start_of(15) + k * kPartTicks;
+        p.duration = kPartTicks;
+        p.independent = k == 0;
+        p.bytes = std::make_shared<const core::Bytes>(300 + k, uint8_t(pipeline));
+        p.init = o.init;
+        o.store.on_part(std::move(p));
+    };
+    o.segment(13);
+    part15(0, 'b');
+    part15(0, 'a');
+    part15(1, 'b');
+    o.clock.advance(5000);
+    o.store.tick();
+    CHECK(o.get("/live/demo/720p/15.1.m4s").pending());  // still A's to give (held: the hint)
 }

@@ -1,0 +1,87 @@
+// One viewer for bench/latency: hls.js (node_modules, served by this script)
+// in Debian's headless Chromium, driven by playwright-core. Plays URL for
+// SECONDS after playback starts and samples, every second, the wall clock
+// minus the PROGRAM-DATE-TIME of the frame shown (hls.playingDate).
+//   node bench/latency-player.mjs URL SECONDS LOW_LATENCY(0|1)
+// Prints one JSON line: samples (ms), median, worst, stalls, requests/s.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const [source, secondsText, lowLatency] = process.argv.slice(2);
+const seconds = Number(secondsText || 60);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const hlsScript = fs.readFileSync(path.join(root, 'node_modules/hls.js/dist/hls.min.js'));
+
+const page = `<!doctype html><meta charset="utf-8"><title>latency</title>
+<video id="v" muted autoplay playsinline></video>
+<script src="/hls.js"></script>
+<script>
+  performance.setResourceTimingBufferSize(1000000);
+  const q = new URLSearchParams(location.search);
+  window.stalls = 0;
+  window.playing = false;
+  const video = document.getElementById('v');
+  video.addEventListener('playing', () => { window.playing = true; });
+  video.addEventListener('waiting', () => { if (window.playing) window.stalls++; });
+  const hls = new Hls({ lowLatencyMode: q.get('ll') === '1' });
+  window.hls = hls;
+  hls.on(Hls.Events.ERROR, (event, data) => {
+    if (data.fatal) console.error('hls fatal error: ' + data.details);
+  });
+  hls.loadSource(q.get('src'));
+  hls.attachMedia(video);
+  window.requests = () => performance.getEntriesByType('resource')
+      .filter((e) => e.name.startsWith(new URL(q.get('src')).origin)).length;
+  window.latency = () => hls.playingDate ? Date.now() - hls.playingDate.getTime() : null;
+</script>`;
+
+const server = http.createServer((request, response) => {
+  if (request.url === '/hls.js') {
+    response.writeHead(200, { 'content-type': 'text/javascript' });
+    response.end(hlsScript);
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'text/html' });
+  response.end(page);
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required',
+    '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  const tab = await browser.newPage();
+  tab.on('pageerror', (error) => console.error('page error:', error.message));
+  tab.on('console', (message) => {
+    if (message.type() === 'error') console.error('page:', message.text());
+  });
+  const url = `http://127.0.0.1:${server.address().port}/?src=${encodeURIComponent(source)}` +
+      `&ll=${lowLatency === '1' ? 1 : 0}`;
+  await tab.goto(url);
+  await tab.waitForFunction(() => window.playing === true, null, { timeout: 60000 });
+  const stalls0 = await tab.evaluate(() => window.stalls);
+  const requests0 = await tab.evaluate(() => window.requests());
+  const samples = [];
+  for (let i = 0; i < seconds; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const latency = await tab.evaluate(() => window.latency());
+    if (latency !== null) samples.push(latency);
+  }
+  const stalls = (await tab.evaluate(() => window.stalls)) - stalls0;
+  const requests = (await tab.evaluate(() => window.requests())) - requests0;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
+  const worst = sorted.length ? sorted[sorted.length - 1] : null;
+  console.log(JSON.stringify({ median, worst, stalls, requests_per_second: requests / seconds,
+    count: samples.length, samples }));
+} finally {
+  await browser.close();
+  server.close();
+}
