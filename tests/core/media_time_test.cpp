@@ -34,6 +34,45 @@ TEST_CASE("segment grid numbers segments from media time, negatives included") {
     CHECK(floor_div(7, 2) == 3);
 }
 
+TEST_CASE("LL-HLS parts: part k of segment N covers N*D + k*P, through the 33-bit PTS wrap") {
+    const SegmentGrid grid{2 * kSecond, kSecond / 2};
+    CHECK(grid.parts_per_segment() == 4);
+    CHECK(SegmentGrid{2 * kSecond}.parts_per_segment() == 0);
+    const int64_t n = grid.index_of(kNow);
+    for (int k = 0; k < 4; ++k) {
+        const int64_t start = grid.part_start(n, k);
+        CHECK(start == grid.start_of(n) + k * kSecond / 2);
+        CHECK(grid.part_of(start) == k);
+        CHECK(grid.part_of(start + kSecond / 2 - 1) == k);
+        CHECK(grid.index_of(start) == n);
+    }
+    CHECK(grid.part_of(grid.start_of(n + 1)) == 0);
+    CHECK(grid.part_of(-1) == 3);  // the last part of segment -1
+    // A source whose 33-bit PTS wraps mid-segment: its frames' media time
+    // runs straight on, and so do part numbers (one frame at 30 fps = 3000).
+    TimeAnchor anchor(10 * kSecond);
+    MediaClock clock(anchor, 2 * kSecond);
+    const int64_t pts0 = kPtsWrap - 45 * 3000;  // 1.5 s before the wrap
+    const int64_t first = clock.to_media(pts0, kNow);
+    int64_t previous_part = grid.part_of(first), previous_segment = grid.index_of(first);
+    int changes = 0;
+    for (int i = 1; i <= 120; ++i) {  // 4 s of frames across the wrap
+        const int64_t media = clock.to_media((pts0 + i * 3000) & (kPtsWrap - 1), kNow + i * 3000);
+        REQUIRE(media == first + i * 3000);
+        const int part = grid.part_of(media);
+        const int64_t segment = grid.index_of(media);
+        if (part != previous_part) {
+            ++changes;
+            // Parts count up one by one, back to 0 only where a segment starts.
+            CHECK(((segment == previous_segment && part == previous_part + 1) ||
+                   (segment == previous_segment + 1 && part == 0 && previous_part == 3)));
+        }
+        previous_part = part;
+        previous_segment = segment;
+    }
+    CHECK(changes == 8);  // 4 s of 500 ms parts
+}
+
 TEST_CASE("the first timestamp is anchored to the wall clock") {
     TimeAnchor anchor(10 * kSecond);
     MediaClock clock(anchor, 2 * kSecond);
