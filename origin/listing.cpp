@@ -31,7 +31,7 @@ void add_low_latency(MediaPlaylist& playlist, const ListingWindow& window) {
     const int64_t target = int64_t(playlist.target_duration) * core::kMediaClock;
     LowLatency ll;
     ll.part_target = w.part_target;
-    ll.part_hold_back = 3 * w.part_target;
+    ll.part_hold_back = std::max(3 * w.part_target, w.part_hold_back);
     ll.can_skip_until = 6 * target;
     // Parts of the segments that start within three target durations of
     // the playlist's end (the open segment's parts included).
@@ -98,10 +98,13 @@ MediaPlaylist media_playlist(const ListingWindow& window) {
         const ListedSegment& s = segments[i];
         const bool skipped = i > 0 && s.sequence != segments[i - 1].sequence + 1;
         const bool starts_playlist = i == 0 && window.kind != WindowKind::live;
-        playlist.segments.push_back({s.sequence, core::media_to_utc_ms(s.start), s.duration,
+        playlist.segments.push_back({s.sequence,
+                                     core::media_to_utc_ms(s.start),
+                                     s.duration,
                                      !starts_playlist && (s.gap_before || skipped),
                                      segment_uri(s.sequence, s.container) + window.uri_suffix,
-                                     map_uri(s.init_id, window), {}});
+                                     map_uri(s.init_id, window),
+                                     {}});
     }
     if (window.low_latency) add_low_latency(playlist, window);
     return playlist;

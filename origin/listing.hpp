@@ -44,7 +44,7 @@ struct ListedSegment {
     int64_t bytes = 0;        // as served
     bool gap_before = false;  // media is missing before it
     core::Container container = core::Container::ts;
-    std::string init_id;  // fmp4: the init section it needs (EXT-X-MAP)
+    std::string init_id;            // fmp4: the init section it needs (EXT-X-MAP)
     std::vector<ListedPart> parts;  // LL-HLS: the parts it was published as
 };
 
@@ -52,11 +52,13 @@ struct ListedSegment {
 // RFC 8216bis for parts:
 //   - parts are listed for the segments that start within the last three
 //     target durations, and for the segment in progress;
-//   - PART-HOLD-BACK is three part targets; CAN-SKIP-UNTIL six target
+//   - PART-HOLD-BACK is three part targets or the window's own, if longer; CAN-SKIP-UNTIL six
+//   target
 //     durations; a delta update leaves out the segments that end before it;
 //   - the preload hint names the part after the newest.
 struct LowLatencyWindow {
-    int64_t part_target = 0;  // ticks: the configured part length
+    int64_t part_target = 0;       // ticks: the configured part length
+    int64_t part_hold_back = 0;    // ticks; at least three part targets
     std::vector<ListedPart> open;  // parts of the segment after the last listed one
     int64_t open_start = 0;        // media time of its first frame
     bool open_gap = false;         // media missing before it

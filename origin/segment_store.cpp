@@ -42,8 +42,14 @@ StoreOptions StoreOptions::from_config(const core::ChannelConfig& config) {
     options.failover.has_b = config.inputs.size() > 1;
     options.spool = config.data_dir;
     options.container = config.hls.container;
-    if (config.hls.container == core::Container::fmp4)
+    if (config.hls.container == core::Container::fmp4) {
         options.part_length = core::micros_to_ticks(config.hls.part);
+        options.part_hold_back = 3 * options.part_length;
+        if (options.failover.has_b)
+            options.part_hold_back =
+                std::max(options.part_hold_back, core::micros_to_ticks(config.encoder.gop) +
+                                                     options.failover.late_after_ms * 90);
+    }
     return options;
 }
 
@@ -163,7 +169,7 @@ void SegmentStore::on_part(core::Part part) {
         Rendition* r = find(shared->rendition);
         if (!r) return;
         const int64_t t = now();
-        Slot* slot = slot_for(*r, shared->sequence, t);
+        Slot* slot = slot_for(*r, shared->sequence);
         if (!slot || slot->listed) return;  // its segment is listed already
         auto& parts = shared->pipeline == 'a' ? slot->parts_a : slot->parts_b;
         if (!parts.empty() && parts.back().part->index >= shared->index) return;  // a repeat
@@ -173,7 +179,7 @@ void SegmentStore::on_part(core::Part part) {
 }
 
 // Caller holds mutex_.
-SegmentStore::Slot* SegmentStore::slot_for(Rendition& r, int64_t sequence, int64_t now) {
+SegmentStore::Slot* SegmentStore::slot_for(Rendition& r, int64_t sequence) {
     auto it = r.slots.find(sequence);
     if (it != r.slots.end()) return &it->second;
     // Older than everything retained: too late to matter.
@@ -184,7 +190,6 @@ SegmentStore::Slot* SegmentStore::slot_for(Rendition& r, int64_t sequence, int64
         return nullptr;
     }
     Slot slot;
-    slot.first_arrival_ms = now;
     // Its place in the playlist has passed: downloadable, never listed.
     slot.hidden = r.listed_high != INT64_MIN && sequence <= r.listed_high;
     return &r.slots.emplace(sequence, std::move(slot)).first->second;
@@ -211,7 +216,16 @@ bool SegmentStore::list_parts(Rendition& r, int64_t now) {
         // same bytes (docs/architecture.md), so a switch goes to its part n
         // only when that starts with an IDR: the pictures before it are then
         // never needed.
-        const char source = slot.part_source ? slot.part_source : failover_.active();
+        char source = slot.part_source ? slot.part_source : failover_.active();
+        // The failover moved on mid-segment: to the active pipeline at its
+        // next part that starts with an IDR.
+        if (source != failover_.active())
+            if (const auto* h = held(failover_.active(), n); h && h->part->independent) {
+                log::info("origin",
+                          "{}: segment {} continues with pipeline {}'s parts from part {}", r.name,
+                          it->first, failover_.active(), n);
+                source = failover_.active();
+            }
         const char other = source == 'a' ? 'b' : 'a';
         const Slot::HeldPart* next = held(source, n);
         if (!next) {
@@ -287,8 +301,9 @@ size_t SegmentStore::restore(std::vector<RestoredSegment> segments) {
 // Caller holds mutex_.
 void SegmentStore::insert(Rendition& r, std::shared_ptr<const core::Segment> segment, int64_t now) {
     const int64_t seq = segment->sequence;
-    Slot* slot = slot_for(r, seq, now);
+    Slot* slot = slot_for(r, seq);
     if (!slot) return;
+    if (slot->first_arrival_ms == 0) slot->first_arrival_ms = now;
     auto& copy = segment->pipeline == 'a' ? slot->a : slot->b;
     if (copy) {
         log::debug("origin", "duplicate segment {}/{} from pipeline '{}' ignored", r.name, seq,
@@ -317,11 +332,17 @@ bool SegmentStore::publish(Rendition& r, int64_t now) {
         }
         // A hole: give the other pipeline its chance to fill it first.
         if (!contiguous && now < slot.first_arrival_ms + grace) break;
+        if (slot.first_arrival_ms == 0) break;  // parts only, so far
         char choice = slot.served ? slot.served : failover_.decide(seq, now);
         if (!choice) break;
-        // The copy whose parts players have, when it is here.
-        if (!slot.served && slot.part_source && slot.copy(slot.part_source))
-            choice = slot.part_source;
+        // Players have this segment's parts from one pipeline: its copy, whose
+        // last part comes just before it, unless that is late_after late.
+        if (!slot.served && !slot.listed_parts.empty()) {
+            if (slot.copy(slot.part_source))
+                choice = slot.part_source;
+            else if (now < slot.first_arrival_ms + grace)
+                break;
+        }
         const core::Segment* chosen = slot.copy(choice);
         if (!chosen) {
             // This rendition's copy from the chosen pipeline is missing: the
@@ -542,6 +563,7 @@ void SegmentStore::add_low_latency(const Rendition& r, ListingWindow& w, LiveVie
             s.parts = listed_of(it->second);
     LowLatencyWindow ll;
     ll.part_target = options_.part_length;
+    ll.part_hold_back = options_.part_hold_back;
     const int64_t open = r.listed_high + 1;
     ll.next = {open, 0};
     if (auto it = r.slots.find(open); it != r.slots.end() && !it->second.listed_parts.empty()) {

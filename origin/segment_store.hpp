@@ -39,6 +39,10 @@ struct StoreOptions {
     core::Container container = core::Container::ts;
     // LL-HLS (fmp4): the part length in ticks; 0: parts are not listed.
     int64_t part_length = 0;
+    // PART-HOLD-BACK (ticks): three parts; with pipeline B at least a GOP
+    // plus late_after, since a part-level failover waits for the other
+    // pipeline's next IDR and a player's buffer must outlast that wait.
+    int64_t part_hold_back = 0;
     // Held per rendition, listed or not; 2 x window + 2 keeps a segment
     // downloadable for a window's length after it leaves the playlist.
     int retained_segments() const { return 2 * window_segments + 2; }
@@ -187,7 +191,7 @@ class SegmentStore : public core::SegmentSink {
     struct Slot {
         std::shared_ptr<const core::Segment> a, b;
         std::shared_ptr<const core::Segment> restored;  // from the DVR, served as copy r
-        int64_t first_arrival_ms = 0;
+        int64_t first_arrival_ms = 0;                   // of its first copy of the whole segment
         char served = 0;             // the copy served for good, once listed or served
         bool listed = false;         // published in the playlist
         bool hidden = false;         // came after its place was passed: downloadable only
@@ -270,7 +274,7 @@ class SegmentStore : public core::SegmentSink {
     void render_master(int64_t now);
     Prepared freeze(Slot& slot) const;
     // Creates the slot of `sequence` unless it is older than what is retained.
-    Slot* slot_for(Rendition& r, int64_t sequence, int64_t now);
+    Slot* slot_for(Rendition& r, int64_t sequence);
     // Lists the open segment's parts that can be; whether any was.
     bool list_parts(Rendition& r, int64_t now);
     void add_low_latency(const Rendition& r, ListingWindow& w, LiveView& view) const;

@@ -1,5 +1,7 @@
 #include "tests/integration/onair_fixture.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <signal.h>
 
 #include <algorithm>
@@ -272,6 +274,49 @@ std::string join_lines(const std::vector<std::string>& lines) {
     std::string out;
     for (const auto& l : lines) out += l + "\n";
     return out;
+}
+
+Recorder::Recorder(Onair& onair, const TempDir& dir)
+    : file(dir.path() / "recording.ts"),
+      process(ProcessOptions{
+          .argv = {"ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
+                   fmt::format("http://127.0.0.1:{}{}", onair.port(), onair.master_path()), "-map",
+                   "0:v:0", "-map", "0:a:0", "-c", "copy", "-f", "mpegts", file.string()},
+          .output_dir = dir.path(),
+          .name = "recorder"}) {}
+
+void Recorder::finish_and_check(const TempDir& dir, double at_least_seconds, double frame) {
+    process.signal(SIGINT);
+    auto exit = process.wait_for(std::chrono::seconds(15));
+    REQUIRE(exit);
+    auto probed = probe(file.string(), dir.path(), std::chrono::seconds(60));
+    INFO(probed.summary());
+    REQUIRE(probed.video_frames.size() > 25);
+    double worst = 0, first = 0, last = 0;
+    int backwards = 0;
+    bool started = false;
+    double previous = 0;
+    // Stopping the recorder cuts its last GOP short: judge what came before.
+    double end = 0;
+    for (const auto& f : probed.video_frames)
+        if (f.pts_time) end = std::max(end, *f.pts_time);
+    for (const auto& f : probed.video_frames) {
+        if (!f.pts_time || *f.pts_time > end - 1.0) continue;
+        if (!started) {
+            first = *f.pts_time;
+            started = true;
+        } else {
+            double step = *f.pts_time - previous;
+            if (step <= 0) ++backwards;
+            worst = std::max(worst, step);
+        }
+        previous = last = *f.pts_time;
+    }
+    INFO("recording from " << first << " s to " << last << " s, largest step " << worst << " s");
+    CHECK(worst <= frame * 1.5);
+    CHECK(backwards == 0);
+    CHECK(last - first >= at_least_seconds);
+    CHECK(probed.audio_frames > 0);
 }
 
 }  // namespace onair::testing

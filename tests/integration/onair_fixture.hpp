@@ -148,4 +148,16 @@ inline std::string state_of(const boost::json::object& pipeline) {
     return std::string(pipeline.at("input").at("state").as_string());
 }
 
+// Records what a player gets from the master playlist (-c copy, ffmpeg's own
+// HLS reader), then says whether any timestamp jumps by more than a frame.
+struct Recorder {
+    std::filesystem::path file;
+    Process process;
+
+    Recorder(Onair& onair, const TempDir& dir);
+    // Stops it and checks the recording: at least `at_least_seconds`, no
+    // video step over 1.5 frames of `frame` seconds, none backwards, audio.
+    void finish_and_check(const TempDir& dir, double at_least_seconds, double frame);
+};
+
 }  // namespace onair::testing

@@ -307,3 +307,39 @@ TEST_CASE(
     o.store.tick();
     CHECK(o.get("/live/demo/720p/15.1.m4s").pending());  // still A's to give (held: the hint)
 }
+
+TEST_CASE(
+    "LL-HLS: a segment is listed with the copy of the pipeline its parts came from, unless "
+    "that is late",
+    "[origin][llhls][failover]") {
+    LowLatencyOrigin o;
+    for (int64_t n = 10; n < 13; ++n) o.whole(n);
+    auto segment_from = [&](int64_t sequence, char pipeline) {
+        core::Segment s = FakeSegment{"720p", pipeline}.make();
+        s.sequence = sequence;
+        s.start = o.start_of(sequence);
+        s.duration = kSegmentTicks;
+        s.container = core::Container::fmp4;
+        s.init = o.init;
+        s.parts = 4;
+        s.bytes = std::make_shared<const core::Bytes>(1000, uint8_t(pipeline));
+        o.store.on_segment(std::move(s));
+    };
+    for (int k = 0; k < 4; ++k) o.part(13, k, "720p", 'a');
+    // B's copy of 13 comes first: players have A's parts, so A's is awaited.
+    segment_from(13, 'b');
+    CHECK(o.store.newest_listed("720p") == 12);
+    segment_from(13, 'a');
+    CHECK(o.store.newest_listed("720p") == 13);
+    CHECK(o.store.served_copy("720p", 13) == 'a');
+    // A's copy of 14 never comes: B's is listed once A is late_after (1 s) late.
+    for (int k = 0; k < 4; ++k) o.part(14, k, "720p", 'a');
+    segment_from(14, 'b');
+    o.clock.advance(999);
+    o.store.tick();
+    CHECK(o.store.newest_listed("720p") == 13);
+    o.clock.advance(2);
+    o.store.tick();
+    CHECK(o.store.newest_listed("720p") == 14);
+    CHECK(o.store.served_copy("720p", 14) == 'b');
+}

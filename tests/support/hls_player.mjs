@@ -1,9 +1,12 @@
-// One viewer for bench/latency: hls.js (node_modules, served by this script)
-// in Debian's headless Chromium, driven by playwright-core. Plays URL for
-// SECONDS after playback starts and samples, every second, the wall clock
-// minus the PROGRAM-DATE-TIME of the frame shown (hls.playingDate).
-//   node bench/latency-player.mjs URL SECONDS LOW_LATENCY(0|1)
-// Prints one JSON line: samples (ms), median, worst, stalls, requests/s.
+// One viewer, for bench/latency and the player tests: hls.js (node_modules,
+// served by this script) in Debian's headless Chromium, driven by
+// playwright-core. Plays URL for SECONDS after playback starts and samples,
+// every second, the wall clock minus the PROGRAM-DATE-TIME of the frame
+// shown (hls.playingDate).
+//   node tests/support/hls_player.mjs URL SECONDS LOW_LATENCY(0|1)
+// Prints "playing" once playback starts, then one JSON line: samples (ms),
+// median, worst, stalls and the longest (ms), hls.js errors, requests/s,
+// media seconds played.
 // hls.js may play up to 1.5x to catch up with its target (maxLiveSyncPlaybackRate).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,7 +16,7 @@ import { chromium } from 'playwright-core';
 
 const [source, secondsText, lowLatency] = process.argv.slice(2);
 const seconds = Number(secondsText || 60);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const hlsScript = fs.readFileSync(path.join(root, 'node_modules/hls.js/dist/hls.min.js'));
 
 const page = `<!doctype html><meta charset="utf-8"><title>latency</title>
@@ -23,16 +26,35 @@ const page = `<!doctype html><meta charset="utf-8"><title>latency</title>
   performance.setResourceTimingBufferSize(1000000);
   const q = new URLSearchParams(location.search);
   window.stalls = 0;
+  window.longestStall = 0;
+  window.errors = [];
   window.playing = false;
+  let stalledAt = null;
   const video = document.getElementById('v');
-  video.addEventListener('playing', () => { window.playing = true; });
-  video.addEventListener('waiting', () => { if (window.playing) window.stalls++; });
+  video.addEventListener('playing', () => {
+    window.playing = true;
+    if (stalledAt !== null) window.longestStall = Math.max(window.longestStall, performance.now() - stalledAt);
+    stalledAt = null;
+  });
+  video.addEventListener('waiting', () => {
+    if (!window.playing || stalledAt !== null) return;
+    window.stalls++;
+    stalledAt = performance.now();
+  });
   // Catching up to the target (up to 1.5x) as players tuned for live do; the
   // target is the playlist's own (PART-HOLD-BACK, or three segments).
   const hls = new Hls({ lowLatencyMode: q.get('ll') === '1', maxLiveSyncPlaybackRate: 1.5 });
   window.hls = hls;
+  const started = performance.now();
   hls.on(Hls.Events.ERROR, (event, data) => {
-    if (data.fatal) console.error('hls fatal error: ' + data.details);
+    window.errors.push((data.fatal ? 'fatal ' : '') + data.details);
+    const ranges = [];
+    for (let i = 0; i < video.buffered.length; i++)
+      ranges.push(video.buffered.start(i).toFixed(3) + '-' + video.buffered.end(i).toFixed(3));
+    console.error('hls error at ' + ((performance.now() - started) / 1000).toFixed(1) + ' s: ' +
+        (data.fatal ? 'fatal ' : '') + data.details + ' (playing ' + video.currentTime.toFixed(3) +
+        ', buffered ' + ranges.join(' ') + ', frag ' +
+        (data.frag ? data.frag.sn + '/' + (data.part ? data.part.index : '') : '') + ')');
   });
   hls.loadSource(q.get('src'));
   hls.attachMedia(video);
@@ -63,12 +85,14 @@ try {
   const tab = await browser.newPage();
   tab.on('pageerror', (error) => console.error('page error:', error.message));
   tab.on('console', (message) => {
-    if (message.type() === 'error') console.error('page:', message.text());
+    if (message.type() === 'error') console.error('page:', message.text(), new Date().toISOString());
   });
   const url = `http://127.0.0.1:${server.address().port}/?src=${encodeURIComponent(source)}` +
       `&ll=${lowLatency === '1' ? 1 : 0}`;
   await tab.goto(url);
   await tab.waitForFunction(() => window.playing === true, null, { timeout: 60000 });
+  console.log('playing');
+  const played0 = await tab.evaluate(() => document.getElementById('v').currentTime);
   const stalls0 = await tab.evaluate(() => window.stalls);
   const requests0 = await tab.evaluate(() => window.requests());
   const samples = [];
@@ -78,12 +102,15 @@ try {
     if (latency !== null) samples.push(latency);
   }
   const stalls = (await tab.evaluate(() => window.stalls)) - stalls0;
+  const longestStall = await tab.evaluate(() => window.longestStall);
+  const errors = await tab.evaluate(() => window.errors);
+  const played = (await tab.evaluate(() => document.getElementById('v').currentTime)) - played0;
   const requests = (await tab.evaluate(() => window.requests())) - requests0;
   const sorted = [...samples].sort((a, b) => a - b);
   const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
   const worst = sorted.length ? sorted[sorted.length - 1] : null;
-  console.log(JSON.stringify({ median, worst, stalls, requests_per_second: requests / seconds,
-    count: samples.length, samples }));
+  console.log(JSON.stringify({ median, worst, stalls, longest_stall_ms: longestStall, errors,
+    played, requests_per_second: requests / seconds, count: samples.length, samples }));
 } finally {
   await browser.close();
   server.close();
