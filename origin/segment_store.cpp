@@ -332,15 +332,20 @@ bool SegmentStore::publish(Rendition& r, int64_t now) {
         }
         // A hole: give the other pipeline its chance to fill it first.
         if (!contiguous && now < slot.first_arrival_ms + grace) break;
-        if (slot.first_arrival_ms == 0) break;  // parts only, so far
+        // Parts only, so far: a hole until a whole copy comes (if a later
+        // segment does first, the hole rules below skip this one).
+        if (slot.first_arrival_ms == 0) continue;
         char choice = slot.served ? slot.served : failover_.decide(seq, now);
         if (!choice) break;
         // Players have this segment's parts from one pipeline: its copy, whose
-        // last part comes just before it, unless that is late_after late.
+        // last part comes just before it. Another copy would leave them the
+        // rest of the segment to skip (its parts do not follow theirs), so the
+        // wait is as long as their buffer (PART-HOLD-BACK): a pipeline that
+        // lost its input fills within that, and its copy comes.
         if (!slot.served && !slot.listed_parts.empty()) {
             if (slot.copy(slot.part_source))
                 choice = slot.part_source;
-            else if (now < slot.first_arrival_ms + grace)
+            else if (now < slot.first_arrival_ms + std::max(grace, options_.part_hold_back / 90))
                 break;
         }
         const core::Segment* chosen = slot.copy(choice);

@@ -39,7 +39,9 @@ struct LowLatencyOrigin {
         status.add('a', "udp://127.0.0.1:5000");
     }
     int64_t start_of(int64_t sequence) const { return kBaseUtcMs * 90 + sequence * kSegmentTicks; }
-    void part(int64_t sequence, int k, std::string rendition = "720p", char pipeline = 'a') {
+    // Part k of `sequence`, 15 frames, an IDR at part 0; bytes of k.
+    core::Part make_part(int64_t sequence, int k, std::string rendition = "720p",
+                         char pipeline = 'a') const {
         core::Part p;
         p.rendition = std::move(rendition);
         p.pipeline = pipeline;
@@ -51,7 +53,10 @@ struct LowLatencyOrigin {
         p.independent = k == 0;
         p.bytes = std::make_shared<const core::Bytes>(100 + k, uint8_t(k));
         p.init = init;
-        store.on_part(std::move(p));
+        return p;
+    }
+    void part(int64_t sequence, int k, std::string rendition = "720p", char pipeline = 'a') {
+        store.on_part(make_part(sequence, k, std::move(rendition), pipeline));
     }
     void segment(int64_t sequence, std::string rendition = "720p") {
         core::Segment s = FakeSegment{rendition}.make();
@@ -241,20 +246,14 @@ TEST_CASE(
     LowLatencyOrigin o;
     for (int64_t n = 10; n < 13; ++n) o.whole(n);
     // Segment 13 in GOPs of two parts: parts 0 and 2 start with an IDR.
-    auto part = [&](int k, char pipeline) {
-        core::Part p;
-        p.rendition = "720p";
-        p.pipeline = pipeline;
-        p.sequence = 13;
-        p.index = k;
-        p.start = o.start_of(13) + k * kPartTicks;
-        p.duration = kPartTicks;
-        p.frames = 15;
-        p.independent = k % 2 == 0;
+    // Parts whose bytes say which pipeline made them.
+    auto part_of = [&](int64_t sequence, int k, char pipeline, bool independent) {
+        auto p = o.make_part(sequence, k, "720p", pipeline);
+        p.independent = independent;
         p.bytes = std::make_shared<const core::Bytes>(200 + k, uint8_t(pipeline));
-        p.init = o.init;
         o.store.on_part(std::move(p));
     };
+    auto part = [&](int k, char pipeline) { part_of(13, k, pipeline, k % 2 == 0); };
     auto listed = [&](int k) {
         auto r = o.get(fmt::format("/live/demo/720p/13.{}.m4s", k));
         if (r.pending()) return char(0);
@@ -286,19 +285,7 @@ TEST_CASE(
     // A part without an IDR is never taken from the other pipeline.
     for (int k = 0; k < 4; ++k) o.part(13, k);  // nothing new: segment 13 is listed part by part
     o.whole(14);
-    auto part15 = [&](int k, char pipeline) {
-        core::Part p;
-        p.rendition = "720p";
-        p.pipeline = pipeline;
-        p.sequence = 15;
-        p.index = k;
-        p.start = o.start_of(15) + k * kPartTicks;
-        p.duration = kPartTicks;
-        p.independent = k == 0;
-        p.bytes = std::make_shared<const core::Bytes>(300 + k, uint8_t(pipeline));
-        p.init = o.init;
-        o.store.on_part(std::move(p));
-    };
+    auto part15 = [&](int k, char pipeline) { part_of(15, k, pipeline, k == 0); };
     o.segment(13);
     part15(0, 'b');
     part15(0, 'a');
@@ -332,7 +319,8 @@ TEST_CASE(
     segment_from(13, 'a');
     CHECK(o.store.newest_listed("720p") == 13);
     CHECK(o.store.served_copy("720p", 13) == 'a');
-    // A's copy of 14 never comes: B's is listed once A is late_after (1 s) late.
+    // A's copy of 14 never comes: B's is listed once A is late_after (1 s;
+    // longer than PART-HOLD-BACK here) late.
     for (int k = 0; k < 4; ++k) o.part(14, k, "720p", 'a');
     segment_from(14, 'b');
     o.clock.advance(999);
