@@ -119,8 +119,11 @@ void Router::add(http::verb method, std::string_view pattern, Answer answer, Gua
 
 Reply Router::operator()(const Request& request) const {
     if (request.method() != http::verb::head) return route(request);
+    Reply reply = route(request);
+    // A held reply stays held: the server writes only its head for a HEAD.
+    if (reply.pending()) return reply;
     // GET's headers without its body (rare enough to answer as a message).
-    Response response = route(request).to_message();
+    Response response = reply.to_message();
     strip_body(response);
     return response;
 }

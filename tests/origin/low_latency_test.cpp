@@ -173,7 +173,12 @@ TEST_CASE(
     REQUIRE(whole.pending());
     REQUIRE(hinted.pending());
     CHECK_FALSE(part1.pending()->result());
+    // A HEAD is held like a GET (the server then writes the head only).
+    auto head = o.routes(
+        Request{http::verb::head, "/live/demo/720p/index.m3u8?_HLS_msn=14&_HLS_part=1", 11});
+    REQUIRE(head.pending());
     o.part(14, 1);
+    CHECK(head.status() == 200);
     REQUIRE(part1.pending()->result());
     CHECK(o.body(part1).find("14.1.m4s") != std::string::npos);
     CHECK(o.body(hinted).size() == 101);
