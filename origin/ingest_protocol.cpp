@@ -238,7 +238,11 @@ std::expected<core::Segment, std::string> read_segment_headers(const http::field
         auto [written, read] =
             beast::detail::base64::decode(bytes.data(), init->data(), init->size());
         bytes.resize(written);
-        if (read != init->size() || bytes.empty() || bytes.size() > kMaxInitBytes)
+        // The decoder stops at the padding: what is left must be just that.
+        const auto rest = init->substr(read);
+        const bool whole =
+            rest.size() <= 2 && rest.find_first_not_of('=') == std::string_view::npos;
+        if (!whole || bytes.empty() || bytes.size() > kMaxInitBytes)
             bad(kInit, *init, "an init section in base64");
         else
             s.init = core::InitSection::of(std::move(bytes));

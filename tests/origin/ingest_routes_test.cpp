@@ -583,7 +583,7 @@ std::string box(std::string_view type, std::size_t size) {
 
 }  // namespace
 
-TEST_CASE("ingest: a CMAF push carries its init section; players get EXT-X-MAP, it and the .m4s",
+TEST_CASE("ingest: a CMAF push carries its init section, players get EXT-X-MAP, it and the .m4s",
           "[origin][ingest][fmp4]") {
     auto o = options(5, {"720p", "480p"});
     o.container = core::Container::fmp4;
@@ -666,4 +666,23 @@ TEST_CASE("ingest: a CMAF push carries its init section; players get EXT-X-MAP, 
     // Another id, or a .ts name, is no file of this channel.
     CHECK(get("/live/demo/720p/init-0123456789abcdef.mp4").result() == http::status::not_found);
     CHECK(get(fmt::format("/live/demo/720p/{}.ts", kBase)).result() == http::status::not_found);
+}
+
+TEST_CASE("ingest protocol: an init section round-trips in its header, whatever its padding",
+          "[origin][ingest][fmp4]") {
+    for (std::size_t size : {700, 701, 702}) {  // base64 with no, two and one '='
+        INFO(size << " bytes");
+        core::Bytes bytes(size);
+        for (std::size_t i = 0; i < size; ++i) bytes[i] = uint8_t(i * 7 + 3);
+        core::Segment s = FakeSegment{}.make();
+        s.container = core::Container::fmp4;
+        s.init = core::InitSection::of(bytes);
+        http::fields fields;
+        ingest::set_segment_headers(fields, s);
+        auto back = ingest::read_segment_headers(fields);
+        REQUIRE(back);
+        REQUIRE(back->init);
+        CHECK(back->init->bytes == bytes);
+        CHECK(back->init->id == s.init->id);
+    }
 }

@@ -155,8 +155,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "LL-HLS blocking reload: held until the part is listed, answered from that rendering; "
-    "limits and timeout",
+    "LL-HLS blocking reload: held until the part is listed, answered from that rendering, "
+    "with its limits and timeout",
     "[origin][llhls]") {
     LowLatencyOrigin o;
     for (int64_t n = 10; n < 14; ++n) o.whole(n);

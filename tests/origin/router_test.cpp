@@ -108,7 +108,7 @@ TEST_CASE("router: an unknown path is 404 with a JSON reason, whatever the metho
     CHECK(f.calls == 0);
 }
 
-TEST_CASE("router: HEAD is GET without the body; OPTIONS is the preflight; others 405",
+TEST_CASE("router: HEAD is GET without the body, OPTIONS is the preflight, others 405",
           "[router]") {
     Fixture f;
     auto get = f.call(http::verb::get, "/api/v1/things");

@@ -208,7 +208,7 @@ TEST_CASE("event store: a full event reads back as written", "[event_store]") {
     }
 }
 
-TEST_CASE("event store: a new event starts scheduled; a new spec keeps state and history",
+TEST_CASE("event store: a new event starts scheduled, a new spec keeps state and history",
           "[event_store]") {
     TempDir dir("event-store");
     auto store = open_store(dir / "events.db");

@@ -364,7 +364,7 @@ TEST_CASE("an A/B event renders the origin, its Service and volume, and two enco
     }
 }
 
-TEST_CASE("a single-input event has no encode-b; rtp opens RTP and RTCP; no storage class") {
+TEST_CASE("a single-input event has no encode-b, rtp opens RTP and RTCP, no storage class") {
     const auto channel = channel_of(kSingleChannel, "solo.yaml");
     const KubernetesTokens tokens{.ingest = "t", .api = ""};
     auto objects = render_kubernetes_objects({.event = event_of("Solo_Show"),
