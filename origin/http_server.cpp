@@ -341,14 +341,14 @@ class Session : public std::enable_shared_from_this<Session> {
                                if (!ec && self->held_) self->close();
                            });
         std::weak_ptr<Session> weak = shared_from_this();
-        pending->on_complete([weak, executor = socket_.get_executor(), head_only,
-                              version](Reply reply) {
-            // A session that is gone may have gone with its loop: nothing to post to.
-            if (weak.expired()) return;
-            net::post(executor, [weak, head_only, version, reply = std::move(reply)]() mutable {
-                if (auto self = weak.lock()) self->resume(std::move(reply), head_only, version);
+        pending->on_complete(
+            [weak, executor = socket_.get_executor(), head_only, version](Reply reply) {
+                // A session that is gone may have gone with its loop: nothing to post to.
+                if (weak.expired()) return;
+                net::post(executor, [weak, head_only, version, reply = std::move(reply)]() mutable {
+                    if (auto self = weak.lock()) self->resume(std::move(reply), head_only, version);
+                });
             });
-        });
     }
 
     void resume(Reply reply, bool head_only, unsigned version) {
@@ -672,19 +672,28 @@ void HttpServer::Impl::stop() {
     if (!started || stopped) return;
     stopped = true;
     stopping = true;
+    // Every worker closes its own listener and sessions; stop() waits for all
+    // of them (not only for the sessions to end: a worker without sessions
+    // would otherwise be stopped before it closed its listener).
+    std::atomic<std::size_t> closed{0};
     for (auto& w : workers)
-        net::post(w->ioc, [&worker = *w] {
+        net::post(w->ioc, [&worker = *w, &closed] {
             beast::error_code ignored;
             worker.acceptor.close(ignored);
             worker.retry.cancel();
             for (Session* s = worker.sessions; s; s = s->next) s->shutdown();
+            ++closed;
         });
     const auto deadline = std::chrono::steady_clock::now() + options.stop_grace;
-    while (live > 0 && std::chrono::steady_clock::now() < deadline)
+    while ((live > 0 || closed < workers.size()) && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     for (auto& w : workers) w->ioc.stop();
     for (auto& w : workers)
         if (w->thread.joinable()) w->thread.join();
+    for (auto& w : workers) {  // the threads have ended: safe from here
+        beast::error_code ignored;
+        w->acceptor.close(ignored);
+    }
     log::info(kLog, "stopped");
 }
 

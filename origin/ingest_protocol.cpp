@@ -114,6 +114,12 @@ std::string segment_target(std::string_view channel, char pipeline, std::string_
                        segment_uri(sequence, container));
 }
 
+std::string part_target(std::string_view channel, char pipeline, std::string_view rendition,
+                        int64_t sequence, int index) {
+    return fmt::format("/ingest/v1/{}/{}/{}/{}", channel, pipeline, rendition,
+                       part_uri(sequence, index));
+}
+
 std::string anchor_target(std::string_view channel) {
     return fmt::format("/ingest/v1/{}/anchor", channel);
 }
@@ -132,6 +138,88 @@ std::string health_text(const core::ContentHealth& health) {
     return out;
 }
 
+namespace {
+
+// Reads metadata headers, collecting every missing and invalid one.
+class HeaderReader {
+  public:
+    explicit HeaderReader(const http::fields& fields) : fields_(fields) {}
+
+    std::optional<std::string_view> value(std::string_view name, bool required) {
+        auto it = fields_.find(name);
+        if (it == fields_.end()) {
+            if (required) missing_.emplace_back(name);
+            return std::nullopt;
+        }
+        return std::string_view(it->value().data(), it->value().size());
+    }
+    void bad(std::string_view name, std::string_view text, std::string_view expected) {
+        invalid_.push_back(fmt::format("{} ('{}' is not {})", name, text.substr(0, 40), expected));
+    }
+    int64_t integer(std::string_view name, bool required, int64_t fallback) {
+        auto text = value(name, required);
+        if (!text) return fallback;
+        auto n = parse_integer<int64_t>(*text);
+        if (!n) bad(name, *text, "an integer");
+        return n.value_or(fallback);
+    }
+    int frame_count(std::string_view name) {
+        const int64_t frames = integer(name, true, 0);
+        if (frames > std::numeric_limits<int>::max() || frames < std::numeric_limits<int>::min()) {
+            bad(name, std::to_string(frames), "a frame count");
+            return 0;
+        }
+        return int(frames);
+    }
+    std::optional<bool> flag(std::string_view name, bool required) {
+        auto text = value(name, required);
+        if (!text) return std::nullopt;
+        if (*text == "0" || *text == "1") return *text == "1";
+        bad(name, *text, "0 or 1");
+        return std::nullopt;
+    }
+    core::SharedInit init() {
+        auto text = value(kInit, false);
+        if (!text) return nullptr;
+        core::Bytes bytes(beast::detail::base64::decoded_size(text->size()));
+        auto [written, read] =
+            beast::detail::base64::decode(bytes.data(), text->data(), text->size());
+        bytes.resize(written);
+        // The decoder stops at the padding: what is left must be just that.
+        const auto rest = text->substr(read);
+        const bool whole =
+            rest.size() <= 2 && rest.find_first_not_of('=') == std::string_view::npos;
+        if (!whole || bytes.empty() || bytes.size() > kMaxInitBytes) {
+            bad(kInit, *text, "an init section in base64");
+            return nullptr;
+        }
+        return core::InitSection::of(std::move(bytes));
+    }
+    // Empty when every header was there and valid.
+    std::string problems() const {
+        std::string message;
+        if (!missing_.empty()) message = "missing headers: " + join(missing_);
+        if (!invalid_.empty())
+            message +=
+                (message.empty() ? "" : "; ") + std::string("invalid headers: ") + join(invalid_);
+        return message;
+    }
+
+  private:
+    const http::fields& fields_;
+    std::vector<std::string> missing_, invalid_;
+};
+
+void set_init_header(http::fields& fields, const core::SharedInit& init) {
+    if (!init) return;
+    const auto& bytes = init->bytes;
+    std::string encoded(beast::detail::base64::encoded_size(bytes.size()), '\0');
+    encoded.resize(beast::detail::base64::encode(encoded.data(), bytes.data(), bytes.size()));
+    fields.set(kInit, encoded);
+}
+
+}  // namespace
+
 void set_segment_headers(http::fields& fields, const core::Segment& s) {
     fields.set(kStart, std::to_string(s.start));
     fields.set(kDuration, std::to_string(s.duration));
@@ -143,50 +231,17 @@ void set_segment_headers(http::fields& fields, const core::Segment& s) {
     fields.set(kHeight, std::to_string(s.height));
     fields.set(kFrameRate, fmt::format("{}/{}", s.frame_rate.num, s.frame_rate.den));
     fields.set(kCodecs, s.codecs);
-    if (s.init) {
-        const auto& bytes = s.init->bytes;
-        std::string encoded(beast::detail::base64::encoded_size(bytes.size()), '\0');
-        encoded.resize(beast::detail::base64::encode(encoded.data(), bytes.data(), bytes.size()));
-        fields.set(kInit, encoded);
-    }
+    set_init_header(fields, s.init);
 }
 
 std::expected<core::Segment, std::string> read_segment_headers(const http::fields& fields) {
-    std::vector<std::string> missing, invalid;
-    auto value = [&](std::string_view name, bool required) -> std::optional<std::string_view> {
-        auto it = fields.find(name);
-        if (it == fields.end()) {
-            if (required) missing.emplace_back(name);
-            return std::nullopt;
-        }
-        return std::string_view(it->value().data(), it->value().size());
-    };
-    auto bad = [&](std::string_view name, std::string_view text, std::string_view expected) {
-        invalid.push_back(fmt::format("{} ('{}' is not {})", name, text.substr(0, 40), expected));
-    };
-    auto integer = [&](std::string_view name, bool required, int64_t fallback) -> int64_t {
-        auto text = value(name, required);
-        if (!text) return fallback;
-        auto n = parse_integer<int64_t>(*text);
-        if (!n) bad(name, *text, "an integer");
-        return n.value_or(fallback);
-    };
-
+    HeaderReader headers(fields);
     core::Segment s;
-    s.start = integer(kStart, true, 0);
-    s.duration = integer(kDuration, true, 0);
-    int64_t frames = integer(kFrames, true, 0);
-    if (frames > std::numeric_limits<int>::max() || frames < std::numeric_limits<int>::min())
-        bad(kFrames, std::to_string(frames), "a frame count");
-    else
-        s.frames = int(frames);
-    if (auto slate = value(kSlate, true)) {
-        if (*slate == "0" || *slate == "1")
-            s.slate = *slate == "1";
-        else
-            bad(kSlate, *slate, "0 or 1");
-    }
-    if (auto health = value(kHealth, false); health && !health->empty()) {
+    s.start = headers.integer(kStart, true, 0);
+    s.duration = headers.integer(kDuration, true, 0);
+    s.frames = headers.frame_count(kFrames);
+    s.slate = headers.flag(kSlate, true).value_or(false);
+    if (auto health = headers.value(kHealth, false); health && !health->empty()) {
         std::string_view rest = *health;
         while (true) {
             auto comma = rest.find(',');
@@ -198,22 +253,22 @@ std::expected<core::Segment, std::string> read_segment_headers(const http::field
             else if (word == "silent")
                 s.health.silent = true;
             else {
-                bad(kHealth, *health, "a list of black, frozen, silent");
+                headers.bad(kHealth, *health, "a list of black, frozen, silent");
                 break;
             }
             if (comma == std::string_view::npos) break;
             rest = rest.substr(comma + 1);
         }
     }
-    s.input_utc_ms = integer(kInputUtcMs, false, 0);
+    s.input_utc_ms = headers.integer(kInputUtcMs, false, 0);
     auto dimension = [&](std::string_view name) {
-        int64_t n = integer(name, true, 0);
-        if (n < 0 || n > 16384) bad(name, std::to_string(n), "a picture size (0 to 16384)");
+        int64_t n = headers.integer(name, true, 0);
+        if (n < 0 || n > 16384) headers.bad(name, std::to_string(n), "a picture size (0 to 16384)");
         return int(std::clamp<int64_t>(n, 0, 16384));
     };
     s.width = dimension(kWidth);
     s.height = dimension(kHeight);
-    if (auto rate = value(kFrameRate, true)) {
+    if (auto rate = headers.value(kFrameRate, true)) {
         auto slash = rate->find('/');
         auto num = parse_integer<int>(rate->substr(0, slash));
         auto den = slash == std::string_view::npos ? std::optional<int>()
@@ -221,9 +276,9 @@ std::expected<core::Segment, std::string> read_segment_headers(const http::field
         if (num && den && *num >= 0 && *den > 0)
             s.frame_rate = {*num, *den};
         else
-            bad(kFrameRate, *rate, "NUM/DEN");
+            headers.bad(kFrameRate, *rate, "NUM/DEN");
     }
-    if (auto codecs = value(kCodecs, true)) {
+    if (auto codecs = headers.value(kCodecs, true)) {
         // It goes into the master playlist's CODECS="..." as it is.
         bool clean = !codecs->empty() && std::all_of(codecs->begin(), codecs->end(), [](char c) {
             return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ',' || c == '-';
@@ -231,28 +286,34 @@ std::expected<core::Segment, std::string> read_segment_headers(const http::field
         if (clean)
             s.codecs = std::string(*codecs);
         else
-            bad(kCodecs, *codecs, "an RFC 6381 codecs list");
+            headers.bad(kCodecs, *codecs, "an RFC 6381 codecs list");
     }
-    if (auto init = value(kInit, false)) {
-        core::Bytes bytes(beast::detail::base64::decoded_size(init->size()));
-        auto [written, read] =
-            beast::detail::base64::decode(bytes.data(), init->data(), init->size());
-        bytes.resize(written);
-        // The decoder stops at the padding: what is left must be just that.
-        const auto rest = init->substr(read);
-        const bool whole =
-            rest.size() <= 2 && rest.find_first_not_of('=') == std::string_view::npos;
-        if (!whole || bytes.empty() || bytes.size() > kMaxInitBytes)
-            bad(kInit, *init, "an init section in base64");
-        else
-            s.init = core::InitSection::of(std::move(bytes));
-    }
-    if (missing.empty() && invalid.empty()) return s;
-    std::string message;
-    if (!missing.empty()) message = "missing headers: " + join(missing);
-    if (!invalid.empty())
-        message += (message.empty() ? "" : "; ") + std::string("invalid headers: ") + join(invalid);
-    return std::unexpected(message);
+    s.init = headers.init();
+    if (auto problems = headers.problems(); !problems.empty()) return std::unexpected(problems);
+    return s;
+}
+
+void set_part_headers(http::fields& fields, const core::Part& part) {
+    fields.set(kStart, std::to_string(part.start));
+    fields.set(kDuration, std::to_string(part.duration));
+    fields.set(kFrames, std::to_string(part.frames));
+    fields.set(kIndependent, part.independent ? "1" : "0");
+    fields.set(kInputUtcMs, std::to_string(part.input_utc_ms));
+    set_init_header(fields, part.init);
+}
+
+std::expected<core::Part, std::string> read_part_headers(const http::fields& fields) {
+    HeaderReader headers(fields);
+    core::Part part;
+    part.start = headers.integer(kStart, true, 0);
+    part.duration = headers.integer(kDuration, true, 0);
+    part.frames = headers.frame_count(kFrames);
+    part.independent = headers.flag(kIndependent, true).value_or(false);
+    part.input_utc_ms = headers.integer(kInputUtcMs, false, 0);
+    part.init = headers.init();
+    if (!part.init) headers.value(kInit, true);  // counted as missing when absent
+    if (auto problems = headers.problems(); !problems.empty()) return std::unexpected(problems);
+    return part;
 }
 
 std::string ts_problem(std::string_view body) {

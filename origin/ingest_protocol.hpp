@@ -21,12 +21,16 @@ namespace onair::origin::ingest {
 // PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.ts   the segment's MPEG-TS bytes
 // PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.m4s  a CMAF segment (moof + mdat), its init
 //                                                     section in the X-Onair-Init header
+// PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.K.m4s an LL-HLS part K of segment SEQ
+//                                                     (moof + mdat), before its segment
 // POST /ingest/v1/CHANNEL/anchor                      AnchorQuery -> {"offset": N}
 // PUT  /ingest/v1/CHANNEL/PIPELINE/status             StatusReport
 // Every request carries "Authorization: Bearer TOKEN" (the ingest token).
 inline constexpr std::string_view kPrefix = "/ingest/";
 std::string segment_target(std::string_view channel, char pipeline, std::string_view rendition,
                            int64_t sequence, core::Container container = core::Container::ts);
+std::string part_target(std::string_view channel, char pipeline, std::string_view rendition,
+                        int64_t sequence, int index);
 std::string anchor_target(std::string_view channel);
 std::string status_target(std::string_view channel, char pipeline);
 
@@ -40,10 +44,11 @@ inline constexpr std::string_view kHealth = "X-Onair-Health";  // black,frozen,s
 inline constexpr std::string_view kInputUtcMs = "X-Onair-Input-Utc-Ms";  // 0: unknown
 inline constexpr std::string_view kWidth = "X-Onair-Width";
 inline constexpr std::string_view kHeight = "X-Onair-Height";
-inline constexpr std::string_view kFrameRate = "X-Onair-Frame-Rate";  // NUM/DEN
-inline constexpr std::string_view kCodecs = "X-Onair-Codecs";         // RFC 6381 list
-// A CMAF segment's init section, base64 (about 1.6 kB), sent with every
-// segment: the origin needs no state from earlier pushes to serve it.
+inline constexpr std::string_view kFrameRate = "X-Onair-Frame-Rate";     // NUM/DEN
+inline constexpr std::string_view kCodecs = "X-Onair-Codecs";            // RFC 6381 list
+inline constexpr std::string_view kIndependent = "X-Onair-Independent";  // a part: 0 | 1
+// A CMAF segment's or part's init section, base64 (about 1.6 kB), sent with
+// every one: the origin needs no state from earlier pushes to serve it.
 inline constexpr std::string_view kInit = "X-Onair-Init";
 inline constexpr std::size_t kMaxInitBytes = 16 * 1024;
 
@@ -58,6 +63,11 @@ void set_segment_headers(boost::beast::http::fields& fields, const core::Segment
 // be there. Numbers are plain decimal integers (no sign but '-', no spaces).
 std::expected<core::Segment, std::string> read_segment_headers(
     const boost::beast::http::fields& fields);
+
+// A part's: start, duration, frames, independent, input_utc_ms and its init
+// section (all required but Input-Utc-Ms); nothing else is set.
+void set_part_headers(boost::beast::http::fields& fields, const core::Part& part);
+std::expected<core::Part, std::string> read_part_headers(const boost::beast::http::fields& fields);
 
 std::string health_text(const core::ContentHealth& health);  // "black,silent", "" when healthy
 

@@ -37,8 +37,8 @@ Response json_ok(http::status status, boost::json::object body) {
 }  // namespace
 
 IngestOptions IngestOptions::from_store(const StoreOptions& store, std::string token) {
-    return {store.channel, store.renditions, store.segment_length, std::move(token),
-            store.container};
+    return {store.channel,    store.renditions, store.segment_length,
+            std::move(token), store.container,  store.part_length};
 }
 
 IngestRoutes::IngestRoutes(IngestOptions options, core::SegmentSink& sink, HeldCopy held,
@@ -87,6 +87,8 @@ void IngestRoutes::add_routes(Router& router) const {
     router.add(http::verb::put, "/ingest/v1/{channel}/{pipeline}/{rendition}/{file}",
                guarded([this](const Call& call) {
                    if (call.param(0) != options_.channel) return unknown_channel(call.param(0));
+                   if (auto part = parse_part_name(call.param(3)))
+                       return push_part(call.request, call.param(1), call.param(2), *part);
                    return push_segment(call.request, call.param(1), call.param(2), call.param(3));
                }));
 }
@@ -116,14 +118,52 @@ core::PipelineRuntimeStatus* IngestRoutes::pipeline_entry(std::string_view name)
     return nullptr;
 }
 
-Response IngestRoutes::push_segment(const Request& request, std::string_view pipeline,
-                                    std::string_view rendition, std::string_view file) const {
+std::optional<Response> IngestRoutes::wrong_names(std::string_view pipeline,
+                                                  std::string_view rendition) const {
     if (pipeline != "a" && pipeline != "b") return bad_request("pipeline must be a or b");
     if (!pipeline_entry(pipeline))
         return not_found(fmt::format("pipeline {} is not configured for this channel", pipeline));
     if (std::find(options_.renditions.begin(), options_.renditions.end(), rendition) ==
         options_.renditions.end())
         return not_found(fmt::format("unknown rendition '{}'", rendition));
+    return std::nullopt;
+}
+
+Response IngestRoutes::push_part(const Request& request, std::string_view pipeline,
+                                 std::string_view rendition, PartName name) const {
+    if (auto wrong = wrong_names(pipeline, rendition)) return std::move(*wrong);
+    if (options_.part_length <= 0 || options_.container != core::Container::fmp4)
+        return bad_request("this channel has no LL-HLS parts (hls.part is off)");
+    auto part = ingest::read_part_headers(request.base());
+    if (!part) return bad_request(part.error());
+    const core::SegmentGrid grid(options_.segment_length, options_.part_length);
+    if (grid.index_of(part->start) != name.sequence || grid.part_of(part->start) != name.index)
+        return bad_request(fmt::format("part {}.{} does not match {} {} (part {}.{} of {} ticks)",
+                                       name.sequence, name.index, ingest::kStart, part->start,
+                                       grid.index_of(part->start), grid.part_of(part->start),
+                                       options_.part_length));
+    if (part->duration <= 0 || part->duration > 2 * options_.part_length)
+        return bad_request(fmt::format("{} {} is not in (0, {}]", ingest::kDuration, part->duration,
+                                       2 * options_.part_length));
+    if (part->frames <= 0) return bad_request(fmt::format("{} must be positive", ingest::kFrames));
+    const std::string& body = request.body();
+    if (auto problem = ingest::cmaf_problem(body); !problem.empty()) return bad_request(problem);
+    part->rendition = std::string(rendition);
+    part->pipeline = pipeline[0];
+    part->sequence = name.sequence;
+    part->index = name.index;
+    part->bytes = std::make_shared<const core::Bytes>(body.begin(), body.end());
+    sink_.on_part(std::move(*part));
+    boost::json::object answer;
+    answer["sequence"] = name.sequence;
+    answer["part"] = name.index;
+    answer["stored"] = true;
+    return json_ok(http::status::created, std::move(answer));
+}
+
+Response IngestRoutes::push_segment(const Request& request, std::string_view pipeline,
+                                    std::string_view rendition, std::string_view file) const {
+    if (auto wrong = wrong_names(pipeline, rendition)) return std::move(*wrong);
     auto parsed = parse_segment_name(file);
     if (!parsed || parsed->container != options_.container)
         return bad_request(fmt::format("segment names are <sequence number>{}",

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "core/segment.hpp"
 #include "core/status.hpp"
 #include "origin/http_message.hpp"
+#include "origin/playlist.hpp"
 #include "origin/router.hpp"
 #include "origin/segment_store.hpp"
 
@@ -24,6 +26,7 @@ struct IngestOptions {
     int64_t segment_length = 0;           // 90 kHz ticks
     std::string token;                    // the ingest token; empty refuses every request
     core::Container container = core::Container::ts;  // what pushes must be
+    int64_t part_length = 0;  // LL-HLS part length, 90 kHz ticks; 0: parts are refused
 
     static IngestOptions from_store(const StoreOptions& store, std::string token);
 };
@@ -31,6 +34,7 @@ struct IngestOptions {
 // Answers
 //   PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.ts  201 stored, 200 duplicate
 //        (SEQ.m4s with X-Onair-Init on an fmp4 channel)
+//   PUT  /ingest/v1/CHANNEL/PIPELINE/RENDITION/SEQ.K.m4s  201: an LL-HLS part
 //   POST /ingest/v1/CHANNEL/anchor                     200 {"offset": N}
 //   PUT  /ingest/v1/CHANNEL/PIPELINE/status            200
 // each only with "Authorization: Bearer TOKEN" (else 401, before anything
@@ -74,6 +78,11 @@ class IngestRoutes {
     int64_t rejected() const { return rejected_.load(); }
 
   private:
+    // Checks what a push's path names (pipeline, rendition); empty when right.
+    std::optional<Response> wrong_names(std::string_view pipeline,
+                                        std::string_view rendition) const;
+    Response push_part(const Request& request, std::string_view pipeline,
+                       std::string_view rendition, PartName name) const;
     Response push_segment(const Request& request, std::string_view pipeline,
                           std::string_view rendition, std::string_view file) const;
     Response lock_anchor(const Request& request) const;

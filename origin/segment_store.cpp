@@ -641,6 +641,8 @@ void SegmentStore::retire_and_trim(Rendition& r) {
 // Caller holds mutex_.
 void SegmentStore::record_latency(const core::Segment& s, int64_t now) {
     if (s.input_utc_ms <= 0) return;
+    log::debug("origin", "listed {}/{} from pipeline '{}' {} ms after its last frame entered",
+               s.rendition, s.sequence, s.pipeline, now - s.input_utc_ms);
     latencies_ms_.push_back(std::max<int64_t>(0, now - s.input_utc_ms));
     while (latencies_ms_.size() > kLatencySamples) latencies_ms_.pop_front();
 }

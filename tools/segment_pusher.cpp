@@ -20,6 +20,14 @@ bool permanent(int status) {
     return status / 100 == 4 && status != 408 && status != 429;
 }
 
+// "360p #123", "360p #123.2": a segment or a part in the log.
+std::string label(const core::Segment& s) {
+    return fmt::format("{} #{}", s.rendition, s.sequence);
+}
+std::string label(const core::Part& p) {
+    return fmt::format("{} #{}.{}", p.rendition, p.sequence, p.index);
+}
+
 }  // namespace
 
 SegmentPusher::SegmentPusher(SegmentPusherOptions options)
@@ -28,12 +36,14 @@ SegmentPusher::SegmentPusher(SegmentPusherOptions options)
       queue_(options_.queue_name, options_.capacity,
              {.overflow = core::Overflow::drop_oldest,
               .registry = options_.queues,
-              .on_drop = [this](const core::Segment& oldest, uint64_t dropped) {
+              .on_drop = [this](const Item& oldest, uint64_t dropped) {
                   if ((dropped - 1) % 50 == 0)
                       log::warn(kLog,
-                                "{} segments wait for the origin: dropped the oldest ({} #{}; "
-                                "dropped so far: {})",
-                                queue_.size(), oldest.rendition, oldest.sequence, dropped);
+                                "{} segments and parts wait for the origin: dropped the oldest "
+                                "({}; dropped so far: {})",
+                                queue_.size(),
+                                std::visit([](const auto& item) { return label(item); }, oldest),
+                                dropped);
               }}) {}
 
 SegmentPusher::~SegmentPusher() {
@@ -47,6 +57,10 @@ void SegmentPusher::start() {
 
 void SegmentPusher::on_segment(core::Segment segment) {
     queue_.push(std::move(segment));
+}
+
+void SegmentPusher::on_part(core::Part part) {
+    queue_.push(std::move(part));
 }
 
 void SegmentPusher::stop(std::chrono::milliseconds grace) {
@@ -65,18 +79,21 @@ void SegmentPusher::stop(std::chrono::milliseconds grace) {
 }
 
 void SegmentPusher::run(std::stop_token stop) {
-    while (auto segment = queue_.pop(stop)) deliver(*segment, stop);
+    while (auto item = queue_.pop(stop)) deliver(*item, stop);
     const auto left = queue_.take_all();
-    if (!left.empty()) log::warn(kLog, "stopped with {} segment(s) not pushed", left.size());
+    if (!left.empty())
+        log::warn(kLog, "stopped with {} segment(s) and part(s) not pushed", left.size());
     expired_ += int64_t(left.size());
     std::lock_guard lock(mutex_);
     finished_ = true;
     wake_.notify_all();
 }
 
-std::string_view SegmentPusher::useless(const core::Segment& segment) {
-    if (segment.start + segment.duration + options_.useful_ticks <= core::utc_now_media())
-        return "older than the playlist window";
+std::string_view SegmentPusher::useless(const Item& item) {
+    const bool part = std::holds_alternative<core::Part>(item);
+    const int64_t end = std::visit([](const auto& i) { return i.start + i.duration; }, item);
+    if (end + (part ? options_.part_useful_ticks : options_.useful_ticks) <= core::utc_now_media())
+        return part ? "its segment is due" : "older than the playlist window";
     std::lock_guard lock(mutex_);
     if (closing_ && Clock::now() >= close_deadline_) return "stopping";
     return {};
@@ -90,20 +107,38 @@ bool SegmentPusher::pause(std::chrono::milliseconds d, const std::stop_token& st
     return !stop.stop_requested();
 }
 
-void SegmentPusher::deliver(const core::Segment& segment, std::stop_token stop) {
-    const std::string target = origin::ingest::segment_target(
-        options_.channel, segment.pipeline, segment.rendition, segment.sequence, segment.container);
+void SegmentPusher::deliver(const Item& item, std::stop_token stop) {
+    const std::string name = std::visit([](const auto& i) { return label(i); }, item);
     auto backoff = options_.first_backoff;
     for (;;) {
-        if (auto why = useless(segment); !why.empty()) {
+        if (auto why = useless(item); !why.empty()) {
             ++expired_;
-            log::warn(kLog, "gave up on {} #{}: {}", segment.rendition, segment.sequence, why);
+            log::warn(kLog, "gave up on {}: {}", name, why);
             return;
         }
-        auto request =
-            origin::make_request(http::verb::put, target,
-                                 origin::SharedBuffer::from_bytes(segment.bytes), origin::kMimeTs);
-        origin::ingest::set_segment_headers(request, segment);
+        auto request = std::visit(
+            [&](const auto& i) {
+                using T = std::decay_t<decltype(i)>;
+                if constexpr (std::is_same_v<T, core::Segment>) {
+                    auto r = origin::make_request(
+                        http::verb::put,
+                        origin::ingest::segment_target(options_.channel, i.pipeline, i.rendition,
+                                                       i.sequence, i.container),
+                        origin::SharedBuffer::from_bytes(i.bytes),
+                        origin::segment_media_type(i.container));
+                    origin::ingest::set_segment_headers(r, i);
+                    return r;
+                } else {
+                    auto r = origin::make_request(
+                        http::verb::put,
+                        origin::ingest::part_target(options_.channel, i.pipeline, i.rendition,
+                                                    i.sequence, i.index),
+                        origin::SharedBuffer::from_bytes(i.bytes), origin::kMimeMp4);
+                    origin::ingest::set_part_headers(r, i);
+                    return r;
+                }
+            },
+            item);
         request.set(http::field::authorization, "Bearer " + options_.token);
         auto response = client_.send(std::move(request), stop);
         if (stop.stop_requested()) {
@@ -118,8 +153,7 @@ void SegmentPusher::deliver(const core::Segment& segment, std::stop_token stop) 
             failing_ = false;
             failures_ = 0;
             if (stored_.load() + duplicates_.load() == 0)
-                log::info(kLog, "first segment pushed to {}: {} #{}", options_.origin.text(),
-                          segment.rendition, segment.sequence);
+                log::info(kLog, "first push to {}: {}", options_.origin.text(), name);
             ++(status == 201 ? stored_ : duplicates_);
             return;
         }
@@ -129,19 +163,17 @@ void SegmentPusher::deliver(const core::Segment& segment, std::stop_token stop) 
         if (permanent(status)) {
             if (refused_++ % 50 == 0) {
                 if (status == 401)
-                    log::error(kLog, "the origin refused the ingest token ({} #{})",
-                               segment.rendition, segment.sequence);
+                    log::error(kLog, "the origin refused the ingest token ({})", name);
                 else
-                    log::warn(kLog, "{} #{} refused: {} (refused so far: {})", segment.rendition,
-                              segment.sequence, why, refused_.load());
+                    log::warn(kLog, "{} refused: {} (refused so far: {})", name, why,
+                              refused_.load());
             }
             return;
         }
         ++failures_;
         ++retries_;
         if (!failing_)
-            log::warn(kLog, "cannot push {} #{}: {}; retrying while it is useful",
-                      segment.rendition, segment.sequence, why);
+            log::warn(kLog, "cannot push {}: {}; retrying while it is useful", name, why);
         failing_ = true;
         if (!pause(backoff, stop)) {
             ++expired_;

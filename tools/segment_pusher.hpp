@@ -1,6 +1,7 @@
 #pragma once
-// The segment sink of a pipeline in its own process: pushes each segment to
-// the origin over HTTP PUT (format in origin/ingest_protocol.hpp).
+// The segment sink of a pipeline in its own process: pushes each segment
+// (and, in LL-HLS, each part before it) to the origin over HTTP PUT (format
+// in origin/ingest_protocol.hpp).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -9,6 +10,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "core/bounded_queue.hpp"
 #include "core/segment.hpp"
@@ -19,13 +21,15 @@ namespace onair::tools {
 struct SegmentPusherOptions {
     origin::HttpUrl origin;  // http://HOST:PORT of the origin
     std::string channel;
-    std::string token;          // the ingest token
-    std::size_t capacity = 64;  // segments waiting; beyond it the oldest is dropped
+    std::string token;                      // the ingest token
+    std::size_t capacity = 64;              // segments waiting; beyond it the oldest is dropped
     std::string queue_name = "push";        // in the status API and /metrics
     core::QueueRegistry* queues = nullptr;  // where the queue registers; null: nowhere
     // A segment is worth pushing until its end is this old (ticks): past the
     // playlist window no player can ask for it.
     int64_t useful_ticks = 60 * 90000;
+    // A part, until its end is this old: past it its segment is listed.
+    int64_t part_useful_ticks = 6 * 90000;
     std::chrono::milliseconds first_backoff{250};
     std::chrono::milliseconds max_backoff{4000};
     origin::HttpClientOptions http = {.connect_timeout = std::chrono::seconds(2),
@@ -52,26 +56,29 @@ class SegmentPusher final : public core::SegmentSink {
 
     void start();
     void on_segment(core::Segment segment) override;
+    void on_part(core::Part part) override;
     void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
-    int64_t stored() const { return stored_.load(); }          // answered 201
-    int64_t duplicates() const { return duplicates_.load(); }  // answered 200
+    int64_t stored() const { return stored_.load(); }              // answered 201 (parts too)
+    int64_t duplicates() const { return duplicates_.load(); }      // answered 200
     int64_t dropped() const { return int64_t(queue_.dropped()); }  // queue overflow
-    int64_t refused() const { return refused_.load(); }        // answered 4xx
-    int64_t expired() const { return expired_.load(); }        // no longer useful, or stopped
+    int64_t refused() const { return refused_.load(); }            // answered 4xx
+    int64_t expired() const { return expired_.load(); }            // no longer useful, or stopped
     int64_t retries() const { return retries_.load(); }
 
   private:
     void run(std::stop_token stop);
-    void deliver(const core::Segment& segment, std::stop_token stop);
-    // Why a segment is no longer worth pushing; empty while it is.
-    std::string_view useless(const core::Segment& segment);
+    // A segment or a part, pushed in the order the pipeline made them.
+    using Item = std::variant<core::Segment, core::Part>;
+    void deliver(const Item& item, std::stop_token stop);
+    // Why an item is no longer worth pushing; empty while it is.
+    std::string_view useless(const Item& item);
     // Waits `d`, or less when stopping; false when the thread must end.
     bool pause(std::chrono::milliseconds d, const std::stop_token& stop);
 
     const SegmentPusherOptions options_;
     origin::HttpClient client_;  // the pusher thread's only
-    core::BoundedQueue<core::Segment> queue_;
+    core::BoundedQueue<Item> queue_;
     std::mutex mutex_;  // closing_, close_deadline_, finished_
     std::condition_variable_any wake_;
     bool closing_ = false;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -623,6 +624,41 @@ TEST_CASE(
     CHECK(mp4.clean());
     CHECK(mp4.audio());
     CHECK(int(mp4.video_frames.size()) == expected_frames);
+
+    // hls.js in headless Chromium plays both, start to end: the time-shifted
+    // window from its first frame's PROGRAM-DATE-TIME, the clip for exactly
+    // its frames.
+    Process player(ProcessOptions{
+        .argv = {"node", ONAIR_HLS_PLAYER,
+                 fmt::format("http://127.0.0.1:{}{}", onair->port(), shifted), "60", "vod",
+                 fmt::format("http://127.0.0.1:{}/vod/cmaf/master.m3u8", onair->port())},
+        .output_dir = dir.path(),
+        .name = "player"});
+    auto exit = player.wait_for(std::chrono::seconds(150));
+    INFO(player.report());
+    INFO(player.read_stderr());
+    REQUIRE(exit);
+    REQUIRE(exit->success());
+    std::vector<boost::json::object> runs;
+    std::istringstream out(player.read_stdout());
+    for (std::string line; std::getline(out, line);)
+        if (line.starts_with("{")) runs.push_back(boost::json::parse(line).as_object());
+    REQUIRE(runs.size() == 2);
+    const double expected_seconds[] = {3 * kSegment, expected_frames * kFrame};
+    const int64_t expected_first_ms[] = {*first.pdt_ms, t1};
+    for (int i = 0; i < 2; ++i) {
+        INFO(boost::json::serialize(runs[i]));
+        CHECK(runs[i].at("ended").as_bool());
+        CHECK(runs[i].at("errors").as_array().empty());
+        CHECK(runs[i].at("stalls").as_int64() == 0);
+        CHECK(std::abs(runs[i].at("duration").to_number<double>() - expected_seconds[i]) <=
+              2 * kFrame);
+        CHECK(std::abs(runs[i].at("played").to_number<double>() - expected_seconds[i]) <=
+              2 * kFrame);
+        REQUIRE(runs[i].at("first_date_ms").is_number());
+        CHECK(std::abs(runs[i].at("first_date_ms").to_number<double>() -
+                       double(expected_first_ms[i])) <= 1000 * kFrame);
+    }
 
     // The DVR keeps .m4s files beside their init section; after a restart the
     // live window comes back from it, EXT-X-MAP and all.

@@ -5,6 +5,8 @@
 // reads from a part.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -148,4 +150,81 @@ TEST_CASE("LL-HLS: blocking reloads and hinted parts are answered as each part i
     REQUIRE(unhinted);
     CHECK(unhinted->status == 404);
     REQUIRE(onair.stop());
+}
+
+// Process mode: `onair origin` alone, one `onair encode` pushing its parts
+// (and segments) over the ingest API; players get the same LL-HLS.
+TEST_CASE("LL-HLS in process mode: an encoder pushes its parts, the origin lists and holds them",
+          "[integration][llhls][process]") {
+    TempDir dir("onair-llhls-process");
+    const std::string token = "itest-ll-ingest";
+    ChannelSpec spec;
+    spec.channel = "ll";
+    spec.http_port = free_tcp_port();
+    spec.input_url = "testsrc:?size=320x180&rate=25";
+    spec.preset = "ultrafast";
+    spec.container = "fmp4";
+    spec.part = "200ms";  // five frames; five parts per 1 s GOP
+    spec.ladder = {{"180p", 320, 180, "250k"}};
+    spec.command = "origin";
+    spec.env = {{"ONAIR_INGEST_TOKEN", token}};
+    Onair origin(spec, dir);
+    REQUIRE(origin.wait_ready());
+    Process encoder =
+        start_encoder(dir.path() / "channel.yaml", 'a', spec.http_port, dir, 1, token);
+    const std::string base = "/live/ll/180p/";
+    REQUIRE(wait_until(
+        "parts listed at the origin",
+        [&] {
+            auto r = origin.get(base + "index.m3u8", 2s);
+            return !encoder.running() ||
+                   (r && r->status == 200 && r->body.find("#EXT-X-PART:") != std::string::npos &&
+                    parse_media_playlist(r->body).segments.size() >= 2);
+        },
+        60s, 250ms));
+    INFO(encoder.report());
+    REQUIRE(encoder.running());
+
+    auto listed = origin.get(base + "index.m3u8");
+    REQUIRE(listed);
+    INFO(listed->body);
+    auto playlist = parse_media_playlist(listed->body);
+    MediaCheckOptions rules;
+    rules.uri_is_sequence = true;
+    auto problems = check_media_playlist(playlist, rules);
+    INFO(join_lines(problems));
+    CHECK(problems.empty());
+    CHECK(listed->body.find("#EXT-X-PART-INF:PART-TARGET=0.200\n") != std::string::npos);
+
+    // A blocking reload for the hinted part, and the part itself: both held
+    // until the encoder's push of it, then answered.
+    auto e = edge_of(listed->body);
+    const int64_t last_sequence = std::stoll(playlist.segments.back().uri);
+    const auto blocking =
+        fmt::format("{}index.m3u8?_HLS_msn={}&_HLS_part={}", base,
+                    e.open_msn + (e.hint_sequence - (last_sequence + 1)), e.hint_part);
+    const int64_t asked = now_ms();
+    auto reload = std::async(std::launch::async, [&] { return origin.get(blocking, 10s); });
+    auto part = origin.get(base + e.hint, 10s);
+    REQUIRE(part);
+    REQUIRE(part->status == 200);
+    auto reloaded = reload.get();
+    REQUIRE(reloaded);
+    REQUIRE(reloaded->status == 200);
+    CHECK(reloaded->body.find("URI=\"" + e.hint + "\"") != std::string::npos);
+    CHECK(now_ms() - asked <= 1500);
+
+    auto init = origin.get(base + e.map);
+    REQUIRE(init);
+    REQUIRE(init->status == 200);
+    const auto file = dir.path() / "pushed-part.mp4";
+    std::ofstream(file, std::ios::binary) << init->body << part->body;
+    auto probed = probe(file.string(), dir.path());
+    INFO(probed.summary());
+    CHECK(probed.clean());
+    CHECK(probed.video_frames.size() == 5);  // 200 ms at 25 fps
+    if (e.hint_part == 0) CHECK(probed.video_frames.front().key_frame);
+    encoder.signal(SIGTERM);
+    CHECK(encoder.wait_for(15s));
+    REQUIRE(origin.stop());
 }

@@ -16,6 +16,23 @@ std::string onair_binary() {
     return ONAIR_BINARY;
 }
 
+Process start_encoder(const std::filesystem::path& file, char pipeline, int origin_port,
+                      const TempDir& dir, int generation, const std::string& token) {
+    ProcessOptions o;
+    o.argv = {onair_binary(),
+              "encode",
+              file.string(),
+              "--pipeline",
+              std::string(1, pipeline),
+              "--origin",
+              fmt::format("http://127.0.0.1:{}", origin_port)};
+    o.env = {{"ONAIR_INGEST_TOKEN", token}};
+    o.output_dir = dir.path();
+    o.working_dir = dir.path();
+    o.name = fmt::format("encode-{}-{}", pipeline, generation);
+    return Process(std::move(o));
+}
+
 std::string channel_yaml(const ChannelSpec& s) {
     std::string out = fmt::format("channel: {}\ninputs:\n  a: {}\n", s.channel, s.input_url);
     if (!s.input_b_url.empty()) out += fmt::format("  b: {}\n", s.input_b_url);

@@ -53,6 +53,12 @@ struct ChannelSpec {
 
 std::string channel_yaml(const ChannelSpec& spec);
 
+// One `onair encode` process for `pipeline` of the channel file `file`,
+// pushing to the origin on 127.0.0.1:origin_port with the ingest token.
+// `generation` tells restarts apart in its log's name.
+Process start_encoder(const std::filesystem::path& file, char pipeline, int origin_port,
+                      const TempDir& dir, int generation, const std::string& token);
+
 // onair's input URL for a sender of this mode on `port`.
 std::string input_url_for(SenderMode mode, int port);
 

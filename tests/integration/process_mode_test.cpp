@@ -23,24 +23,6 @@ namespace {
 
 constexpr const char* kToken = "itest-ingest-token";
 
-// One `onair encode` process.
-Process start_encoder(const std::filesystem::path& file, char pipeline, int origin_port,
-                      const TempDir& dir, int generation) {
-    ProcessOptions o;
-    o.argv = {onair_binary(),
-              "encode",
-              file.string(),
-              "--pipeline",
-              std::string(1, pipeline),
-              "--origin",
-              fmt::format("http://127.0.0.1:{}", origin_port)};
-    o.env = {{"ONAIR_INGEST_TOKEN", kToken}};
-    o.output_dir = dir.path();
-    o.working_dir = dir.path();
-    o.name = fmt::format("encode-{}-{}", pipeline, generation);
-    return Process(std::move(o));
-}
-
 // The newest segment the origin has from a pipeline (status API), -1 if none.
 int64_t last_segment(Onair& origin, char pipeline) {
     auto s = origin.channel_status();
@@ -98,8 +80,8 @@ TEST_CASE("process mode: two encoders push to an origin, A restarts with the sam
     REQUIRE(origin.wait_ready());
     REQUIRE(origin.process().running());
     const auto file = dir.path() / "channel.yaml";
-    std::optional<Process> encoder_a(start_encoder(file, 'a', spec.http_port, dir, 1));
-    Process encoder_b = start_encoder(file, 'b', spec.http_port, dir, 1);
+    std::optional<Process> encoder_a(start_encoder(file, 'a', spec.http_port, dir, 1, kToken));
+    Process encoder_b = start_encoder(file, 'b', spec.http_port, dir, 1, kToken);
     FeedOptions feed_options;
     for (int port : {udp_a, udp_b}) {
         FeedOutput out;
@@ -162,7 +144,7 @@ TEST_CASE("process mode: two encoders push to an origin, A restarts with the sam
 
     // A again: it must push again, on B's numbering.
     encoder_a.reset();
-    encoder_a.emplace(start_encoder(file, 'a', spec.http_port, dir, 2));
+    encoder_a.emplace(start_encoder(file, 'a', spec.http_port, dir, 2, kToken));
     auto rejoined = wait_until(
         "the restarted A to push again",
         [&] {

@@ -50,6 +50,15 @@ struct FakeSegment {
     }
 };
 
+// An ISO BMFF box of that type and total size (contents 0x01): what the
+// ingest's CMAF check looks at.
+inline std::string box(std::string_view type, std::size_t size) {
+    std::string out(size, '\x01');
+    for (int i = 0; i < 4; ++i) out[std::size_t(i)] = char((size >> (24 - 8 * i)) & 0xff);
+    out.replace(4, 4, type);
+    return out;
+}
+
 inline core::Segment segment(std::string rendition, int64_t sequence, char pipeline = 'a') {
     FakeSegment f;
     f.rendition = std::move(rendition);

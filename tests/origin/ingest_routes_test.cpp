@@ -572,17 +572,6 @@ TEST_CASE("ingest: an encoder that stops reporting is shown as stopped", "[origi
     CHECK(a.input.state.load() == core::InputState::connected);
 }
 
-namespace {
-
-std::string box(std::string_view type, std::size_t size) {
-    std::string out(size, '\x01');
-    for (int i = 0; i < 4; ++i) out[std::size_t(i)] = char((size >> (24 - 8 * i)) & 0xff);
-    out.replace(4, 4, type);
-    return out;
-}
-
-}  // namespace
-
 TEST_CASE("ingest: a CMAF push carries its init section, players get EXT-X-MAP, it and the .m4s",
           "[origin][ingest][fmp4]") {
     auto o = options(5, {"720p", "480p"});

@@ -6,8 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "core/media_time.hpp"
 #include "core/status.hpp"
 #include "fakes.hpp"
+#include "origin/ingest_protocol.hpp"
+#include "origin/ingest_routes.hpp"
 #include "origin/routes.hpp"
 #include "tests/support/hls.hpp"
 
@@ -335,4 +338,109 @@ TEST_CASE(
     o.store.tick();
     CHECK(o.store.newest_listed("720p") == 14);
     CHECK(o.store.served_copy("720p", 14) == 'b');
+}
+
+TEST_CASE("LL-HLS over ingest: a remote pipeline's parts are listed and served, wrong ones refused",
+          "[origin][llhls][ingest]") {
+    LowLatencyOrigin o;
+    constexpr std::string_view kToken = "ingest-token";
+    core::TimeAnchor anchor{10 * kSecond};
+    IngestRoutes ingest{IngestOptions::from_store(o.store.options(), std::string(kToken)), o.store,
+                        o.status, anchor};
+    o.routes.set_ingest(ingest);
+    // Real numbers this time: the origin checks a part's name against its start.
+    const int64_t first = core::floor_div(kBaseUtcMs * 90, kSegmentTicks) + 1;
+    auto make = [&](int64_t sequence, int k) {
+        core::Part p = o.make_part(sequence, k);
+        p.start = sequence * kSegmentTicks + k * kPartTicks;
+        const std::string media = box("moof", 100) + box("mdat", 400 + k);
+        p.bytes = std::make_shared<const core::Bytes>(media.begin(), media.end());
+        return p;
+    };
+    auto push = [&](const core::Part& p, std::string target = {}) {
+        Request r{http::verb::put,
+                  target.empty()
+                      ? ingest::part_target("demo", 'a', p.rendition, p.sequence, p.index)
+                      : target,
+                  11};
+        r.set(http::field::authorization, fmt::format("Bearer {}", kToken));
+        ingest::set_part_headers(r, p);
+        r.body() = std::string(p.bytes->begin(), p.bytes->end());
+        r.prepare_payload();
+        return o.routes(r).to_message();
+    };
+    // One segment listed the ordinary way, then the next one's parts pushed.
+    for (int k = 0; k < 4; ++k) o.store.on_part(make(first, k));
+    core::Segment s = FakeSegment{"720p"}.make();
+    s.sequence = first;
+    s.start = first * kSegmentTicks;
+    s.duration = kSegmentTicks;
+    s.container = core::Container::fmp4;
+    s.init = o.init;
+    s.parts = 4;
+    o.store.on_segment(std::move(s));
+    for (int k = 0; k < 2; ++k) {
+        auto answer = push(make(first + 1, k));
+        INFO(answer.body().view());
+        CHECK(answer.result() == http::status::created);
+    }
+    const auto text = o.body(o.get("/live/demo/720p/index.m3u8"));
+    INFO(text);
+    CHECK(text.find(fmt::format("URI=\"{}.1.m4s\"", first + 1)) != std::string::npos);
+    CHECK(tag_lines(text, "#EXT-X-PRELOAD-HINT") ==
+          std::vector<std::string>{
+              fmt::format("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"{}.2.m4s\"", first + 1)});
+    auto served =
+        o.routes(Request{http::verb::get, fmt::format("/live/demo/720p/{}.1.m4s", first + 1), 11})
+            .to_message();
+    REQUIRE(served.result() == http::status::ok);
+    CHECK(served.body().view() ==
+          std::string_view(reinterpret_cast<const char*>(make(first + 1, 1).bytes->data()),
+                           make(first + 1, 1).bytes->size()));
+
+    // Refused, naming why: a name that is not its start's part, a part longer
+    // than two part targets, a body that is not moof + mdat, no init section.
+    auto wrong_name = make(first + 1, 2);
+    auto refused = push(wrong_name, ingest::part_target("demo", 'a', "720p", first + 1, 3));
+    CHECK(refused.result() == http::status::bad_request);
+    CHECK_THAT(std::string(refused.body().view()), Catch::Contains("does not match"));
+    auto too_long = make(first + 1, 2);
+    too_long.duration = 3 * kPartTicks;
+    CHECK(push(too_long).result() == http::status::bad_request);
+    auto not_boxes = make(first + 1, 2);
+    not_boxes.bytes = std::make_shared<const core::Bytes>(300, uint8_t(0x47));
+    CHECK(push(not_boxes).result() == http::status::bad_request);
+    auto no_init = make(first + 1, 2);
+    no_init.init = nullptr;
+    refused = push(no_init);
+    CHECK(refused.result() == http::status::bad_request);
+    CHECK_THAT(std::string(refused.body().view()), Catch::Contains("X-Onair-Init"));
+    CHECK(o.body(o.get("/live/demo/720p/index.m3u8")) == text);
+}
+
+TEST_CASE("ingest protocol: part headers round-trip", "[origin][llhls][ingest]") {
+    core::Part p;
+    p.start = 123456789;
+    p.duration = 45000;
+    p.frames = 15;
+    p.independent = true;
+    p.input_utc_ms = 1700000000123;
+    p.init = core::InitSection::of(core::Bytes(701, 9));
+    http::fields fields;
+    ingest::set_part_headers(fields, p);
+    auto back = ingest::read_part_headers(fields);
+    REQUIRE(back);
+    CHECK(back->start == p.start);
+    CHECK(back->duration == p.duration);
+    CHECK(back->frames == p.frames);
+    CHECK(back->independent);
+    CHECK(back->input_utc_ms == p.input_utc_ms);
+    REQUIRE(back->init);
+    CHECK(back->init->id == p.init->id);
+    fields.erase("X-Onair-Frames");
+    fields.set("X-Onair-Independent", "yes");
+    auto bad = ingest::read_part_headers(fields);
+    REQUIRE_FALSE(bad);
+    CHECK_THAT(bad.error(),
+               Catch::Contains("X-Onair-Frames") && Catch::Contains("X-Onair-Independent"));
 }

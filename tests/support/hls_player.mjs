@@ -1,12 +1,16 @@
 // One viewer, for bench/latency and the player tests: hls.js (node_modules,
 // served by this script) in Debian's headless Chromium, driven by
-// playwright-core. Plays URL for SECONDS after playback starts and samples,
-// every second, the wall clock minus the PROGRAM-DATE-TIME of the frame
-// shown (hls.playingDate).
-//   node tests/support/hls_player.mjs URL SECONDS LOW_LATENCY(0|1)
-// Prints "playing" once playback starts, then one JSON line: samples (ms),
-// median, worst, stalls and the longest (ms), hls.js errors, requests/s,
-// media seconds played.
+// playwright-core.
+//   node tests/support/hls_player.mjs URL SECONDS MODE [URL...]
+// MODE 0 or 1 (live; 1: hls.js's low-latency mode): plays URL for SECONDS
+// after playback starts and samples, every second, the wall clock minus the
+// PROGRAM-DATE-TIME of the frame shown (hls.playingDate). Prints "playing"
+// once playback starts, then one JSON line: samples (ms), median, worst,
+// stalls and the longest (ms), hls.js errors, requests/s, media seconds played.
+// MODE vod: plays each URL (a VOD playlist) from start to end, one tab after
+// the other, SECONDS at most each; prints one JSON line per URL: whether it
+// ended, the seconds played and the playlist's duration as the player reads
+// them, the PROGRAM-DATE-TIME it gives the start (ms), stalls, errors.
 // hls.js may play up to 1.5x to catch up with its target (maxLiveSyncPlaybackRate).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,7 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const [source, secondsText, lowLatency] = process.argv.slice(2);
+const [source, secondsText, mode, ...moreSources] = process.argv.slice(2);
+const lowLatency = mode === '1' ? '1' : '0';
 const seconds = Number(secondsText || 60);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const hlsScript = fs.readFileSync(path.join(root, 'node_modules/hls.js/dist/hls.min.js'));
@@ -29,8 +34,16 @@ const page = `<!doctype html><meta charset="utf-8"><title>latency</title>
   window.longestStall = 0;
   window.errors = [];
   window.playing = false;
+  window.ended = false;
+  window.firstDate = null;
   let stalledAt = null;
   const video = document.getElementById('v');
+  video.addEventListener('ended', () => { window.ended = true; });
+  // The date hls.js maps to position 0 (where a VOD playlist starts).
+  video.addEventListener('timeupdate', () => {
+    if (window.firstDate === null && hls.playingDate)
+      window.firstDate = hls.playingDate.getTime() - video.currentTime * 1000;
+  });
   video.addEventListener('playing', () => {
     window.playing = true;
     if (stalledAt !== null) window.longestStall = Math.max(window.longestStall, performance.now() - stalledAt);
@@ -81,15 +94,20 @@ const browser = await chromium.launch({
     '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
 });
-try {
+// A tab playing `src`: page errors and console errors go to stderr.
+async function open(src) {
   const tab = await browser.newPage();
   tab.on('pageerror', (error) => console.error('page error:', error.message));
   tab.on('console', (message) => {
     if (message.type() === 'error') console.error('page:', message.text(), new Date().toISOString());
   });
-  const url = `http://127.0.0.1:${server.address().port}/?src=${encodeURIComponent(source)}` +
-      `&ll=${lowLatency === '1' ? 1 : 0}`;
+  const url = `http://127.0.0.1:${server.address().port}/?src=${encodeURIComponent(src)}` +
+      `&ll=${lowLatency}`;
   await tab.goto(url);
+  return tab;
+}
+
+async function playLive(tab) {
   await tab.waitForFunction(() => window.playing === true, null, { timeout: 60000 });
   console.log('playing');
   const played0 = await tab.evaluate(() => document.getElementById('v').currentTime);
@@ -111,6 +129,26 @@ try {
   const worst = sorted.length ? sorted[sorted.length - 1] : null;
   console.log(JSON.stringify({ median, worst, stalls, longest_stall_ms: longestStall, errors,
     played, requests_per_second: requests / seconds, count: samples.length, samples }));
+}
+
+async function playToEnd(tab, src) {
+  const ended = await tab.waitForFunction(() => window.ended || window.errors.some((e) => e.startsWith('fatal')),
+    null, { timeout: seconds * 1000 }).then(() => tab.evaluate(() => window.ended), () => false);
+  const result = await tab.evaluate(() => {
+    const video = document.getElementById('v');
+    return { played: video.currentTime, duration: video.duration, first_date_ms: window.firstDate,
+      stalls: window.stalls, longest_stall_ms: window.longestStall, errors: window.errors };
+  });
+  console.log(JSON.stringify({ url: src, ended, ...result }));
+  await tab.close();
+}
+
+try {
+  if (mode === 'vod') {
+    for (const src of [source, ...moreSources]) await playToEnd(await open(src), src);
+  } else {
+    await playLive(await open(source));
+  }
 } finally {
   await browser.close();
   server.close();
