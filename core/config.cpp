@@ -239,7 +239,7 @@ Schema<FailoverConfig> failover_schema() {
                             &FailoverConfig::late_after,
                             {"the active pipeline's segment N is late when it has not arrived "
                              "this long after the first copy of N did",
-                             "`1s`", "100ms..less than `hls.segment`"}),
+                             "`1s`; with `hls.part`, one part", "100ms..less than `hls.segment`"}),
         key<FailoverConfig>("return_after", DurationRange{0s, kMaxReturnAfter},
                             &FailoverConfig::return_after,
                             {"primary-preferred: how long A must be healthy (every copy on time "
@@ -505,6 +505,10 @@ void read_channel(Reader& r, const YAML::Node& root, ChannelConfig& config) {
     read_map(r, top, the_schema(), config);
     if (!root.IsMap()) return;
     config.encoder.low_latency = config.hls.low_latency();
+    // LL-HLS judges lateness per part: a player holds only PART-HOLD-BACK, so
+    // the default wait for a late copy is one part, not a second.
+    if (config.hls.low_latency() && !r.given("failover.late_after"))
+        config.failover.late_after = std::max(kMinLateAfter, config.hls.part);
     check_distinct_ports(r, config);
     check_rungs(r, config);
     check_input_loss(r, config);

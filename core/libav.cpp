@@ -1,5 +1,6 @@
 #include "core/libav.hpp"
 
+#include <algorithm>
 #include <new>
 
 #include <fmt/format.h>
@@ -58,6 +59,42 @@ std::string av_error_text(int code) {
 
 std::unexpected<Error> av_fail(std::string_view what, int code) {
     return std::unexpected<Error>(Error{fmt::format("{}: {}", what, av_error_text(code)), code});
+}
+
+Result<std::unique_ptr<MemoryInput>> MemoryInput::open(std::vector<uint8_t> bytes) {
+    auto input = std::make_unique<MemoryInput>(std::move(bytes));
+    constexpr int kBufferSize = 64 * 1024;
+    auto* buffer = static_cast<uint8_t*>(av_malloc(kBufferSize));
+    if (buffer)
+        input->io_.reset(avio_alloc_context(buffer, kBufferSize, 0, input.get(), &MemoryInput::read,
+                                            nullptr, &MemoryInput::seek));
+    if (!input->io_) {
+        av_free(buffer);
+        return fail("out of memory", AVERROR(ENOMEM));
+    }
+    return input;
+}
+
+int MemoryInput::read(void* opaque, uint8_t* out, int size) {
+    auto* self = static_cast<MemoryInput*>(opaque);
+    const size_t left = self->bytes_.size() - self->at_;
+    if (left == 0) return AVERROR_EOF;
+    const size_t n = std::min(left, size_t(size));
+    std::copy_n(self->bytes_.data() + self->at_, n, out);
+    self->at_ += n;
+    return int(n);
+}
+
+int64_t MemoryInput::seek(void* opaque, int64_t offset, int whence) {
+    auto* self = static_cast<MemoryInput*>(opaque);
+    const auto size = int64_t(self->bytes_.size());
+    if (whence & AVSEEK_SIZE) return size;
+    int64_t to = (whence & ~AVSEEK_FORCE) == SEEK_CUR   ? int64_t(self->at_) + offset
+                 : (whence & ~AVSEEK_FORCE) == SEEK_END ? size + offset
+                                                        : offset;
+    if (to < 0 || to > size) return AVERROR(EINVAL);
+    self->at_ = size_t(to);
+    return to;
 }
 
 }  // namespace onair::core

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -116,6 +117,24 @@ class Options {
 
   private:
     AVDictionary* dict_ = nullptr;
+};
+
+// Bytes in memory as a libav input (read and seek), for a demuxer opened
+// with `pb = io()`. Must outlive the demuxer reading it; not movable.
+class MemoryInput {
+  public:
+    static Result<std::unique_ptr<MemoryInput>> open(std::vector<uint8_t> bytes);
+    explicit MemoryInput(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
+    MemoryInput(const MemoryInput&) = delete;
+    MemoryInput& operator=(const MemoryInput&) = delete;
+    AVIOContext* io() { return io_.get(); }
+
+  private:
+    static int read(void* opaque, uint8_t* out, int size);
+    static int64_t seek(void* opaque, int64_t offset, int whence);
+    std::vector<uint8_t> bytes_;
+    size_t at_ = 0;
+    CustomIoPtr io_;
 };
 
 FramePtr make_frame();

@@ -249,6 +249,7 @@ class FileDvr final : public Dvr {
     int64_t bytes_on_disk() const override { return bytes_.load(); }
     int64_t segments_on_disk() const override { return segments_.load(); }
     int64_t expired() const override { return expired_.load(); }
+    std::filesystem::path folder() const override { return options_.folder; }
     int64_t dropped() const override { return int64_t(queue_.dropped()); }
     std::optional<std::pair<int64_t, int64_t>> extent() const override;
 
@@ -711,6 +712,7 @@ bool FileDvr::expire_batch(SqliteStatement& candidates, bool by_budget) {
         std::error_code ec;
         std::filesystem::remove(segment_file(options_.folder, v.rendition, v.sequence, v.init), ec);
         if (ec) log::warn("dvr", "cannot remove {}/{}: {}", v.rendition, v.sequence, ec.message());
+        std::filesystem::remove(thumbnail_file(options_.folder, v.sequence), ec);  // if any
         bytes += v.bytes;
     }
     bytes_ -= bytes;
@@ -819,6 +821,10 @@ std::optional<std::filesystem::path> FileDvr::init_file(std::string_view renditi
 }
 
 }  // namespace
+
+std::filesystem::path thumbnail_file(const std::filesystem::path& dvr_folder, int64_t sequence) {
+    return dvr_folder / "thumbs" / fmt::format("{}.jpg", sequence);
+}
 
 core::SharedInit read_init_section(const DvrSegment& segment) {
     if (segment.init_file.empty()) return nullptr;

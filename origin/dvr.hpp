@@ -94,6 +94,9 @@ class Dvr {
     virtual std::optional<std::filesystem::path> init_file(std::string_view rendition,
                                                            std::string_view id) const = 0;
 
+    // DATA/dvr: where it keeps its files.
+    virtual std::filesystem::path folder() const { return {}; }
+
     virtual int64_t bytes_on_disk() const = 0;
     virtual int64_t segments_on_disk() const = 0;
     virtual int64_t expired() const = 0;  // deleted so far by window or budget
@@ -102,6 +105,10 @@ class Dvr {
     // Oldest start and newest end over all renditions; nullopt when empty.
     virtual std::optional<std::pair<int64_t, int64_t>> extent() const { return std::nullopt; }
 };
+
+// Where the thumbnail of segment `sequence` is kept (media/thumbnail.hpp
+// writes it): DVR/thumbs/SEQ.jpg. The DVR deletes it with the segment.
+std::filesystem::path thumbnail_file(const std::filesystem::path& dvr_folder, int64_t sequence);
 
 // A recorded fmp4 segment's init section, read from disk; null for a ts
 // segment, or when the file is gone or not what its name says.

@@ -82,7 +82,8 @@ void FailoverController::switch_to(char to, SwitchReason reason, int64_t sequenc
     active_ = to;
     manual_hold_ = reason == SwitchReason::manual;
     ++switches_;
-    last_switch_ = event;
+    recent_switches_.push_back(event);
+    if (recent_switches_.size() > kRecentSwitches) recent_switches_.pop_front();
     events_.push_back(event);
 }
 

@@ -18,6 +18,7 @@
 //   - a manual switch holds until the next automatic one.
 // A switch changes nothing a player sees: the copies are aligned.
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -86,7 +87,9 @@ class FailoverController {
 
     char active() const { return active_; }
     int64_t switches() const { return switches_; }
-    const std::optional<SwitchEvent>& last_switch() const { return last_switch_; }
+    // The newest switches, oldest first (at most kRecentSwitches).
+    static constexpr std::size_t kRecentSwitches = 20;
+    const std::deque<SwitchEvent>& recent_switches() const { return recent_switches_; }
     bool manual_hold() const { return manual_hold_; }
     const PipelineView& view(char pipeline) const { return pipeline == 'b' ? b_ : a_; }
     const FailoverSettings& settings() const { return settings_; }
@@ -119,7 +122,7 @@ class FailoverController {
     char active_ = 'a';
     bool manual_hold_ = false;
     int64_t switches_ = 0;
-    std::optional<SwitchEvent> last_switch_;
+    std::deque<SwitchEvent> recent_switches_;
     std::vector<SwitchEvent> events_;
     PipelineView a_, b_;
 };

@@ -91,8 +91,8 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
 }
 
 void Router::add(http::verb method, std::string_view pattern, Answer answer, Guard guard) {
-    std::vector<std::string> segments;
-    for (std::size_t at = 1; at <= pattern.size();) {
+    std::vector<std::string> segments;  // none for the root, "/"
+    for (std::size_t at = 1; pattern != "/" && at <= pattern.size();) {
         auto next = pattern.find('/', at);
         if (next == std::string_view::npos) next = pattern.size();
         segments.emplace_back(pattern.substr(at, next - at));

@@ -77,6 +77,7 @@ Routes::Routes(SegmentStore& store, const core::ChannelStatus& status, NowMs now
     router_.add(
         http::verb::post, "/api/v1/channels/{channel}/switch",
         [this](const Call& call) { return switch_pipeline(call); }, Guard{&api_token_});
+    read("/thumbs/{channel}/{file}", &Routes::thumbnail);
     read("/live/{channel}/master.m3u8", &Routes::master);
     read("/live/{channel}/{rendition}/index.m3u8", &Routes::media_playlist);
     read("/live/{channel}/{rendition}/{file}", &Routes::segment);
@@ -161,8 +162,8 @@ std::optional<Reply> Routes::low_latency_playlist(const Call& call,
     const int64_t newest = store_.last_msn(rendition);
     if (newest < 0) return not_ready(fmt::format("no segments yet for rendition '{}'", rendition));
     if (msn > newest + 2)
-        return bad_request(fmt::format("_HLS_msn {} is more than two segments past the newest ({})",
-                                       msn, newest));
+        return bad_request(
+            fmt::format("_HLS_msn {} is more than two segments past the newest ({})", msn, newest));
     auto reply = store_.blocking_playlist(rendition, msn, part, skip);
     if (!reply.prepared() && !reply.pending())
         return not_ready(fmt::format("no segments yet for rendition '{}'", rendition));
@@ -181,8 +182,7 @@ Reply Routes::segment(const Call& call) const {
         call.query.empty() ? std::string() : query_value(call.query, "pipeline").value_or("");
     if (!pipeline.empty() && pipeline != "a" && pipeline != "b")
         return bad_request("pipeline must be a or b");
-    if (auto id = core::parse_init_file_name(file); !id.empty())
-        return init_section(rendition, id);
+    if (auto id = core::parse_init_file_name(file); !id.empty()) return init_section(rendition, id);
     if (auto part = parse_part_name(file); part && store_.low_latency()) {
         auto reply = store_.hinted_part(rendition, part->sequence, part->index);
         if (reply.prepared() || reply.pending()) return reply;
@@ -218,6 +218,23 @@ Reply Routes::segment(const Call& call) const {
                 return make_response(http::status::ok, segment_media_type(container), kSegmentCache,
                                      std::move(*mapped));
     return not_found(fmt::format("segment {} of rendition '{}' is not held", sequence, rendition));
+}
+
+// A recorded segment's thumbnail (SEQ.jpg), kept with the DVR.
+Reply Routes::thumbnail(const Call& call) const {
+    const auto channel = call.param(0);
+    if (!known_channel(channel)) return not_found(fmt::format("unknown channel '{}'", channel));
+    const auto file = call.param(1);
+    int64_t sequence = 0;
+    const auto digits = file.substr(0, file.size() < 4 ? 0 : file.size() - 4);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), sequence);
+    if (!file.ends_with(".jpg") || digits.empty() || ec != std::errc() ||
+        end != digits.data() + digits.size() || digits.front() == '0')
+        return not_found(fmt::format("thumbnails are named <sequence number>.jpg, not '{}'", file));
+    if (const Dvr* dvr = dvr_.load(); dvr && !dvr->folder().empty())
+        if (auto mapped = SharedBuffer::map_file(thumbnail_file(dvr->folder(), sequence)))
+            return make_response(http::status::ok, "image/jpeg", kSegmentCache, std::move(*mapped));
+    return not_found(fmt::format("no thumbnail of segment {}", sequence));
 }
 
 // An fmp4 rendition's init section: from the live store, else from the recording.

@@ -21,6 +21,7 @@
 #include "origin/segment_store.hpp"
 #include "origin/status_report.hpp"
 #include "origin/timeshift.hpp"
+#include "origin/web_assets.hpp"
 
 namespace onair::origin {
 
@@ -58,6 +59,8 @@ class Routes {
     // before serving; each must outlive the serving.
     void set_ingest(const IngestRoutes& ingest) { ingest.add_routes(router_); }
     void set_clips(const ClipRoutes& clips) { clips.add_routes(router_); }
+    // The control room: the channel page at "/" and its assets under /ui/.
+    void set_web(const WebAssets& web) { web.add_routes(router_, "channel.html"); }
     // Time-shifted playlists and segments gone from the store come from
     // `dvr` when set (else time-shift requests get 404). It must outlive the
     // serving (or be set back to null first).
@@ -71,6 +74,7 @@ class Routes {
     Reply master(const Call& call) const;
     Reply media_playlist(const Call& call) const;
     Reply segment(const Call& call) const;
+    Reply thumbnail(const Call& call) const;
     Reply init_section(std::string_view rendition, std::string_view id) const;
     std::optional<Reply> low_latency_playlist(const Call& call, std::string_view rendition) const;
     Reply healthz(const Call& call) const;

@@ -796,7 +796,9 @@ FailoverStatus SegmentStore::failover_status() const {
     out.active = failover_.active();
     out.manual_hold = failover_.manual_hold();
     out.switches = failover_.switches();
-    out.last_switch = failover_.last_switch();
+    const auto& recent = failover_.recent_switches();
+    out.recent_switches.assign(recent.begin(), recent.end());
+    if (!recent.empty()) out.last_switch = recent.back();
     out.a = failover_.view('a');
     out.b = failover_.view('b');
     if (!latencies_ms_.empty()) {

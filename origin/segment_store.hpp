@@ -66,6 +66,7 @@ struct FailoverStatus {
     bool manual_hold = false;
     int64_t switches = 0;
     std::optional<SwitchEvent> last_switch;
+    std::vector<SwitchEvent> recent_switches;  // oldest first, the newest few
     PipelineView a, b;
     // From a segment's last frame entering its input to its listing (ms),
     // over the newest listings.

@@ -175,18 +175,23 @@ std::string channel_status_json(const core::ChannelStatus& status, const Failove
     fo["active"] = std::string(1, failover.active);
     fo["manual_hold"] = failover.manual_hold;
     fo["switches"] = failover.switches;
-    if (failover.last_switch) {
-        const SwitchEvent& e = *failover.last_switch;
-        boost::json::object last;
-        last["from"] = std::string(1, e.from);
-        last["to"] = std::string(1, e.to);
-        last["reason"] = to_string(e.reason);
-        last["sequence"] = e.sequence;
-        last["time"] = format_program_date_time(e.utc_ms);
-        fo["last_switch"] = std::move(last);
-    } else {
+    auto switch_json = [](const SwitchEvent& e) {
+        boost::json::object o;
+        o["from"] = std::string(1, e.from);
+        o["to"] = std::string(1, e.to);
+        o["reason"] = to_string(e.reason);
+        o["sequence"] = e.sequence;
+        o["time"] = format_program_date_time(e.utc_ms);
+        return o;
+    };
+    if (failover.last_switch)
+        fo["last_switch"] = switch_json(*failover.last_switch);
+    else
         fo["last_switch"] = nullptr;
-    }
+    boost::json::array history;  // newest first
+    for (auto it = failover.recent_switches.rbegin(); it != failover.recent_switches.rend(); ++it)
+        history.push_back(switch_json(*it));
+    fo["history"] = std::move(history);
     boost::json::object latency;
     latency["samples"] = failover.latency_samples;
     latency["median_ms"] = failover.latency_median_ms;

@@ -130,56 +130,18 @@ core::Result<> check_codecs(const AVStream* video, const AVStream* audio,
 
 // A CMAF segment as the one MP4 a demuxer reads: its init section, then its
 // fragments, from memory.
-class CmafStream {
-  public:
-    static core::Result<std::unique_ptr<CmafStream>> open(const core::ClipSegmentFile& segment) {
-        auto stream = std::make_unique<CmafStream>();
-        for (const fs::path& path : {segment.init, segment.file}) {
-            std::ifstream in(path, std::ios::binary);
-            if (!in)
-                return core::fail(
-                    fmt::format("{}: cannot read {}", describe(segment), path.filename().string()),
-                    AVERROR(ENOENT));
-            stream->bytes_.insert(stream->bytes_.end(), std::istreambuf_iterator<char>(in), {});
-        }
-        constexpr int kBufferSize = 64 * 1024;
-        auto* buffer = static_cast<uint8_t*>(av_malloc(kBufferSize));
-        stream->io_.reset(avio_alloc_context(buffer, kBufferSize, 0, stream.get(),
-                                             &CmafStream::read, nullptr, &CmafStream::seek));
-        if (!stream->io_) {
-            av_free(buffer);
-            return core::fail("out of memory");
-        }
-        return stream;
+core::Result<std::unique_ptr<core::MemoryInput>> open_cmaf(const core::ClipSegmentFile& segment) {
+    std::vector<uint8_t> bytes;
+    for (const fs::path& path : {segment.init, segment.file}) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in)
+            return core::fail(
+                fmt::format("{}: cannot read {}", describe(segment), path.filename().string()),
+                AVERROR(ENOENT));
+        bytes.insert(bytes.end(), std::istreambuf_iterator<char>(in), {});
     }
-    AVIOContext* io() { return io_.get(); }
-
-  private:
-    static int read(void* opaque, uint8_t* out, int size) {
-        auto* self = static_cast<CmafStream*>(opaque);
-        const size_t left = self->bytes_.size() - self->at_;
-        if (left == 0) return AVERROR_EOF;
-        const size_t n = std::min(left, size_t(size));
-        std::copy_n(self->bytes_.data() + self->at_, n, out);
-        self->at_ += n;
-        return int(n);
-    }
-    static int64_t seek(void* opaque, int64_t offset, int whence) {
-        auto* self = static_cast<CmafStream*>(opaque);
-        const auto size = int64_t(self->bytes_.size());
-        if (whence & AVSEEK_SIZE) return size;
-        int64_t to = (whence & ~AVSEEK_FORCE) == SEEK_CUR   ? int64_t(self->at_) + offset
-                     : (whence & ~AVSEEK_FORCE) == SEEK_END ? size + offset
-                                                            : offset;
-        if (to < 0 || to > size) return AVERROR(EINVAL);
-        self->at_ = size_t(to);
-        return to;
-    }
-
-    core::Bytes bytes_;
-    size_t at_ = 0;
-    core::CustomIoPtr io_;
-};
+    return core::MemoryInput::open(std::move(bytes));
+}
 
 // MP4's length-prefixed H.264 as the Annex B the rest of this file reads
 // (start codes, SPS/PPS in front of each IDR), with h264_mp4toannexb.
@@ -204,11 +166,11 @@ core::Result<SegmentMedia> read_segment(const core::ClipSegmentFile& segment, bo
     if (!fs::is_regular_file(segment.file, ec))
         return core::fail(fmt::format("{}: file missing", describe(segment)), AVERROR(ENOENT));
     const bool cmaf = !segment.init.empty();
-    std::unique_ptr<CmafStream> stream;  // outlives the demuxer reading it
+    std::unique_ptr<core::MemoryInput> stream;  // outlives the demuxer reading it
     AVFormatContext* raw = nullptr;
     int rc = 0;
     if (cmaf) {
-        auto opened = CmafStream::open(segment);
+        auto opened = open_cmaf(segment);
         if (!opened) return std::unexpected(opened.error());
         stream = std::move(*opened);
         raw = avformat_alloc_context();

@@ -23,6 +23,7 @@
 
 #include "origin/http_message.hpp"
 #include "origin/router.hpp"
+#include "origin/web_assets.hpp"
 #include "schedule/controller.hpp"
 #include "schedule/event_clips.hpp"
 
@@ -33,6 +34,8 @@ class EventsApi {
     EventsApi(Controller& controller, EventClips& clips, std::string api_token);
     origin::Reply operator()(const origin::Request& request) const { return router_(request); }
     origin::Handler handler() const { return router_.handler(); }
+    // The events page at "/" and its assets under /ui/ (before serving).
+    void set_web(const origin::WebAssets& web) { web.add_routes(router_, "events.html"); }
 
   private:
     Controller& controller_;

@@ -1,5 +1,6 @@
 #include "tools/channel.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -51,6 +52,16 @@ Channel::Channel(core::ChannelConfig config, ChannelOptions options)
             status_, shared_anchor_);
         routes_.set_ingest(*ingest_);
     }
+    if (const auto root = origin::find_web_root(); root.empty()) {
+        log::warn("http",
+                  "no web assets found (ONAIR_WEB_ROOT, or share/onair/web beside the "
+                  "binary): the control room page is not served");
+    } else if (auto web = origin::WebAssets::load(root)) {
+        web_ = std::move(*web);
+        routes_.set_web(*web_);
+    } else {
+        log::error("http", "web assets: {}", web.error().message);
+    }
     if (!config_.failover.webhook.empty()) {
         auto notifier = origin::WebhookNotifier::create(
             config_.failover.webhook,
@@ -101,14 +112,26 @@ core::Result<> Channel::open_dvr() {
     const int64_t not_before = core::utc_now_media() - core::micros_to_ticks(config_.dvr.window);
     origin::restore_from_dvr(*dvr_, store_, not_before);
     routes_.set_dvr(dvr_.get());
+    // One thumbnail per segment of the smallest rung, for the control room.
+    const auto smallest = std::min_element(
+        config_.ladder.begin(), config_.ladder.end(),
+        [](const auto& x, const auto& y) { return x.width * x.height < y.width * y.height; });
+    if (smallest != config_.ladder.end()) {
+        thumbnail_rendition_ = smallest->name;
+        thumbnailer_ = std::make_unique<media::Thumbnailer>(media::Thumbnailer::Options{
+            .folder = origin::thumbnail_file(folder, 0).parent_path(), .queues = &status_.queues});
+    }
     return {};
 }
 
 void Channel::on_published(std::shared_ptr<const core::Segment> segment) {
+    if (thumbnailer_ && segment->rendition == thumbnail_rendition_ && !segment->slate)
+        thumbnailer_->add(segment);
     if (dvr_) dvr_->record(std::move(segment));
 }
 
 void Channel::close_dvr() {
+    thumbnailer_.reset();
     if (!dvr_) return;
     dvr_->flush();
     log::info("dvr", "closed: {} segments, {} on disk", dvr_->segments_on_disk(),
@@ -129,6 +152,7 @@ core::Result<> Channel::start() {
     if (auto ok = open_dvr(); !ok) return ok;
     if (auto ok = start_clips(dvr_.get(), api_token); !ok) return ok;
     if (auto ok = server_.start(); !ok) return ok;
+    if (web_) log::info("http", "control room: http://{}:{}/", config_.origin.host, server_.port());
     ticker_ = std::jthread([this](std::stop_token stop) {
         std::mutex m;
         std::condition_variable_any cv;

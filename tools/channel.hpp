@@ -21,6 +21,7 @@
 #include "core/media_time.hpp"
 #include "core/result.hpp"
 #include "core/status.hpp"
+#include "media/thumbnail.hpp"
 #include "origin/clip_catalog.hpp"
 #include "origin/clip_routes.hpp"
 #include "origin/dvr.hpp"
@@ -29,6 +30,7 @@
 #include "origin/ingest_routes.hpp"
 #include "origin/routes.hpp"
 #include "origin/segment_store.hpp"
+#include "origin/web_assets.hpp"
 #include "origin/webhook.hpp"
 #include "tools/pipeline.hpp"
 
@@ -77,6 +79,9 @@ class Channel {
     ChannelOptions options_;
     std::unique_ptr<origin::IngestRoutes> ingest_;      // with an ingest token
     std::unique_ptr<origin::WebhookNotifier> webhook_;  // with failover.webhook
+    std::optional<origin::WebAssets> web_;              // the control room, when installed
+    std::unique_ptr<media::Thumbnailer> thumbnailer_;   // with the DVR: its timeline's pictures
+    std::string thumbnail_rendition_;                   // the smallest rung
     // Clips: see start_clips().
     std::unique_ptr<origin::SqliteClipCatalog> clip_catalog_;
     std::unique_ptr<origin::WebhookNotifier> clip_webhook_;  // with clips.webhook

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -116,6 +117,15 @@ int run_schedule(const std::string& path) {
     schedule::Controller controller(std::move(*config), *runner, **store);
     schedule::EventClips clips(controller, token);
     schedule::EventsApi api(controller, clips, token);
+    std::optional<origin::WebAssets> web;
+    if (const auto root = origin::find_web_root(); root.empty()) {
+        log::warn("schedule", "no web assets found: the events page is not served");
+    } else if (auto loaded = origin::WebAssets::load(root)) {
+        web = std::move(*loaded);
+        api.set_web(*web);
+    } else {
+        log::error("schedule", "web assets: {}", loaded.error().message);
+    }
     origin::HttpServer server({.host = listen.host, .port = uint16_t(listen.port)}, api.handler());
     if (auto ok = server.start(); !ok) {
         log::error("schedule", "cannot listen: {}", ok.error().message);
@@ -125,8 +135,8 @@ int run_schedule(const std::string& path) {
         log::error("schedule", "cannot start: {}", ok.error().message);
         return kExitFailure;
     }
-    log::info("schedule", "events API on http://{}:{}/api/v1/events ({} events)", listen.host,
-              server.port(), controller.events().size());
+    log::info("schedule", "events page on http://{}:{}/, API on /api/v1/events ({} events)",
+              listen.host, server.port(), controller.events().size());
     for (;;) {
         int signal = 0;
         sigwait(&signals, &signal);

@@ -448,6 +448,11 @@ TEST_CASE("hls container and LL-HLS part rules", "[config]") {
     auto ll = valid(cmaf("container: fmp4, part: 500ms}"));
     CHECK(ll.hls.part == Micros(500ms));
     CHECK(ll.encoder.low_latency);  // zerolatency x264 comes with parts
+    // Lateness is a part's matter then: one part by default, as given otherwise.
+    CHECK(ll.failover.late_after == Micros(500ms));
+    CHECK(fmp4.failover.late_after == Micros(1s));
+    CHECK(valid(cmaf("container: fmp4, part: 500ms}") + "failover: {late_after: 200ms}\n")
+              .failover.late_after == Micros(200ms));
     CHECK_FALSE(valid(cmaf("container: fmp4, part: off}")).hls.low_latency());
     CHECK(error(cmaf("container: mp4}")) ==
           "demo.yaml:11:44: hls.container: unknown value \"mp4\", did you mean \"fmp4\"? "

@@ -463,3 +463,50 @@ TEST_CASE("an event whose port another program holds is retried, then failed, wi
     CHECK(controller.state("taken") == "failed");
     ::close(holder);
 }
+
+// The control room's events page (tests/web/events_page.mjs) through one
+// time-compressed event: its states in order, then the teardown button.
+TEST_CASE(
+    "control room: the events page shows an event's states in order and its teardown button ends "
+    "it",
+    "[events][web]") {
+    TempDir dir("onair-events-page");
+    const int api_port = free_tcp_port();
+    const int channel_port = free_tcp_port();
+    fs::create_directories(dir / "channels");
+    dir.write(
+        "channels/match.yaml",
+        channel_file("match", channel_port, "{name: 144p, width: 256, height: 144, bitrate: 200k}",
+                     dir / "data" / "match"));
+    const auto schedule =
+        dir.write("schedule.yaml", fmt::format("listen: 127.0.0.1:{}\n"
+                                               "data: ./data/schedule\n"
+                                               "events:\n"
+                                               "  - id: cup-final\n"
+                                               "    title: Cup final\n"
+                                               "    channel: channels/match.yaml\n"
+                                               "    preroll: {}\n"
+                                               "    start: {}\n"
+                                               "    end: {}\n"
+                                               "    teardown: confirm\n",
+                                               api_port, utc_in(6s), utc_in(14s), utc_in(22s)));
+    ChannelReaper reaper;
+    ControllerProcess controller(dir, schedule, api_port, "schedule");
+    REQUIRE(wait_until(
+        "the events API answers", [&] { return controller.event("cup-final").has_value(); }, 10s));
+    std::filesystem::create_directories(ONAIR_SCREENSHOT_DIR);
+    Process page(
+        ProcessOptions{.argv = {"node", std::string(ONAIR_WEB_TESTS) + "/events_page.mjs",
+                                fmt::format("http://127.0.0.1:{}", api_port), kToken,
+                                std::string(ONAIR_SCREENSHOT_DIR) + "/events.png", "cup-final"},
+                       .output_dir = dir.path(),
+                       .name = "events-page"});
+    auto exit = page.wait_for(150s);
+    if (const pid_t pid = controller.channel_pid("cup-final"); pid > 0) reaper.pids.push_back(pid);
+    INFO(page.read_stdout());
+    INFO(page.read_stderr());
+    REQUIRE(exit);
+    CHECK(exit->success());
+    CHECK(said_line(page, "ok"));
+    CHECK(controller.state("cup-final") == "done");
+}

@@ -33,6 +33,12 @@ Process start_encoder(const std::filesystem::path& file, char pipeline, int orig
     return Process(std::move(o));
 }
 
+bool said_line(const Process& script, std::string_view word) {
+    const auto out = script.read_stdout();
+    const std::string line = std::string(word) + "\n";
+    return out.starts_with(line) || out.find("\n" + line) != std::string::npos;
+}
+
 std::string channel_yaml(const ChannelSpec& s) {
     std::string out = fmt::format("channel: {}\ninputs:\n  a: {}\n", s.channel, s.input_url);
     if (!s.input_b_url.empty()) out += fmt::format("  b: {}\n", s.input_b_url);

@@ -59,6 +59,9 @@ std::string channel_yaml(const ChannelSpec& spec);
 Process start_encoder(const std::filesystem::path& file, char pipeline, int origin_port,
                       const TempDir& dir, int generation, const std::string& token);
 
+// Whether a script printed `word` as a line of its own on stdout.
+bool said_line(const Process& script, std::string_view word);
+
 // onair's input URL for a sender of this mode on `port`.
 std::string input_url_for(SenderMode mode, int port);
 

@@ -22,6 +22,7 @@
 #include "tests/support/net.hpp"
 
 using namespace onair::testing;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -573,4 +574,46 @@ TEST_CASE("LL-HLS A/B: hls.js plays 60 s in low-latency mode while A's input is 
     auto status = r.status();
     REQUIRE(status);
     CHECK(status->at("failover").at("switches").as_int64() == 2);
+}
+
+// The control room's channel page in headless Chromium (tests/web/channel_page.mjs),
+// on a real A/B channel: it plays, shows A's loss and the switch to B, switches
+// back with the API token only, and cuts a clip from marks set on the picture.
+TEST_CASE(
+    "control room: the channel page plays, shows the switch, switches with the token, cuts a clip",
+    "[integration][redundancy][web]") {
+    const std::string token = "itest-control-room-token";
+    Redundant r("onair-control-room",
+                "failover: {mode: equal, late_after: 500ms}\n"
+                "dvr: {window: 10m}\nclips: {concurrency: 1, rendition: 180p}\n");
+    r.spec.extra_yaml += fmt::format("data: {}\n", (r.dir.path() / "data").string());
+    r.spec.env = {{"ONAIR_API_TOKEN", token}};
+    r.spec.ladder = {{"180p", 320, 180, "250k"}, {"144p", 256, 144, "150k"}};
+    r.start_on_air_with_both_paths();
+
+    std::filesystem::create_directories(ONAIR_SCREENSHOT_DIR);
+    Process page(ProcessOptions{.argv = {"node", std::string(ONAIR_WEB_TESTS) + "/channel_page.mjs",
+                                         fmt::format("http://127.0.0.1:{}", r.onair->port()), token,
+                                         std::string(ONAIR_SCREENSHOT_DIR) + "/channel.png"},
+                                .output_dir = r.dir.path(),
+                                .name = "channel-page"});
+    auto said = [&](std::string_view word, std::chrono::seconds timeout) {
+        return wait_until(
+            fmt::format("the page script to say '{}'", word),
+            [&] { return said_line(page, word) || !page.running(); }, timeout, 200ms);
+    };
+    REQUIRE(said("playing", 90s));
+    INFO(page.read_stdout());
+    REQUIRE(page.running());
+    r.relay_a->kill();
+    REQUIRE(said("switched", 60s));
+    REQUIRE(page.running());
+    r.relay_a.emplace(r.relay('a'));
+    auto exit = page.wait_for(180s);
+    INFO(page.read_stdout());
+    INFO(page.read_stderr());
+    REQUIRE(exit);
+    CHECK(exit->success());
+    CHECK(said_line(page, "ok"));
+    CHECK(r.active() == "a");  // the page's switch, after the failover to B
 }

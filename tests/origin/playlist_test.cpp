@@ -161,8 +161,13 @@ TEST_CASE("CMAF: EXT-X-MAP before the first segment, again where it changes or a
           "[playlist][fmp4]") {
     using onair::core::Container;
     auto cmaf = [](int64_t sequence, std::string map, bool discontinuity = false) {
-        return MediaEntry{sequence,      kBaseUtcMs + (sequence - 41) * 2000,    2 * kSecond,
-                          discontinuity, segment_uri(sequence, Container::fmp4), std::move(map), {}};
+        return MediaEntry{sequence,
+                          kBaseUtcMs + (sequence - 41) * 2000,
+                          2 * kSecond,
+                          discontinuity,
+                          segment_uri(sequence, Container::fmp4),
+                          std::move(map),
+                          {}};
     };
     MediaPlaylist p;
     p.target_duration = 2;

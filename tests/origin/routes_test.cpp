@@ -397,6 +397,16 @@ TEST_CASE("manual switch: token required, body checked, the switch reported", "[
     CHECK(json.at("active_pipeline").as_string() == "b");
     CHECK(json.at("failover").at("manual_hold").as_bool());
     CHECK(json.at("failover").at("last_switch").at("reason").as_string() == "manual");
+    // The history, newest first, bounded.
+    for (int i = 0; i < 25; ++i)
+        REQUIRE(f.call(http::verb::post, url, i % 2 ? R"({"to":"b"})" : R"({"to":"a"})", "t0ken")
+                    .result() == http::status::ok);
+    auto history = f.status_json().at("failover").at("history").as_array();
+    CHECK(history.size() == 20);
+    CHECK(history.front().at("from").as_string() == "b");  // the newest (the 25th): back to a
+    CHECK(history.front().at("to").as_string() == "a");
+    CHECK(history.front().at("reason").as_string() == "manual");
+    CHECK(history[1].at("to").as_string() == "b");
 
     SECTION("without a configured token, control calls are refused") {
         Fixture plain;

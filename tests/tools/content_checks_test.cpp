@@ -72,8 +72,7 @@ Run run_with(Chain& c, const Source& source, Content bad, std::atomic<bool>& fai
 // after the bad stretch and on during it; on both renditions `flag` on every
 // segment overlapping [from + 2 s (its duration), to) and on no other; no
 // other flag anywhere.
-void check_flagged_while_bad(const Chain& c, const Run& run, Flag flag, int64_t from,
-                             int64_t to) {
+void check_flagged_while_bad(const Chain& c, const Run& run, Flag flag, int64_t from, int64_t to) {
     CHECK_FALSE(run.during_good);
     CHECK(run.during_bad);
     CHECK_FALSE(run.after);
