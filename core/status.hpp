@@ -53,22 +53,22 @@ struct Figure {
 
 // X(type, name, initial, kind, unit, views, metric, help)
 // The rows' order is the order of the JSON keys and of the /metrics families.
-#define ONAIR_INPUT_FIGURES(X)                                                                 \
-    X(int64_t, bitrate, 0, gauge, "bits/s", kInJson, "onair_input_bitrate_bits_per_second",    \
-      "Input bitrate over the last second.")                                                   \
-    X(int64_t, bytes, 0, counter, "bytes", kInJson, "onair_input_received_bytes_total",        \
-      "Payload bytes received.")                                                               \
-    X(int64_t, last_packet_utc_ms, 0, time, "ms since the epoch (UTC)", kInJson,               \
-      "onair_input_last_packet_age_seconds",                                                   \
-      "Seconds since the last input packet (-1: none yet).")                                   \
-    X(int64_t, continuity_errors, 0, counter, "errors", kInJson,                               \
-      "onair_input_continuity_errors_total", "MPEG-TS continuity counter errors.")             \
-    X(int64_t, garbage_bytes, 0, counter, "bytes", kInJson, "onair_input_garbage_bytes_total", \
-      "Input bytes that were not MPEG-TS.")                                                    \
-    X(int64_t, rtp_lost, 0, counter, "packets", kInJson, "onair_input_rtp_lost_total",         \
-      "RTP packets lost (sequence gaps).")                                                     \
-    X(int64_t, connects, 0, counter, "connections", kInJson, "onair_input_connects_total",     \
-      "Successful input connections.")                                                         \
+#define ONAIR_INPUT_FIGURES(X)                                                                  \
+    /* Not a metric: Prometheus takes rate(onair_input_received_bytes_total). */                \
+    X(int64_t, bitrate, 0, gauge, "bits/s", kInJson, "", "Input bitrate over the last second.") \
+    X(int64_t, bytes, 0, counter, "bytes", kInJson, "onair_input_received_bytes_total",         \
+      "Payload bytes received.")                                                                \
+    X(int64_t, last_packet_utc_ms, 0, time, "ms since the epoch (UTC)", kInJson,                \
+      "onair_input_last_packet_age_seconds",                                                    \
+      "Seconds since the last input packet (-1: none yet).")                                    \
+    X(int64_t, continuity_errors, 0, counter, "errors", kInJson,                                \
+      "onair_input_continuity_errors_total", "MPEG-TS continuity counter errors.")              \
+    X(int64_t, garbage_bytes, 0, counter, "bytes", kInJson, "onair_input_garbage_bytes_total",  \
+      "Input bytes that were not MPEG-TS.")                                                     \
+    X(int64_t, rtp_lost, 0, counter, "packets", kInJson, "onair_input_rtp_lost_total",          \
+      "RTP packets lost (sequence gaps).")                                                      \
+    X(int64_t, connects, 0, counter, "connections", kInJson, "onair_input_connects_total",      \
+      "Successful input connections.")                                                          \
     X(int64_t, ts_packets, 0, counter, "packets", kWireOnly, "", "MPEG-TS packets seen.")
 
 #define ONAIR_PIPELINE_FIGURES(X)                                                                  \

@@ -322,11 +322,14 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
     m.family("onair_failover_last_switch_timestamp_seconds", "gauge",
              "UTC time of the last switch (0: none).");
     m.sample(failover.last_switch ? double(failover.last_switch->utc_ms) / 1000 : 0);
-    m.family("onair_segment_latency_seconds", "gauge",
-             "From a segment's last frame entering the input to its listing, over recent "
-             "segments.");
-    m.sample(double(failover.latency_median_ms) / 1000, "quantile=\"0.5\"");
-    m.sample(double(failover.latency_worst_ms) / 1000, "quantile=\"1\"");
+    m.family("onair_segment_latency_median_seconds", "gauge",
+             "From a segment's last frame entering the input to its listing: the median over "
+             "the newest listings.");
+    m.sample(double(failover.latency_median_ms) / 1000);
+    m.family("onair_segment_latency_worst_seconds", "gauge",
+             "From a segment's last frame entering the input to its listing: the worst over "
+             "the newest listings.");
+    m.sample(double(failover.latency_worst_ms) / 1000);
     if (dvr) {
         m.family("onair_dvr_segments", "gauge", "Segments the DVR holds, all renditions.");
         m.sample(double(dvr->segments));

@@ -42,7 +42,7 @@ TEST_CASE("status figures: names and metric names are unique and well formed", "
     check_table(kInputFigures, names, metrics);
     check_table(kPipelineFigures, names, metrics);
     CHECK(metrics.contains("onair_pipeline_frames_total"));
-    CHECK(metrics.contains("onair_input_bitrate_bits_per_second"));
+    CHECK(metrics.contains("onair_input_received_bytes_total"));
 }
 
 TEST_CASE("status figures: the visitor walks the members in table order", "[status]") {

@@ -509,4 +509,9 @@ TEST_CASE(
     CHECK(exit->success());
     CHECK(said_line(page, "ok"));
     CHECK(controller.state("cup-final") == "done");
+    // The controller's /metrics pass promtool's checks.
+    auto metrics = controller.call("GET", "/metrics");
+    REQUIRE(metrics);
+    REQUIRE(metrics->status == 200);
+    CHECK(promtool_problems(metrics->body, dir) == "");
 }

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <regex>
+
 #include <fmt/format.h>
 
 namespace onair::testing {
@@ -31,6 +33,30 @@ Process start_encoder(const std::filesystem::path& file, char pipeline, int orig
     o.working_dir = dir.path();
     o.name = fmt::format("encode-{}-{}", pipeline, generation);
     return Process(std::move(o));
+}
+
+std::string promtool_problems(const std::string& metrics, const TempDir& dir) {
+    const auto file = dir.write("metrics.txt", metrics);
+    auto result = run_to_completion(
+        ProcessOptions{.argv = {"sh", "-c", "promtool check metrics < '" + file.string() + "'"},
+                       .output_dir = dir.path(),
+                       .name = "promtool"},
+        std::chrono::seconds(30));
+    if (result.status && result.status->success() && result.out.empty() && result.err.empty())
+        return {};
+    return fmt::format("promtool: {}\n{}{}",
+                       result.status ? result.status->describe() : "timed out", result.out,
+                       result.err);
+}
+
+std::set<std::string> dashboard_metric_names() {
+    std::ifstream in(std::string(ONAIR_SOURCE_DIR) + "/docs/grafana/onair-channels.json");
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::set<std::string> names;
+    static const std::regex metric("onair_[a-z_]+");
+    for (std::sregex_iterator it(text.begin(), text.end(), metric), end; it != end; ++it)
+        names.insert(it->str());
+    return names;
 }
 
 bool said_line(const Process& script, std::string_view word) {

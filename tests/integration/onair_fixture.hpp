@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,12 @@ std::string channel_yaml(const ChannelSpec& spec);
 // `generation` tells restarts apart in its log's name.
 Process start_encoder(const std::filesystem::path& file, char pipeline, int origin_port,
                       const TempDir& dir, int generation, const std::string& token);
+
+// What `promtool check metrics` (Debian's prometheus package) says of a
+// /metrics text: empty when it passes, else its words.
+std::string promtool_problems(const std::string& metrics, const TempDir& dir);
+// The onair_* metric names the Grafana dashboard in docs/grafana queries.
+std::set<std::string> dashboard_metric_names();
 
 // Whether a script printed `word` as a line of its own on stdout.
 bool said_line(const Process& script, std::string_view word);

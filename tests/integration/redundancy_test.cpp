@@ -616,4 +616,18 @@ TEST_CASE(
     CHECK(exit->success());
     CHECK(said_line(page, "ok"));
     CHECK(r.active() == "a");  // the page's switch, after the failover to B
+
+    // The same channel's /metrics, as Prometheus and the shipped Grafana
+    // dashboard read it: promtool finds nothing wrong, and every metric the
+    // dashboard queries is there.
+    auto metrics = r.onair->get("/metrics");
+    REQUIRE(metrics);
+    REQUIRE(metrics->status == 200);
+    CHECK(promtool_problems(metrics->body, r.dir) == "");
+    const auto names = dashboard_metric_names();
+    CHECK(names.size() >= 20);
+    for (const auto& name : names) {
+        INFO(name);
+        CHECK(metrics->body.find("# TYPE " + name + " ") != std::string::npos);
+    }
 }

@@ -113,7 +113,7 @@ TEST_CASE("metrics: a status figure with a Prometheus name is a family of its ta
     CHECK(has_line(text, "# HELP onair_pipeline_frames_total Decoded video frames."));
     CHECK(has_line(text, "# TYPE onair_pipeline_frames_total counter"));
     CHECK(has_line(text, R"(onair_pipeline_frames_total{channel="demo",pipeline="a"} 1234)"));
-    CHECK(has_line(text, "# TYPE onair_input_bitrate_bits_per_second gauge"));
+    CHECK(has_line(text, "# TYPE onair_input_received_bytes_total counter"));
     CHECK(has_line(text, R"(onair_input_garbage_bytes_total{channel="demo",pipeline="a"} 99)"));
     for (const core::Figure& figure : core::kPipelineFigures)
         if (!figure.metric.empty())
