@@ -4,7 +4,8 @@
 //   "playing"   the program plays: cut A's input now
 //   "switched"  the page showed the switch to B: restore A's input now
 // Then it tries the switch button without and with the API token, marks in
-// and out on the program, cuts a clip and plays it, and saves a screenshot.
+// and out on the program, cuts a clip, plays it, saves a screenshot, and
+// deletes the clip.
 // Prints "ok" and a JSON summary, or "FAIL: reason" (exit 1).
 //   node tests/web/channel_page.mjs ORIGIN TOKEN SCREENSHOT
 import { launchBrowser } from '../support/browser.mjs';
@@ -121,6 +122,14 @@ try {
     .catch(() => fail('the clip does not play'));
 
   await page.screenshot({ path: screenshot, fullPage: true });
+
+  // Deleted from the list (the confirmation accepted, the token kept): gone
+  // from the page and from the API.
+  await row.locator('button', { hasText: 'Delete' }).click();
+  await page.waitForFunction((id) => !document.querySelector(`#clip-list tbody tr[data-id="${id}"]`), clipId,
+    { timeout: 15000 }).catch(() => fail('the deleted clip is still listed'));
+  const deleted = (await page.request.get(`${origin}/api/v1/clips/${clipId}`)).status();
+  if (deleted !== 404) fail(`the deleted clip answers ${deleted}`);
   if (consoleErrors.length) fail(`console errors: ${consoleErrors.join(' | ')}`);
   if (badResponses.length) fail(`failed requests: ${badResponses.join(' | ')}`);
   const thumbnails = await page.locator('#timeline img').evaluateAll((images) =>
@@ -129,7 +138,7 @@ try {
   console.log('ok');
   console.log(JSON.stringify({ latency, thumbnails, levels: levels - 1, first_switch: firstSwitch, a_input_when_cut: aInput,
     refused: refusedMessage, switches: switchRows, mark_in: markIn, mark_out: markOut, clip: clipId,
-    clip_seconds: clipSeconds }));
+    clip_seconds: clipSeconds, deleted }));
 } finally {
   await browser.close();
 }
