@@ -8,40 +8,12 @@
 // deletes the clip.
 // Prints "ok" and a JSON summary, or "FAIL: reason" (exit 1).
 //   node tests/web/channel_page.mjs ORIGIN TOKEN SCREENSHOT
-import { launchBrowser } from '../support/browser.mjs';
+import { openSession } from './page_session.mjs';
 
 const [origin, token, screenshot] = process.argv.slice(2);
-const consoleErrors = [];
-const badResponses = [];      // 4xx and 5xx the page got, but the refusal it was meant to get
-let refusalExpected = false;  // while the wrong token is tried: one 401 from /switch
-let nextDialogAnswer = null;  // what the token prompt gets
-
-function fail(reason) {
-  console.log(`FAIL: ${reason}`);
-  console.log(JSON.stringify({ console_errors: consoleErrors, bad_responses: badResponses }));
-  process.exit(1);
-}
-
-const browser = await launchBrowser();
+const session = await openSession({ width: 1400, height: 1100 });
+const { page, fail } = session;
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-  // Failed loads are judged by their responses below; every other console error counts.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() < 400) return;
-    if (refusalExpected && r.status() === 401 && r.url().endsWith('/switch')) {
-      refusalExpected = false;
-      return;
-    }
-    badResponses.push(`${r.status()} ${r.url()}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  page.on('dialog', async (dialog) => {
-    if (dialog.type() === 'prompt') await dialog.accept(nextDialogAnswer ?? '');
-    else await dialog.accept();
-  });
   await page.goto(`${origin}/`);
   const status = (sel) => page.locator(sel).textContent();
 
@@ -76,15 +48,15 @@ try {
   }, null, { timeout: 45000 }).catch(() => fail('pipeline A never showed its input and pictures back'));
 
   // The switch button: refused with a wrong token (asked for once), then done with the right one.
-  nextDialogAnswer = 'not-the-token';
-  refusalExpected = true;
+  session.promptAnswer = 'not-the-token';
+  session.expected.push((r) => r.status() === 401 && r.url().endsWith('/switch'));
   await page.locator('#pipeline-a .switch').click();
   await page.waitForFunction(() => /refused/.test(document.getElementById('message').textContent), null,
     { timeout: 10000 }).catch(() => fail('a wrong token was not refused'));
   const refusedMessage = await status('#message');
   if (await page.locator('#pipeline-a').evaluate((n) => n.classList.contains('on-air')))
     fail('switched to A with a wrong token');
-  nextDialogAnswer = token;
+  session.promptAnswer = token;
   await page.locator('#pipeline-a .switch').click();
   await page.waitForFunction(() => document.getElementById('pipeline-a').classList.contains('on-air'), null,
     { timeout: 10000 }).catch(() => fail('the switch button did not switch to A'));
@@ -130,8 +102,7 @@ try {
     { timeout: 15000 }).catch(() => fail('the deleted clip is still listed'));
   const deleted = (await page.request.get(`${origin}/api/v1/clips/${clipId}`)).status();
   if (deleted !== 404) fail(`the deleted clip answers ${deleted}`);
-  if (consoleErrors.length) fail(`console errors: ${consoleErrors.join(' | ')}`);
-  if (badResponses.length) fail(`failed requests: ${badResponses.join(' | ')}`);
+  session.checkClean();
   const thumbnails = await page.locator('#timeline img').evaluateAll((images) =>
     images.filter((i) => i.complete && i.naturalWidth > 0).length);
   if (thumbnails < 1) fail('the DVR timeline shows no thumbnail');
@@ -140,5 +111,5 @@ try {
     refused: refusedMessage, switches: switchRows, mark_in: markIn, mark_out: markOut, clip: clipId,
     clip_seconds: clipSeconds, deleted }));
 } finally {
-  await browser.close();
+  await session.browser.close();
 }

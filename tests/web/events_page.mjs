@@ -5,31 +5,12 @@
 // without the token and taken with it, and the event's history.
 // Prints "ok" and a JSON summary, or "FAIL: reason" (exit 1).
 //   node tests/web/events_page.mjs ORIGIN TOKEN SCREENSHOT EVENT_ID
-import { launchBrowser } from '../support/browser.mjs';
+import { openSession } from './page_session.mjs';
 
 const [origin, token, screenshot, eventId] = process.argv.slice(2);
-const consoleErrors = [];
-const badResponses = [];
-let nextDialogAnswer = null;
-
-function fail(reason) {
-  console.log(`FAIL: ${reason}`);
-  console.log(JSON.stringify({ console_errors: consoleErrors, bad_responses: badResponses }));
-  process.exit(1);
-}
-
-const browser = await launchBrowser();
+const session = await openSession({ width: 1400, height: 800 });
+const { page, fail } = session;
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  page.on('response', (r) => { if (r.status() >= 400) badResponses.push(`${r.status()} ${r.url()}`); });
-  page.on('dialog', async (dialog) => {
-    if (dialog.type() === 'prompt') await dialog.accept(nextDialogAnswer ?? '');
-    else await dialog.accept();
-  });
   await page.goto(`${origin}/`);
   const row = page.locator(`#events tbody tr[data-id="${eventId}"]`);
   await row.waitFor({ timeout: 15000 }).catch(() => fail('the event is not in the table'));
@@ -64,14 +45,13 @@ try {
   if ((await page.locator(`#lanes .lane[data-id="${eventId}"]`).count()) !== 1) fail('no timeline lane for the event');
 
   // The teardown: refused with a wrong token, then the event ends.
-  nextDialogAnswer = 'wrong-token';
+  session.promptAnswer = 'wrong-token';
+  session.expected.push((r) => r.status() === 401 && r.url().endsWith('/teardown'));
   await row.locator('button.teardown').click();
   await page.waitForFunction(() => /refused/.test(document.getElementById('message').textContent), null,
     { timeout: 10000 }).catch(() => fail('a wrong token was not refused'));
-  if (!badResponses.every((r) => r.startsWith('401') && r.endsWith('/teardown'))) fail('unexpected failures');
-  badResponses.length = 0;
   if ((await row.locator('td.state').textContent()) !== 'ending') fail('the wrong token changed the event');
-  nextDialogAnswer = token;
+  session.promptAnswer = token;
   await row.locator('button.teardown').click();
   await page.waitForFunction((id) => {
     const cell = document.querySelector(`#events tbody tr[data-id="${id}"] td.state`);
@@ -85,10 +65,9 @@ try {
   if (history[history.length - 1] !== 'done' || !history.includes('live')) fail(`history ${history.join(', ')}`);
 
   await page.screenshot({ path: screenshot, fullPage: true });
-  if (consoleErrors.length) fail(`console errors: ${consoleErrors.join(' | ')}`);
-  if (badResponses.length) fail(`failed requests: ${badResponses.join(' | ')}`);
+  session.checkClean();
   console.log('ok');
   console.log(JSON.stringify({ states: seen, on_air: onAir, channel: channelHref, history }));
 } finally {
-  await browser.close();
+  await session.browser.close();
 }
