@@ -46,6 +46,26 @@ Edge edge_of(const std::string& text) {
     return e;
 }
 
+// A live LL-HLS playlist, checked by the spec's rules (CMAF: SEQ.m4s URIs).
+MediaPlaylist checked_playlist(const std::string& text) {
+    auto playlist = parse_media_playlist(text);
+    MediaCheckOptions rules;
+    rules.uri_is_sequence = true;
+    auto problems = check_media_playlist(playlist, rules);
+    INFO(join_lines(problems));
+    CHECK(problems.empty());
+    return playlist;
+}
+
+// The blocking reload (`_HLS_msn`, `_HLS_part`) of `playlist` at `base` that
+// waits for its hinted part: the hint names the open segment's next part, or
+// the first of the one after.
+std::string hinted_reload(const std::string& base, const MediaPlaylist& playlist, const Edge& e) {
+    const int64_t last_sequence = std::stoll(playlist.segments.back().uri);
+    return fmt::format("{}index.m3u8?_HLS_msn={}&_HLS_part={}", base,
+                       e.open_msn + (e.hint_sequence - (last_sequence + 1)), e.hint_part);
+}
+
 int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -80,12 +100,7 @@ TEST_CASE("LL-HLS: blocking reloads and hinted parts are answered as each part i
     auto first = get(base + "index.m3u8");
     REQUIRE(first);
     INFO(first->body);
-    auto playlist = parse_media_playlist(first->body);
-    MediaCheckOptions rules;
-    rules.uri_is_sequence = true;
-    auto problems = check_media_playlist(playlist, rules);
-    INFO(join_lines(problems));
-    CHECK(problems.empty());
+    auto playlist = checked_playlist(first->body);
     CHECK(first->body.find("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12.000,"
                            "PART-HOLD-BACK=1.500\n") != std::string::npos);
     CHECK(first->body.find("#EXT-X-PART-INF:PART-TARGET=0.500\n") != std::string::npos);
@@ -95,11 +110,7 @@ TEST_CASE("LL-HLS: blocking reloads and hinted parts are answered as each part i
     // Ask for the hinted part through the playlist, 200 clients at once: all
     // are held, then answered together once it is published.
     auto e = edge_of(first->body);
-    // The hint names the open segment's next part, or the first of the one after.
-    const int64_t last_sequence = std::stoll(playlist.segments.back().uri);
-    const auto blocking =
-        fmt::format("{}index.m3u8?_HLS_msn={}&_HLS_part={}", base,
-                    e.open_msn + (e.hint_sequence - (last_sequence + 1)), e.hint_part);
+    const auto blocking = hinted_reload(base, playlist, e);
     const int64_t asked = now_ms();
     std::vector<std::future<std::pair<HttpResult, int64_t>>> clients;
     for (int i = 0; i < 200; ++i)
@@ -188,21 +199,13 @@ TEST_CASE("LL-HLS in process mode: an encoder pushes its parts, the origin lists
     auto listed = origin.get(base + "index.m3u8");
     REQUIRE(listed);
     INFO(listed->body);
-    auto playlist = parse_media_playlist(listed->body);
-    MediaCheckOptions rules;
-    rules.uri_is_sequence = true;
-    auto problems = check_media_playlist(playlist, rules);
-    INFO(join_lines(problems));
-    CHECK(problems.empty());
+    auto playlist = checked_playlist(listed->body);
     CHECK(listed->body.find("#EXT-X-PART-INF:PART-TARGET=0.200\n") != std::string::npos);
 
     // A blocking reload for the hinted part, and the part itself: both held
     // until the encoder's push of it, then answered.
     auto e = edge_of(listed->body);
-    const int64_t last_sequence = std::stoll(playlist.segments.back().uri);
-    const auto blocking =
-        fmt::format("{}index.m3u8?_HLS_msn={}&_HLS_part={}", base,
-                    e.open_msn + (e.hint_sequence - (last_sequence + 1)), e.hint_part);
+    const auto blocking = hinted_reload(base, playlist, e);
     const int64_t asked = now_ms();
     auto reload = std::async(std::launch::async, [&] { return origin.get(blocking, 10s); });
     auto part = origin.get(base + e.hint, 10s);
