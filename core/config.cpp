@@ -50,6 +50,7 @@ constexpr Micros kMaxLossWait = 60s;
 constexpr Micros kMinDvrWindow = 1min, kMaxDvrWindow = 720h;  // up to 30 days
 constexpr int64_t kMinDvrBytes = 10'000'000;
 constexpr int64_t kMaxClipJobs = 16;
+constexpr int64_t kMaxQueuedClipJobs = 256;
 constexpr Micros kMinLateAfter = 100ms;
 constexpr Micros kMaxReturnAfter = 1h;
 constexpr Micros kMinCheckDuration = 100ms, kMaxCheckDuration = 10min;
@@ -281,6 +282,11 @@ Schema<ClipsConfig> clips_schema() {
     return {
         key<ClipsConfig>("concurrency", IntegerRange{1, kMaxClipJobs}, &ClipsConfig::concurrency,
                          {"harvest jobs cut at once", "`2`", "1..16"}),
+        key<ClipsConfig>("max_queued", IntegerRange{1, kMaxQueuedClipJobs},
+                         &ClipsConfig::max_queued,
+                         {"harvest jobs waiting beyond those being cut; a request past it gets "
+                          "`429` with `Retry-After`",
+                          "`16`", "1..256"}),
         key<ClipsConfig>("rendition", Text{"a rung name", "the name of a ladder rung"},
                          &ClipsConfig::rendition,
                          {"the rendition of each clip's MP4", "the first rung", "a rung name"}),

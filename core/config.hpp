@@ -167,6 +167,7 @@ struct DvrConfig {
 // Live-to-VOD clips (harvest jobs): where the assets go and how many are cut at once.
 struct ClipsConfig {
     int concurrency = 2;
+    int max_queued = 16;    // jobs waiting beyond the running ones; more are refused (429)
     std::string rendition;  // the MP4's rendition; empty: the first rung
     std::string webhook;    // POSTed the job when it ends; empty: none
 };

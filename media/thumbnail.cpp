@@ -90,7 +90,10 @@ core::Result<core::Bytes> jpeg_thumbnail(const core::Segment& segment, int width
     if (!encoder) return core::fail("out of memory");
     encoder->width = width;
     encoder->height = height;
-    encoder->pix_fmt = AV_PIX_FMT_YUVJ420P;
+    // Full-range 4:2:0, as JPEG wants it, said with the range (the YUVJ
+    // formats are deprecated: swscale warns on every context made with them).
+    encoder->pix_fmt = AV_PIX_FMT_YUV420P;
+    encoder->color_range = AVCOL_RANGE_JPEG;
     encoder->time_base = {1, 25};
     encoder->flags |= AV_CODEC_FLAG_QSCALE;
     encoder->thread_count = 1;
@@ -100,12 +103,16 @@ core::Result<core::Bytes> jpeg_thumbnail(const core::Segment& segment, int width
     auto scaled = core::make_frame();
     scaled->width = width;
     scaled->height = height;
-    scaled->format = AV_PIX_FMT_YUVJ420P;
+    scaled->format = AV_PIX_FMT_YUV420P;
+    scaled->color_range = AVCOL_RANGE_JPEG;
     if ((rc = av_frame_get_buffer(scaled.get(), 0)) < 0) return core::av_fail("picture", rc);
     core::SwsPtr scaler(sws_getContext(source.width, source.height, AVPixelFormat(source.format),
-                                       width, height, AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, nullptr,
+                                       width, height, AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr,
                                        nullptr, nullptr));
     if (!scaler) return core::fail("cannot scale the picture");
+    const int* bt601 = sws_getCoefficients(SWS_CS_ITU601);
+    sws_setColorspaceDetails(scaler.get(), bt601, source.color_range == AVCOL_RANGE_JPEG ? 1 : 0,
+                             bt601, 1, 0, 1 << 16, 1 << 16);
     sws_scale(scaler.get(), source.data, source.linesize, 0, source.height, scaled->data,
               scaled->linesize);
     scaled->quality = FF_QP2LAMBDA * kJpegQuality;

@@ -177,8 +177,14 @@ core::Result<int64_t> build_clip_asset(const ClipRecord& clip, const ClipAssetIn
             const auto size = int64_t(fs::file_size(f.file, ec));
             if (ec) return core::fail(fmt::format("{}: {}", f.file.string(), ec.message()));
             window.segments.push_back(
-                {f.sequence, f.start, f.duration, size, discontinuity[f.sequence], container_of(f),
-                 std::string(core::parse_init_file_name(f.init.filename().string())), {}});
+                {f.sequence,
+                 f.start,
+                 f.duration,
+                 size,
+                 discontinuity[f.sequence],
+                 container_of(f),
+                 std::string(core::parse_init_file_name(f.init.filename().string())),
+                 {}});
         }
         const fs::path folder = partial / r.rung->name;
         if (auto ok = write_text(folder / kClipMediaPlaylist,

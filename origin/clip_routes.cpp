@@ -155,6 +155,12 @@ Response ClipRoutes::create(const Request& request, const std::string& channel) 
                 response.set(http::field::retry_after, "5");
                 return response;
             }
+            case SubmitRefusal::Kind::busy: {
+                auto response =
+                    make_error(http::status::too_many_requests, "too_many_requests", reason);
+                response.set(http::field::retry_after, "10");
+                return response;
+            }
             case SubmitRefusal::Kind::error:
                 break;
         }

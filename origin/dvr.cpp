@@ -424,6 +424,7 @@ core::Result<> FileDvr::load() {
     if (!remove) return std::unexpected(remove.error());
     auto tx = SqliteTransaction::begin(db);
     if (!tx) return std::unexpected(tx.error());
+    std::set<int64_t> kept_sequences;  // of any rendition: their thumbnails stay
     for (const auto& r : options_.renditions) {
         std::set<std::string, std::less<>> indexed;  // file names
         std::vector<int64_t> missing;
@@ -443,6 +444,7 @@ core::Result<> FileDvr::load() {
             const bool init_ok = init.empty() || std::filesystem::is_regular_file(
                                                      init_path(options_.folder, r, init), init_ec);
             if (!ec && int64_t(size) == sequences->integer(2) && init_ok) {
+                kept_sequences.insert(seq);
                 indexed.insert(file.filename().string());
                 if (!init.empty()) indexed.insert(core::init_file_name(init));
             } else {
@@ -472,6 +474,25 @@ core::Result<> FileDvr::load() {
                       "{}: {} index rows without their whole file dropped, {} stray files removed",
                       r, missing.size(), strays);
     }
+    // Thumbnails of segments no longer held (expired while the thumbnail was
+    // still being made, dropped before recording, or cut off by a crash) and
+    // half-written ones.
+    std::error_code ec;
+    int stray_thumbnails = 0;
+    const auto thumbnails = thumbnail_file(options_.folder, 0).parent_path();
+    for (const auto& entry : std::filesystem::directory_iterator(thumbnails, ec)) {
+        const auto stem = entry.path().stem().string();
+        int64_t seq = 0;
+        auto [end, parsed] = std::from_chars(stem.data(), stem.data() + stem.size(), seq);
+        const bool kept = entry.path().extension() == ".jpg" && parsed == std::errc() &&
+                          end == stem.data() + stem.size() && kept_sequences.contains(seq);
+        if (kept) continue;
+        std::error_code ignored;
+        std::filesystem::remove(entry.path(), ignored);
+        ++stray_thumbnails;
+    }
+    if (stray_thumbnails > 0)
+        log::info("dvr", "{} thumbnails without their segment removed", stray_thumbnails);
     if (auto ok = tx->commit(); !ok) return ok;
     if (auto ok = count(); !ok) return ok;
     log::info("dvr", "{}: {} segments, {} on disk", options_.folder.string(), segments_.load(),

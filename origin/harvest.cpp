@@ -38,6 +38,7 @@ HarvestOptions HarvestOptions::from_config(const core::ChannelConfig& config) {
     o.mp4_rendition = config.clips.rendition;
     o.folder = fs::path(config.data_dir) / "clips";
     o.concurrency = config.clips.concurrency;
+    o.max_waiting = std::size_t(config.clips.max_queued);
     return o;
 }
 
@@ -148,8 +149,9 @@ std::expected<ClipRecord, SubmitRefusal> HarvestService::submit(const boost::jso
         if (auto removed = catalog_.remove(clip.id); !removed)
             log::error(kLog, "clip {}: refused, and its record stays for the next start: {}",
                        clip.id, removed.error().message);
-        return refuse(Kind::unavailable, fmt::format("{} clip jobs are waiting; try again later",
-                                                     pool_.load().waiting));
+        return refuse(Kind::busy, fmt::format("{} clip jobs are waiting (clips.max_queued); try "
+                                              "again later",
+                                              pool_.load().waiting));
     }
     log::info(kLog, "clip {}: queued, {} to {} ({} accuracy)", clip.id, utc_text(clip.start_ms),
               utc_text(clip.end_ms), to_string(clip.accuracy));

@@ -49,7 +49,7 @@ struct HarvestOptions {
     std::string mp4_rendition;              // empty: the first rung
     std::filesystem::path folder;           // the clip store, DATA/clips
     int concurrency = 2;                    // jobs at once
-    std::size_t max_waiting = 256;          // queued beyond the running ones
+    std::size_t max_waiting = 16;           // queued beyond the running ones (clips.max_queued)
     core::QueueRegistry* queues = nullptr;  // where the job queue is shown; none when null
     std::function<int64_t()> now_ms;        // UTC; the system clock when empty
 
@@ -62,7 +62,8 @@ struct SubmitRefusal {
     enum class Kind {
         invalid,      // 400: reasons lists every problem
         duplicate,    // 409: the id is taken
-        unavailable,  // 503: no DVR, stopping, or too many jobs waiting
+        unavailable,  // 503: no DVR, or stopping
+        busy,         // 429: as many jobs wait as clips.max_queued allows
         error,        // 500: the catalog failed
     };
     Kind kind = Kind::invalid;

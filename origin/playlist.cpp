@@ -87,8 +87,10 @@ std::optional<PartName> parse_part_name(std::string_view name) {
     const auto dot = name.find('.');
     if (dot == std::string_view::npos) return std::nullopt;
     auto plain = [](std::string_view digits, std::size_t max) {
-        return !digits.empty() && digits.size() <= max && (digits.size() == 1 || digits[0] != '0') &&
-               std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+        return !digits.empty() && digits.size() <= max &&
+               (digits.size() == 1 || digits[0] != '0') &&
+               std::all_of(digits.begin(), digits.end(),
+                           [](char c) { return c >= '0' && c <= '9'; });
     };
     const auto sequence = name.substr(0, dot), index = name.substr(dot + 1);
     if (!plain(sequence, kMaxSequenceDigits) || !plain(index, 3)) return std::nullopt;
@@ -107,8 +109,8 @@ std::string seconds_text(int64_t ticks) {
 
 void render_parts(std::back_insert_iterator<std::string> it, const std::vector<PartEntry>& parts) {
     for (const auto& p : parts)
-        fmt::format_to(it, "#EXT-X-PART:DURATION={},URI=\"{}\"{}\n", seconds_text(p.duration), p.uri,
-                       p.independent ? ",INDEPENDENT=YES" : "");
+        fmt::format_to(it, "#EXT-X-PART:DURATION={},URI=\"{}\"{}\n", seconds_text(p.duration),
+                       p.uri, p.independent ? ",INDEPENDENT=YES" : "");
 }
 
 }  // namespace

@@ -25,11 +25,11 @@ struct PartEntry {
 // One listed media segment.
 struct MediaEntry {
     int64_t sequence = 0;
-    int64_t utc_ms = 0;          // EXT-X-PROGRAM-DATE-TIME
-    int64_t duration = 0;        // 90 kHz ticks
-    bool discontinuity = false;  // EXT-X-DISCONTINUITY before this segment
-    std::string uri;             // relative, e.g. "1234.ts"
-    std::string map_uri;         // its init section (EXT-X-MAP), e.g. "init-<id>.mp4"; ts: empty
+    int64_t utc_ms = 0;            // EXT-X-PROGRAM-DATE-TIME
+    int64_t duration = 0;          // 90 kHz ticks
+    bool discontinuity = false;    // EXT-X-DISCONTINUITY before this segment
+    std::string uri;               // relative, e.g. "1234.ts"
+    std::string map_uri;           // its init section (EXT-X-MAP), e.g. "init-<id>.mp4"; ts: empty
     std::vector<PartEntry> parts;  // LL-HLS: listed before it (only the last segments have them)
 };
 
@@ -43,9 +43,9 @@ struct RenditionReport {
 // What a Low-Latency HLS media playlist adds (RFC 8216bis 4.4.3.7/8, 4.4.4.9,
 // 4.4.5.2/3).
 struct LowLatency {
-    int64_t part_target = 0;     // ticks: EXT-X-PART-INF:PART-TARGET
-    int64_t part_hold_back = 0;  // ticks: at least 3 part targets
-    int64_t can_skip_until = 0;  // ticks: 0 leaves out CAN-SKIP-UNTIL
+    int64_t part_target = 0;               // ticks: EXT-X-PART-INF:PART-TARGET
+    int64_t part_hold_back = 0;            // ticks: at least 3 part targets
+    int64_t can_skip_until = 0;            // ticks: 0 leaves out CAN-SKIP-UNTIL
     std::string open_map_uri;              // the open segment's init section
     bool open_discontinuity = false;       // a gap before the open segment
     int64_t open_utc_ms = 0;               // its PROGRAM-DATE-TIME; 0: none yet

@@ -261,8 +261,14 @@ ListingWindow recorded_window(const std::vector<DvrSegment>& segments, WindowKin
     w.configured_length = segment_length;
     w.segments.reserve(segments.size());
     for (const auto& s : segments)
-        w.segments.push_back(
-            {s.sequence, s.start, s.duration, s.bytes, s.discontinuity, s.container(), s.init_id, {}});
+        w.segments.push_back({s.sequence,
+                              s.start,
+                              s.duration,
+                              s.bytes,
+                              s.discontinuity,
+                              s.container(),
+                              s.init_id,
+                              {}});
     return w;
 }
 

@@ -60,6 +60,10 @@ void SegmentPusher::on_segment(core::Segment segment) {
 }
 
 void SegmentPusher::on_part(core::Part part) {
+    if (queue_.size() >= options_.part_backlog) {
+        ++parts_skipped_;
+        return;
+    }
     queue_.push(std::move(part));
 }
 
@@ -168,6 +172,12 @@ void SegmentPusher::deliver(const Item& item, std::stop_token stop) {
                     log::warn(kLog, "{} refused: {} (refused so far: {})", name, why,
                               refused_.load());
             }
+            return;
+        }
+        // A part is worth one attempt: retrying would hold its segment back,
+        // which carries the same media anyway.
+        if (std::holds_alternative<core::Part>(item)) {
+            ++parts_skipped_;
             return;
         }
         ++failures_;

@@ -28,8 +28,11 @@ struct SegmentPusherOptions {
     // A segment is worth pushing until its end is this old (ticks): past the
     // playlist window no player can ask for it.
     int64_t useful_ticks = 60 * 90000;
-    // A part, until its end is this old: past it its segment is listed.
-    int64_t part_useful_ticks = 6 * 90000;
+    // A part, until its end is this old: past it players have moved on.
+    int64_t part_useful_ticks = 3 * 90000;
+    // A part is queued only while fewer than this many items wait: parts help
+    // only a pusher that keeps up, and must never crowd segments out.
+    std::size_t part_backlog = 8;
     std::chrono::milliseconds first_backoff{250};
     std::chrono::milliseconds max_backoff{4000};
     origin::HttpClientOptions http = {.connect_timeout = std::chrono::seconds(2),
@@ -65,6 +68,7 @@ class SegmentPusher final : public core::SegmentSink {
     int64_t refused() const { return refused_.load(); }            // answered 4xx
     int64_t expired() const { return expired_.load(); }            // no longer useful, or stopped
     int64_t retries() const { return retries_.load(); }
+    int64_t parts_skipped() const { return parts_skipped_.load(); }  // behind, or failed once
 
   private:
     void run(std::stop_token stop);
@@ -86,7 +90,8 @@ class SegmentPusher final : public core::SegmentSink {
     std::chrono::steady_clock::time_point close_deadline_{};
     bool failing_ = false;  // the pusher thread's: logging once per outage
     int64_t failures_ = 0;
-    std::atomic<int64_t> stored_{0}, duplicates_{0}, refused_{0}, expired_{0}, retries_{0};
+    std::atomic<int64_t> stored_{0}, duplicates_{0}, refused_{0}, expired_{0}, retries_{0},
+        parts_skipped_{0};
     std::jthread worker_;  // last: it stops and joins before the rest goes
 };
 

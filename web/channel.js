@@ -5,7 +5,7 @@
 'use strict';
 
 (() => {
-  const { $, el, call, clock, bitrate, say } = onair;
+  const { $, el, call, clock, bitrate, say, every } = onair;
   const page = {
     channel: null,
     master: null,       // /live/CHANNEL/master.m3u8
@@ -166,9 +166,12 @@
   // (its PROGRAM-DATE-TIME, its thumbnail where the DVR has one).
   async function refreshTimeline() {
     if (!page.status || !page.status.dvr || !page.status.dvr.oldest) return;
+    // A window that has ended (a live one whose start expired meanwhile would
+    // be refused): what the DVR holds up to a second ago.
     const start = Date.parse(page.status.dvr.oldest) / 1000;
-    const end = Date.parse(page.status.dvr.newest) / 1000 + 60;
-    const response = await fetch(`${page.preview}?start=${start}&end=${end}`, { cache: 'no-store' });
+    const end = Date.now() / 1000 - 1;
+    if (end <= start) return;
+    const response = await fetch(`${page.preview}?start=${start}&end=${end.toFixed(3)}`, { cache: 'no-store' });
     if (!response.ok) return;
     const segments = [];
     let date = null;
@@ -189,9 +192,11 @@
       // once the segment is a few seconds old (the next refresh shows it).
       const sequence = s.uri ? s.uri.split('.')[0] : '';
       const settled = Date.now() - (s.date + s.duration * 1000) > 3000;
+      // Some segments have none (slate, restored from before a restart).
       const image = settled
         ? el('img', { alt: clock(s.date), loading: 'lazy', src: `/thumbs/${encodeURIComponent(page.channel)}/${sequence}.jpg` })
         : el('div', { class: 'no-picture' });
+      if (settled) image.addEventListener('error', () => image.replaceWith(el('div', { class: 'no-picture' })));
       tile.append(image, el('span', { text: clock(s.date) }));
       return tile;
     });
@@ -355,10 +360,9 @@
     enableScrub();
     await refresh();
     for (const id of ['a', 'b']) if (page.status && page.status.pipelines[id]) startPreview(id);
-    await refreshTimeline();
-    await refreshClips();
-    setInterval(refresh, 1000);
-    setInterval(refreshTimeline, 10000);
+    every(1000, refresh);
+    every(10000, refreshTimeline);
+    refreshClips();
     setInterval(showLatency, 250);
   }
 

@@ -48,8 +48,10 @@ const onair = (() => {
       if (!value) throw new ApiError(401, 'no API token given');
       headers.Authorization = `Bearer ${value}`;
     }
+    // A call that hangs must not hold a poll forever.
     const response = await fetch(path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store',
+      signal: AbortSignal.timeout(8000),
     });
     const text = await response.text();
     let json = null;
@@ -66,6 +68,21 @@ const onair = (() => {
     new Date(ms).toISOString().slice(11, withMs ? 23 : 19);
   const bitrate = (bps) => (bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mb/s` : `${Math.round(bps / 1e3)} kb/s`);
 
+  // Runs `task` now and again `ms` after each run has ended (never two at
+  // once, however slow the origin); a failed run is said, and the next one
+  // comes all the same.
+  function every(ms, task) {
+    const run = async () => {
+      try {
+        await task();
+      } catch (error) {
+        say(`${task.name || 'refresh'}: ${error.message}`, true);
+      }
+      setTimeout(run, ms);
+    };
+    run();
+  }
+
   // A one-line message in the page's status bar.
   function say(text, isError = false) {
     const bar = $('message');
@@ -74,5 +91,5 @@ const onair = (() => {
     bar.className = isError ? 'error' : '';
   }
 
-  return { $, el, call, token, clock, bitrate, say, ApiError };
+  return { $, el, call, token, clock, bitrate, say, every, ApiError };
 })();

@@ -5,7 +5,7 @@
 'use strict';
 
 (() => {
-  const { $, el, call, clock, say } = onair;
+  const { $, el, call, clock, say, every } = onair;
   const page = { events: [], selected: null };
   window.onairPage = page;  // for the browser tests
 
@@ -115,6 +115,5 @@
     await showHistory();
   }
 
-  refresh();
-  setInterval(refresh, 1000);
+  every(1000, refresh);
 })();

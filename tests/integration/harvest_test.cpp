@@ -36,7 +36,8 @@ ChannelSpec harvest_spec(const TempDir& dir, std::string dvr_window = "10m") {
     spec.input_url = "testsrc:?size=640x360&rate=25";
     spec.preset = "ultrafast";
     spec.extra_yaml = fmt::format(
-        "data: {}\ndvr: {{window: {}}}\nclips: {{concurrency: 2, "
+        // max_queued: one test posts 20 clips at once.
+        "data: {}\ndvr: {{window: {}}}\nclips: {{concurrency: 2, max_queued: 32, "
         "rendition: 360p}}\n",
         (dir.path() / "data").string(), dvr_window);
     spec.env = {{"ONAIR_API_TOKEN", kToken}};

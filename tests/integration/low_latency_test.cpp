@@ -215,7 +215,7 @@ TEST_CASE("LL-HLS in process mode: an encoder pushes its parts, the origin lists
     REQUIRE(reloaded);
     REQUIRE(reloaded->status == 200);
     CHECK(reloaded->body.find("URI=\"" + e.hint + "\"") != std::string::npos);
-    CHECK(now_ms() - asked <= 1500);
+    CHECK(now_ms() - asked <= 3000);  // held, then answered: not the 503 of a timeout
 
     auto init = origin.get(base + e.map);
     REQUIRE(init);

@@ -30,8 +30,9 @@ struct Api {
     Routes routes{store, status, [] { return kBaseMs; }};
     std::unique_ptr<ClipRoutes> clips;
 
-    explicit Api(std::string token = kToken) {
+    explicit Api(std::string token = kToken, std::size_t max_waiting = 256) {
         h.dvr.add_range(S, 30);
+        h.max_waiting = max_waiting;
         h.start();
         clips = std::make_unique<ClipRoutes>(*h.service, std::move(token));
         routes.set_clips(*clips);
@@ -249,6 +250,34 @@ TEST_CASE("clip API: DELETE removes asset and record, a running job gets 409", "
     api.h.media.open_gate();
     REQUIRE(api.h.service->wait_idle(5s));
     CHECK(api.get("/vod/busy/master.m3u8").result() == http::status::ok);
+}
+
+TEST_CASE("a burst of clip requests past clips.max_queued gets 429 with Retry-After",
+          "[clip_routes]") {
+    Api api(kToken, 3);
+    api.h.media.close_gate();  // nothing finishes while the burst comes
+    int accepted = 0, refused = 0;
+    for (int i = 0; i < 20; ++i) {
+        auto r = api.post(clip_body(fmt::format("burst-{}", i), S + i, 3));
+        if (r.result() == http::status::accepted) {
+            ++accepted;
+            continue;
+        }
+        ++refused;
+        check_error(r, http::status::too_many_requests, "too_many_requests");
+        CHECK_THAT(std::string(json_body(r).at("reason").as_string()),
+                   Catch::Contains("clip jobs are waiting"));
+        CHECK(header(r, http::field::retry_after) == "10");
+        // Nothing is listed for a refused job.
+        check_error(api.get(fmt::format("/api/v1/clips/burst-{}", i)), http::status::not_found,
+                    "not_found");
+    }
+    CHECK(accepted == 2 + 3);  // two being cut, three waiting
+    CHECK(refused == 15);
+    api.h.media.open_gate();
+    REQUIRE(api.h.service->wait_idle(10s));
+    // Room again once the queue drains.
+    CHECK(api.post(clip_body("after", S, 3)).result() == http::status::accepted);
 }
 
 TEST_CASE("VOD: playlists, segments and the MP4 are served as stored", "[clip_routes]") {

@@ -158,6 +158,11 @@ TEST_CASE("dvr: opening removes stray files and rows whose file is gone or cut s
     std::ofstream(folder / "50.ts") << "not indexed";
     std::ofstream(folder / "51.ts.tmp") << "half written";
     std::ofstream(folder / "notes.txt") << "someone else's";
+    // Thumbnails: of a held segment, of one gone, half-written.
+    const fs::path thumbs = thumbnail_file(dir.path() / "dvr", 0).parent_path();
+    fs::create_directories(thumbs);
+    for (const char* name : {"1.jpg", "2.jpg", "50.jpg", "3.jpg.partial"})
+        std::ofstream(thumbs / name) << "jpeg";
     fs::remove(folder / "2.ts");
     // What a power loss can leave of a file the disk had not flushed.
     fs::resize_file(folder / "4.ts", fs::file_size(folder / "4.ts") / 2);
@@ -166,6 +171,9 @@ TEST_CASE("dvr: opening removes stray files and rows whose file is gone or cut s
     CHECK_FALSE(fs::exists(folder / "51.ts.tmp"));
     CHECK_FALSE(fs::exists(folder / "4.ts"));
     CHECK(fs::exists(folder / "notes.txt"));
+    CHECK(fs::exists(thumbs / "1.jpg"));
+    for (const char* name : {"2.jpg", "50.jpg", "3.jpg.partial"})
+        CHECK_FALSE(fs::exists(thumbs / name));
     CHECK(sequences(dvr->range("720p", 0, INT64_MAX)) == std::vector<int64_t>{0, 1, 3, 5});
     CHECK(dvr->segments_on_disk() == 4);
 }
@@ -183,6 +191,10 @@ TEST_CASE("dvr: segments older than the window go, files and rows, a clip's hard
     dvr->flush();
     CHECK(dvr->segments_on_disk() == 40);  // nothing older than 60 s yet
     CHECK(dvr->expired() == 0);
+
+    // Thumbnails of the first and the last segment.
+    fs::create_directories(thumbnail_file(dir.path() / "dvr", 0).parent_path());
+    for (int64_t seq : {0, 19}) std::ofstream(thumbnail_file(dir.path() / "dvr", seq)) << "jpeg";
 
     // A clip links the first segment's file elsewhere.
     const fs::path clip = dir.path() / "clip-0.ts";
@@ -203,6 +215,9 @@ TEST_CASE("dvr: segments older than the window go, files and rows, a clip's hard
         CHECK(dvr->span(r) == std::pair{start_of(10), start_of(20)});
     }
     CHECK_FALSE(fs::exists(dir.path() / "dvr" / "720p" / "0.ts"));
+    // Each thumbnail goes with its segment.
+    CHECK_FALSE(fs::exists(thumbnail_file(dir.path() / "dvr", 0)));
+    CHECK(fs::exists(thumbnail_file(dir.path() / "dvr", 19)));
     REQUIRE(fs::exists(clip));
     CHECK(file_text(clip).size() == 1000);
     const auto original = recorded("720p", 0)->bytes;

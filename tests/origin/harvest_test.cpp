@@ -394,7 +394,7 @@ TEST_CASE("harvest: past max_waiting a new job is refused, its record taken back
     submit(service, clip_body("waiting", S + 5, 3));
     auto refused = service.submit(json(clip_body("refused", S + 10, 3)));
     REQUIRE_FALSE(refused);
-    CHECK(refused.error().kind == SubmitRefusal::Kind::unavailable);
+    CHECK(refused.error().kind == SubmitRefusal::Kind::busy);
     CHECK_THAT(refused.error().reasons.front(), Catch::Contains("1 clip jobs are waiting"));
     CHECK_FALSE(h.sqlite->get("refused").value());  // nothing listed that will never run
     auto figures = queues.figures();

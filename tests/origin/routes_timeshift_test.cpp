@@ -2,6 +2,9 @@
 // sockets), as a player asking for ?start=&end= sees them.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -330,4 +333,23 @@ TEST_CASE("status API and metrics show what the DVR holds", "[routes][timeshift]
     auto metrics = body(f.get("/metrics"));
     CHECK_THAT(metrics, Catch::Contains("onair_dvr_segments{channel=\"demo\"} 38"));
     CHECK_THAT(metrics, Catch::Contains("onair_dvr_bytes{channel=\"demo\"} 26600"));
+}
+
+TEST_CASE("thumbnails: a recorded segment's JPEG by its number, 404 otherwise",
+          "[routes][timeshift]") {
+    Fixture f;
+    const auto file = thumbnail_file(f.dvr->folder(), 5);
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << "\xff\xd8 a jpeg";
+    auto r = f.get("/thumbs/demo/5.jpg");
+    REQUIRE(r.result() == http::status::ok);
+    CHECK(header(r, http::field::content_type) == "image/jpeg");
+    CHECK(header(r, http::field::cache_control) == "max-age=86400, immutable");
+    CHECK(body(r) == "\xff\xd8 a jpeg");
+    for (const char* target :
+         {"/thumbs/demo/6.jpg", "/thumbs/other/5.jpg", "/thumbs/demo/05.jpg", "/thumbs/demo/5.png",
+          "/thumbs/demo/x.jpg", "/thumbs/demo/.jpg", "/thumbs/demo/-5.jpg"}) {
+        INFO(target);
+        check_error(f.get(target), http::status::not_found, "not_found");
+    }
 }

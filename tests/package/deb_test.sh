@@ -10,6 +10,10 @@
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "skipped: installing a package needs root"; exit 77; }
+# Never replace (and then remove) an onair this machine has installed itself.
+if dpkg-query -W -f='${Status}' onair 2>/dev/null | grep -q "install ok installed"; then
+  echo "skipped: an onair package is installed here already"; exit 77
+fi
 fail() { echo "FAIL: $*"; exit 1; }
 
 cd "$BUILD"

@@ -265,6 +265,36 @@ TEST_CASE("segment pusher: on_segment never blocks, a full queue drops the oldes
     CHECK_FALSE(origin.store.pipeline_copy("360p", base + 2, 'a'));
 }
 
+TEST_CASE("segment pusher: a part is tried once, never holds its segment back nor crowds it out",
+          "[process][push]") {
+    const uint16_t port = closed_port();
+    auto options = pusher_options({"127.0.0.1", port, "/"});
+    options.part_backlog = 2;
+    SegmentPusher pusher(options);
+    pusher.start();
+    const auto segment = live_segment(0);
+    for (int k = 0; k < 6; ++k) {
+        core::Part part;
+        part.rendition = segment.rendition;
+        part.sequence = segment.sequence;
+        part.index = k;
+        part.start = segment.start + k * kLength / 6;
+        part.duration = kLength / 6;
+        part.frames = 5;
+        part.bytes = segment.bytes;
+        pusher.on_part(std::move(part));
+    }
+    pusher.on_segment(segment);
+    // With the origin down every part is given up (skipped behind a backlog,
+    // or after its one attempt) while the segment is retried...
+    REQUIRE(eventually([&] { return pusher.parts_skipped() == 6 && pusher.retries() >= 2; }));
+    CHECK(pusher.dropped() == 0);
+    // ...and reaches the origin once it is there.
+    Origin origin(port);
+    REQUIRE(eventually([&] { return pusher.stored() == 1; }));
+    CHECK(origin.store.pipeline_copy("360p", segment.sequence, 'a'));
+}
+
 TEST_CASE("segment pusher: a segment past the playlist window is not pushed", "[process][push]") {
     Origin origin;
     SegmentPusher pusher(pusher_options(origin.url()));

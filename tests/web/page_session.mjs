@@ -13,6 +13,7 @@ export async function openSession(viewport) {
     consoleErrors: [],
     badResponses: [],
     expected: [],        // predicates: a response one of them takes once is not bad
+    tolerated: [],       // predicates: responses they take are never bad
     promptAnswer: null,  // what the next token prompt gets
     fail(reason) {
       console.log(`FAIL: ${reason}`);
@@ -31,6 +32,7 @@ export async function openSession(viewport) {
   page.on('pageerror', (e) => session.consoleErrors.push(`page error: ${e.message}`));
   page.on('response', (r) => {
     if (r.status() < 400) return;
+    if (session.tolerated.some((tolerate) => tolerate(r))) return;
     const at = session.expected.findIndex((expect) => expect(r));
     if (at >= 0) session.expected.splice(at, 1);
     else session.badResponses.push(`${r.status()} ${r.url()}`);
