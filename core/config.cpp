@@ -51,6 +51,7 @@ constexpr Micros kMinDvrWindow = 1min, kMaxDvrWindow = 720h;  // up to 30 days
 constexpr int64_t kMinDvrBytes = 10'000'000;
 constexpr int64_t kMaxClipJobs = 16;
 constexpr int64_t kMaxQueuedClipJobs = 256;
+constexpr int64_t kMaxApiRate = 100000;
 constexpr Micros kMinLateAfter = 100ms;
 constexpr Micros kMaxReturnAfter = 1h;
 constexpr Micros kMinCheckDuration = 100ms, kMaxCheckDuration = 10min;
@@ -174,6 +175,13 @@ Schema<OriginConfig> origin_schema() {
                           {"connections served at once; past it a new connection gets 503 and "
                            "is closed",
                            "`10000`", "1..1000000"}),
+        key<OriginConfig>("api_rate", IntegerRange{0, kMaxApiRate}, &OriginConfig::api_rate,
+                          {"requests a second each client address may make on `/api/` and "
+                           "`/ingest/`; past it `429` with `Retry-After` (`0`: no limit)",
+                           "`100`", "0..100000"}),
+        key<OriginConfig>(
+            "api_burst", IntegerRange{1, kMaxApiRate}, &OriginConfig::api_burst,
+            {"requests a client address may make at once on those routes", "`200`", "1..100000"}),
         key<OriginConfig>("ingest_token_file",
                           FilePath{"a file path", "a readable file holding the token"},
                           &OriginConfig::ingest_token_file,

@@ -107,6 +107,10 @@ struct OriginConfig {
     int port = 8080;
     int threads = 0;  // 0: one per core
     int max_connections = 10000;
+    // Requests a second per client address on /api/ and /ingest/ (429 past
+    // it; 0: no limit), and how many at once.
+    int api_rate = 100;
+    int api_burst = 200;
     // Tokens (from the environment, else from these files): ingest pushes
     // need ONAIR_INGEST_TOKEN, control calls need ONAIR_API_TOKEN.
     std::string ingest_token_file;

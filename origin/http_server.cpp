@@ -166,6 +166,8 @@ class HttpServer::Impl {
     std::atomic<bool> stopping{false};
     std::atomic<int> live{0};      // sessions open, refusing ones included
     std::atomic<int> refusing{0};  // sessions answering 503 on their way out
+    RateLimiter limiter{options.rate_limit};
+    std::atomic<int64_t> rate_limited{0};  // requests answered 429
     std::atomic<uint16_t> port{0};
     bool started = false;
     bool stopped = false;
@@ -293,6 +295,32 @@ class Session : public std::enable_shared_from_this<Session> {
         return true;
     }
 
+    // The 429 for a request over its client's rate; nullopt when it may go on.
+    std::optional<Response> over_rate(const Request& request) {
+        if (!server_.limiter.enabled()) return std::nullopt;
+        const std::string_view target(request.target().data(), request.target().size());
+        const auto& prefixes = server_.options.rate_limited_prefixes;
+        if (std::none_of(prefixes.begin(), prefixes.end(),
+                         [&](const std::string& p) { return target.starts_with(p); }))
+            return std::nullopt;
+        if (peer_.empty()) {
+            beast::error_code ec;
+            const auto endpoint = socket_.remote_endpoint(ec);
+            peer_ = ec ? std::string("?") : endpoint.address().to_string();
+        }
+        const int64_t wait = server_.limiter.wait_ms(peer_, steady_us() / 1000);
+        if (wait == 0) return std::nullopt;
+        if (server_.rate_limited++ % 100 == 0)
+            log::warn(kLog, "{}: over {} requests a second on {}; answered 429 (so far: {})", peer_,
+                      server_.options.rate_limit.per_second, target, server_.rate_limited.load());
+        auto response =
+            make_error(http::status::too_many_requests, "too_many_requests",
+                       fmt::format("more than {} requests a second from {}; try again in {} ms",
+                                   server_.options.rate_limit.per_second, peer_, wait));
+        response.set(http::field::retry_after, std::to_string((wait + 999) / 1000));
+        return response;
+    }
+
     void on_parse_error(beast::error_code ec) {
         reading_ = false;
         if (ec == http::error::header_limit)
@@ -312,7 +340,10 @@ class Session : public std::enable_shared_from_this<Session> {
         started_us_ = steady_us();
         Reply reply;
         try {
-            reply = server_.handler(request);
+            if (auto refusal = over_rate(request))
+                reply = std::move(*refusal);
+            else
+                reply = server_.handler(request);
         } catch (const std::exception& e) {
             log::error(kLog, "handler failed on {} {}: {}", request.method_string(),
                        request.target(), e.what());
@@ -510,6 +541,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     Socket socket_;
+    std::string peer_;  // the client's address, once a rate-limited route asked for it
     Worker& worker_;
     HttpServer::Impl& server_;
     const bool refusing_;

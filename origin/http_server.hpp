@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "origin/http_figures.hpp"
 #include "origin/http_message.hpp"
+#include "origin/rate_limit.hpp"
 
 namespace onair::origin {
 
@@ -33,6 +35,11 @@ struct HttpServerOptions {
     // PUT and POST under /ingest/ carry segments: their own, larger limit,
     // chosen once the request's header is read.
     uint64_t ingest_body_limit = 64 * 1024 * 1024;
+    // Requests per client address on paths under these prefixes (the API and
+    // ingest): past the rate a client gets 429 with Retry-After and the
+    // handler is not called. Live playlists and segments are never limited.
+    RateLimitOptions rate_limit{};
+    std::vector<std::string> rate_limited_prefixes = {"/api/", "/ingest/"};
 };
 
 // Listens on one TCP endpoint and answers each request through `handler`.

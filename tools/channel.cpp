@@ -26,6 +26,8 @@ origin::HttpServerOptions server_options(const core::ChannelConfig& config) {
     options.port = uint16_t(config.origin.port);
     options.threads = config.origin.threads;
     options.max_connections = config.origin.max_connections;
+    options.rate_limit = {.per_second = double(config.origin.api_rate),
+                          .burst = double(config.origin.api_burst)};
     return options;
 }
 

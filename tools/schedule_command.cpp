@@ -126,7 +126,11 @@ int run_schedule(const std::string& path) {
     } else {
         log::error("schedule", "web assets: {}", loaded.error().message);
     }
-    origin::HttpServer server({.host = listen.host, .port = uint16_t(listen.port)}, api.handler());
+    // The same per-client limit as a channel's API (origin.api_rate's defaults).
+    origin::HttpServer server({.host = listen.host,
+                               .port = uint16_t(listen.port),
+                               .rate_limit = {.per_second = 100, .burst = 200}},
+                              api.handler());
     if (auto ok = server.start(); !ok) {
         log::error("schedule", "cannot listen: {}", ok.error().message);
         return kExitFailure;

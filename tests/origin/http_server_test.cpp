@@ -416,3 +416,30 @@ TEST_CASE("server: a prepared reply is written whole, file-backed or not, on one
     CHECK(again.result() == http::status::ok);
     CHECK(again[http::field::content_length] == std::to_string(expected_bytes(4).size()));
 }
+
+TEST_CASE("server: a client over its rate on the API gets 429 with Retry-After, players never",
+          "[http]") {
+    auto o = test_options();
+    o.rate_limit = {.per_second = 1, .burst = 3};
+    Origin origin(o);
+    Client client(origin.server.port());
+    for (int i = 0; i < 3; ++i)
+        CHECK(client.get("/api/v1/channels/demo").result() == http::status::ok);
+    auto refused = client.get("/api/v1/channels/demo");
+    CHECK(refused.result() == http::status::too_many_requests);
+    CHECK(refused[http::field::retry_after] == "1");
+    CHECK(refused[http::field::content_type] == "application/json");
+    CHECK_THAT(refused.body(), Catch::Contains("more than 1 requests a second from 127.0.0.1"));
+    // Ingest is limited too (the bucket is the address's, whatever the route)...
+    CHECK(client.get("/ingest/v1/demo/anchor").result() == http::status::too_many_requests);
+    // ...playlists and segments never, and another connection from the same
+    // address shares the bucket.
+    for (int i = 0; i < 20; ++i)
+        CHECK(client.get("/live/demo/720p/index.m3u8").result() == http::status::ok);
+    Client other(origin.server.port());
+    CHECK(other.get("/api/v1/channels/demo").result() == http::status::too_many_requests);
+    // A second on, one more (a new connection: these idle out after 1 s).
+    std::this_thread::sleep_for(1100ms);
+    Client later(origin.server.port());
+    CHECK(later.get("/api/v1/channels/demo").result() == http::status::ok);
+}
