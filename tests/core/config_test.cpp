@@ -569,7 +569,7 @@ TEST_CASE("unknown keys anywhere get a hint and the allowed list", "[config]") {
                    "hls.Segment: unknown key, did you mean \"segment\"?"));
     CHECK(contains(error(edit("{listen: 127.0.0.1:8080}", "{listn: 127.0.0.1:8080}")),
                    "origin.listn: unknown key, did you mean \"listen\"? (allowed: listen, threads, "
-                   "max_connections, ingest_token_file, api_token_file)"));
+                   "max_connections, api_rate, api_burst, ingest_token_file, api_token_file)"));
     CHECK(
         contains(error(edit("preset: veryfast", "presets: veryfast")),
                  "encoder.presets: unknown key, did you mean \"preset\"? (allowed: preset, gop)"));
