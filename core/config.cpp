@@ -194,6 +194,26 @@ Schema<OriginConfig> origin_schema() {
                           {"file whose first line is the token control calls (manual switch, "
                            "clips) need (`ONAIR_API_TOKEN` wins)",
                            "none", "a readable file"}),
+        key<OriginConfig>("signed_urls", Switch{}, &OriginConfig::signed_urls,
+                          {"playlists, segments and clips only with a signed URL "
+                           "(`?token=`, docs/signed-urls.md); 403 otherwise",
+                           "`off`", "`on`, `off`"}),
+        key<OriginConfig>("playback_secret_file",
+                          FilePath{"a file path", "a readable file holding the secret"},
+                          &OriginConfig::playback_secret_file,
+                          {"file whose first line is the secret signed URLs are made with "
+                           "(`ONAIR_PLAYBACK_SECRET` wins)",
+                           "none", "a readable file"}),
+        key<OriginConfig>("tls_certificate",
+                          FilePath{"a file path", "a readable PEM certificate chain"},
+                          &OriginConfig::tls_certificate,
+                          {"HTTPS: the certificate chain (PEM), server's first; with "
+                           "`tls_key`, the origin speaks only HTTPS",
+                           "none (HTTP)", "a readable file"}),
+        key<OriginConfig>(
+            "tls_key", FilePath{"a file path", "a readable PEM private key"},
+            &OriginConfig::tls_key,
+            {"HTTPS: the certificate's private key (PEM)", "none", "a readable file"}),
     };
 }
 
@@ -473,6 +493,12 @@ void check_timing(Reader& r, const ChannelConfig& config) {
     }
     if (r.given("hls.part") && r.valid("hls.part") && config.hls.low_latency())
         check_part(r, config, gop_ok);
+    // HTTPS needs both files; one alone is a mistake, not plain HTTP.
+    for (auto [given, missing] : {std::pair{"origin.tls_certificate", "origin.tls_key"},
+                                  std::pair{"origin.tls_key", "origin.tls_certificate"}})
+        if (r.given(given) && !r.given(missing))
+            r.error(r.given(given)->key_at, given, fmt::format("{} is missing", missing),
+                    "both origin.tls_certificate and origin.tls_key, or neither");
     if (segment_ok && r.valid("failover.late_after") && config.failover.late_after >= segment) {
         r.error(r.given("failover.late_after")->value_at, "failover.late_after",
                 fmt::format("{} is not shorter than a segment ({})",

@@ -61,6 +61,12 @@ struct UrlProblem {
 // Parses one input URL; every problem found is returned.
 std::expected<InputSpec, std::vector<UrlProblem>> parse_input_url(std::string_view url);
 
+// Whether `text` may be a URL at all: printable ASCII, no spaces (RFC 3986).
+// Checked before Boost.URL's parse_uri and parse_absolute_uri, which in 1.81
+// assert (and without assertions read on) when a scheme is followed by any
+// other byte ("i:\xc7"), instead of refusing it.
+bool url_characters_only(std::string_view text);
+
 enum class TimecodeSource { pts, systemclock };
 enum class H264Profile { baseline, main, high };
 
@@ -115,6 +121,13 @@ struct OriginConfig {
     // need ONAIR_INGEST_TOKEN, control calls need ONAIR_API_TOKEN.
     std::string ingest_token_file;
     std::string api_token_file;
+    // Playlists, segments and clips only with a signed URL (?token=), made
+    // with the secret from ONAIR_PLAYBACK_SECRET, else from this file.
+    bool signed_urls = false;
+    std::string playback_secret_file;
+    // HTTPS, with both: the certificate chain and its private key (PEM).
+    std::string tls_certificate;
+    std::string tls_key;
 };
 
 // What a pipeline emits while its input is lost, so its output never stops:

@@ -3,13 +3,17 @@
 // ones users see; tests pin them byte for byte.
 #include "core/schema.hpp"
 
+#include "core/config.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <expected>
+#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <boost/url/parse.hpp>
 
 namespace onair::core {
@@ -24,6 +28,50 @@ std::string Diagnostic::to_string() const {
     return out;
 }
 
+namespace {
+
+// Where each document after the first begins, read with yaml-cpp's event
+// parser (no nodes built). Only the root's events matter.
+class LaterDocuments final : public YAML::EventHandler {
+  public:
+    bool empty = true;  // the document's root is null (or there is none)
+    YAML::Mark root;
+
+    void OnDocumentStart(const YAML::Mark&) override {
+        depth_ = 0;
+        empty = true;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { at_root(mark); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+        at_root(mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        at_root(mark);
+        ++depth_;
+    }
+    void OnSequenceEnd() override { --depth_; }
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        at_root(mark);
+        ++depth_;
+    }
+    void OnMapEnd() override { --depth_; }
+
+  private:
+    void at_root(const YAML::Mark& mark) {
+        if (depth_ != 0) return;
+        empty = false;
+        root = mark;
+    }
+    int depth_ = 0;
+};
+
+}  // namespace
+
 std::expected<YAML::Node, Diagnostic> schema::load_one_document(std::string_view yaml_text,
                                                                 const std::string& file,
                                                                 const std::string& top_allowed,
@@ -32,22 +80,30 @@ std::expected<YAML::Node, Diagnostic> schema::load_one_document(std::string_view
     auto fail = [&](SourcePosition at, std::string message, std::string allowed = {}) {
         return std::unexpected(Diagnostic{file, at, "", std::move(message), std::move(allowed)});
     };
-    std::vector<YAML::Node> documents;
+    const std::string text(yaml_text);
+    YAML::Node document;
     try {
-        documents = YAML::LoadAll(std::string(yaml_text));
+        document = YAML::Load(text);
+        // Any later document is an error. Not YAML::LoadAll: on some
+        // malformed streams (one starting with ',') yaml-cpp 0.7 reports
+        // empty documents for ever without reading on (yaml-cpp #1040,
+        // fixed after 0.8), so reading stops at the first empty one.
+        std::istringstream stream(text);
+        YAML::Parser parser(stream);
+        LaterDocuments later;
+        for (bool first = true; parser.HandleNextDocument(later); first = false) {
+            if (first) continue;
+            if (later.empty) break;
+            reader.error({later.root.line + 1, later.root.column + 1}, "",
+                         fmt::format("a second YAML document; {}", holds), "one document");
+        }
     } catch (const YAML::ParserException& e) {
         return fail({e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
     } catch (const YAML::Exception& e) {
         return fail({e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
     }
-    if (documents.empty() || documents.front().IsNull())
-        return fail({1, 1}, "the file is empty", top_allowed);
-    for (size_t i = 1; i < documents.size(); ++i) {
-        if (documents[i].IsNull()) continue;
-        reader.error(position_of(documents[i]), "",
-                     fmt::format("a second YAML document; {}", holds), "one document");
-    }
-    return documents.front();
+    if (!document || document.IsNull()) return fail({1, 1}, "the file is empty", top_allowed);
+    return document;
 }
 
 Diagnostic diagnostic_at(const std::string& file,
@@ -462,7 +518,8 @@ std::optional<std::string> Reader::http_url(const Field& f) {
     constexpr auto allowed = "http://HOST[:PORT]/PATH";
     auto text = scalar(f, "a URL", allowed);
     if (!text) return std::nullopt;
-    auto url = boost::urls::parse_absolute_uri(*text);
+    const std::string_view checked = url_characters_only(*text) ? std::string_view(*text) : "";
+    auto url = boost::urls::parse_absolute_uri(checked);  // a view of *text
     if (!url || url->scheme() != "http" || !url->has_authority() || url->host().empty()) {
         error(f.value_at, f.path, fmt::format("\"{}\" is not an http:// URL", shortened(*text)),
               allowed);

@@ -8,6 +8,7 @@
 // between keys that the caller checks afterwards. render_key_table() writes the
 // markdown table from the same declarations. Used on one thread at start-up;
 // the Reader owns the diagnostics until take().
+#include <array>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -204,6 +205,16 @@ struct DurationOrOff {  // off, 500ms: off reads as zero
     }
 };
 
+struct Switch {  // on | off (true | false, as YAML writes them too)
+    std::string allowed() const { return "on or off"; }
+    std::optional<bool> read(Reader& r, const Field& f) const {
+        static constexpr std::array<std::string_view, 4> kWords{"off", "on", "false", "true"};
+        auto i = r.choice(f, kWords);
+        if (!i) return std::nullopt;
+        return *i % 2 == 1;
+    }
+};
+
 struct FrameRate {  // 30, 29.97, 30000/1001
     int64_t lo, hi;
     std::string allowed() const;
@@ -269,6 +280,11 @@ struct Choice {  // an enum, by its names
         return names.entries[*i].first;
     }
 };
+// Spelled out for compilers without aggregate deduction (clang before 17).
+template <class E, size_t N>
+Choice(const EnumNames<E, N>&) -> Choice<E, N>;
+template <class E, size_t N>
+Choice(const EnumNames<E, N>&, std::span<const Reserved>) -> Choice<E, N>;
 
 struct HostPortValue {
     std::string host;

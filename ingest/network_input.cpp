@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "core/media_time.hpp"
+#include "ingest/ts_demux.hpp"
 
 namespace onair::ingest {
 namespace {
@@ -121,6 +122,13 @@ bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
         log::info(component_, "listening: {}", spec_.describe());
     }
 
+    bool flowed = demux_until_lost(stop, out, interrupt);
+    protocol_.reset();  // after the demuxer and its reads through us
+    return flowed;
+}
+
+bool NetworkInput::demux_until_lost(std::stop_token stop, EventQueue& out,
+                                    AVIOInterruptCB interrupt) {
     // The demuxer reads through us.
     auto* io_buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
     core::CustomIoPtr io(avio_alloc_context(io_buffer, kIoBufferSize, 0, this,
@@ -129,56 +137,28 @@ bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
         av_free(io_buffer);
         return false;
     }
-    AVFormatContext* raw_format = avformat_alloc_context();
-    raw_format->pb = io.get();
-    raw_format->flags |= AVFMT_FLAG_CUSTOM_IO;
-    raw_format->interrupt_callback = interrupt;
-    const AVInputFormat* mpegts = av_find_input_format("mpegts");
-    rc = avformat_open_input(&raw_format, nullptr, mpegts, nullptr);  // frees raw_format on error
-    if (rc < 0) {
-        protocol_.reset();
-        return got_data_;
-    }
-    core::InputFormatPtr format(raw_format);
-    rc = avformat_find_stream_info(format.get(), nullptr);
-    int video = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-    int audio = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, video, nullptr, 0);
-    if (rc < 0 || (video < 0 && audio < 0)) {
+    auto demux = TsDemux::open(io.get(), interrupt);
+    if (!demux) {
+        if (demux.error().ended) return got_data_;
         if (!stop.stop_requested()) {
-            std::string why = rc < 0 ? core::av_error_text(rc) : "no audio or video stream found";
-            status_.set_note("unusable input: " + why);
-            log::warn(component_, "unusable input: {}", why);
+            status_.set_note("unusable input: " + demux.error().why);
+            log::warn(component_, "unusable input: {}", demux.error().why);
         }
-        format.reset();
-        protocol_.reset();
         return false;  // retry after a back-off, not in a tight loop
     }
-    for (unsigned i = 0; i < format->nb_streams; ++i)
-        if (int(i) != video && int(i) != audio) format->streams[i]->discard = AVDISCARD_ALL;
 
-    core::StreamsOpened opened;
-    if (video >= 0) {
-        AVStream* st = format->streams[video];
-        opened.video = core::copy_parameters(st->codecpar);
-        opened.video_time_base = st->time_base;
-        opened.video_frame_rate = av_guess_frame_rate(format.get(), st, nullptr);
-        log::info(component_, "video: {} {}x{} {}/{} fps", avcodec_get_name(st->codecpar->codec_id),
-                  st->codecpar->width, st->codecpar->height, opened.video_frame_rate.num,
-                  opened.video_frame_rate.den);
-    }
-    if (audio >= 0) {
-        AVStream* st = format->streams[audio];
-        opened.audio = core::copy_parameters(st->codecpar);
-        opened.audio_time_base = st->time_base;
-        log::info(component_, "audio: {} {} Hz, {} channels",
-                  avcodec_get_name(st->codecpar->codec_id), st->codecpar->sample_rate,
-                  st->codecpar->ch_layout.nb_channels);
-    }
+    core::StreamsOpened opened = demux->streams();
+    if (const AVCodecParameters* v = opened.video.get())
+        log::info(component_, "video: {} {}x{} {}/{} fps", avcodec_get_name(v->codec_id), v->width,
+                  v->height, opened.video_frame_rate.num, opened.video_frame_rate.den);
+    if (const AVCodecParameters* a = opened.audio.get())
+        log::info(component_, "audio: {} {} Hz, {} channels", avcodec_get_name(a->codec_id),
+                  a->sample_rate, a->ch_layout.nb_channels);
     if (!out.push(std::move(opened), stop)) return true;
 
     auto packet = core::make_packet();
     while (!stop.stop_requested()) {
-        rc = av_read_frame(format.get(), packet.get());
+        int rc = demux->read(*packet);
         if (rc < 0) {
             if (!stop.stop_requested()) {
                 std::string why =
@@ -190,26 +170,16 @@ bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
             }
             break;
         }
-        core::MediaKind kind;
-        if (link_failed_) {
-            // What the demuxer flushes once the link is gone: partial and late.
-            av_packet_unref(packet.get());
-            continue;
-        }
-        if (packet->stream_index == video) {
-            kind = core::MediaKind::video;
-        } else if (packet->stream_index == audio) {
-            kind = core::MediaKind::audio;
-        } else {
+        auto kind = demux->kind_of(*packet);
+        // Once the link failed the demuxer only flushes what is partial and late.
+        if (link_failed_ || !kind) {
             av_packet_unref(packet.get());
             continue;
         }
         auto item = core::make_packet();
         av_packet_move_ref(item.get(), packet.get());
-        if (!out.push(core::MediaPacket{kind, std::move(item)}, stop)) break;
+        if (!out.push(core::MediaPacket{*kind, std::move(item)}, stop)) break;
     }
-    format.reset();
-    protocol_.reset();
     return true;
 }
 

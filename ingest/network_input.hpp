@@ -43,6 +43,9 @@ class NetworkInput final : public Input {
     void run(std::stop_token stop, EventQueue& out);
     // One connection from open to loss. Returns true when data flowed.
     bool session(std::stop_token stop, EventQueue& out);
+    // Demuxes what the open protocol brings until it is lost or stopped.
+    // Returns true when data flowed.
+    bool demux_until_lost(std::stop_token stop, EventQueue& out, AVIOInterruptCB interrupt);
     int read_bytes(uint8_t* buffer, int size);
     void update_bitrate(Clock::time_point now);
 

@@ -177,6 +177,10 @@ Response ClipRoutes::list(const Request& request, const std::string* channel) co
     auto target = request.target();
     auto parsed =
         boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
+    if (!parsed)
+        return bad_request(
+            "the query is not a valid URL query (percent-encode what is not "
+            "letters, digits or -._~)");
     ClipQuery query;
     if (channel) query.channel = *channel;
     std::vector<std::string> reasons;

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "core/config.hpp"
+
 namespace onair::origin {
 
 namespace beast = boost::beast;
@@ -49,6 +51,8 @@ std::string HttpUrl::text() const {
 }
 
 core::Result<HttpUrl> parse_http_url(std::string_view text) {
+    if (!core::url_characters_only(text))
+        return core::fail(fmt::format("'{}' is not an absolute URL", text));
     auto parsed =
         boost::urls::parse_absolute_uri(boost::urls::string_view(text.data(), text.size()));
     if (!parsed) return core::fail(fmt::format("'{}' is not an absolute URL", text));

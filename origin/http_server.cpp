@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -57,6 +59,7 @@ using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
 using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                         net::wait_traits<std::chrono::steady_clock>, Executor>;
 using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+using TlsStream = net::ssl::stream<Socket&>;
 
 int64_t steady_us() {
     using namespace std::chrono;
@@ -168,6 +171,7 @@ class HttpServer::Impl {
     std::atomic<int> refusing{0};  // sessions answering 503 on their way out
     RateLimiter limiter{options.rate_limit};
     std::atomic<int64_t> rate_limited{0};  // requests answered 429
+    std::optional<net::ssl::context> tls;  // with options.tls(), from start()
     std::atomic<uint16_t> port{0};
     bool started = false;
     bool stopped = false;
@@ -181,6 +185,7 @@ class Session : public std::enable_shared_from_this<Session> {
   public:
     Session(Socket&& socket, Worker& worker, bool refuse)
         : socket_(std::move(socket)), worker_(worker), server_(worker.server), refusing_(refuse) {
+        if (server_.tls) tls_.emplace(socket_, *server_.tls);
         ++server_.live;
         if (refusing_) ++server_.refusing;
         next = worker_.sessions;
@@ -198,8 +203,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void start() {
-        if (refusing_) return refuse();
-        read();
+        if (!tls_) return refusing_ ? refuse() : read();
+        // HTTPS: the handshake first, within the time a request has to arrive.
+        expires_after(server_.options.read_timeout);
+        tls_->async_handshake(net::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                  if (ec) return;  // not TLS, or refused: the socket closes
+                                  self->refusing_ ? self->refuse() : self->read();
+                              });
     }
     // Past its deadline (sweep) or stopping: its pending operations end.
     void close() {
@@ -229,10 +240,19 @@ class Session : public std::enable_shared_from_this<Session> {
         expires_after(first_ || parser_ ? server_.options.read_timeout
                                         : server_.options.idle_timeout);
         const bool body = parser_ && header_checked_;
-        socket_.async_read_some(buffer_.prepare(body ? kBodyReadChunk : kReadChunk),
-                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                                    self->on_read(ec, n);
-                                });
+        read_some(buffer_.prepare(body ? kBodyReadChunk : kReadChunk),
+                  [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                      self->on_read(ec, n);
+                  });
+    }
+
+    // From the socket, or through TLS.
+    template <class Buffers, class Done>
+    void read_some(const Buffers& buffers, Done&& done) {
+        if (tls_)
+            tls_->async_read_some(buffers, std::forward<Done>(done));
+        else
+            socket_.async_read_some(buffers, std::forward<Done>(done));
     }
 
     void on_read(beast::error_code ec, std::size_t n) {
@@ -416,10 +436,10 @@ class Session : public std::enable_shared_from_this<Session> {
     void drain() {
         deadline_us = steady_us() + kRefusalLingerMs * 1000;
         buffer_.clear();
-        socket_.async_read_some(buffer_.prepare(1024),
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                    if (!ec) self->drain();
-                                });
+        read_some(buffer_.prepare(1024),
+                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (!ec) self->drain();
+                  });
     }
 
     void write(Reply reply, bool head_only, unsigned version) {
@@ -450,7 +470,7 @@ class Session : public std::enable_shared_from_this<Session> {
             tail_size_ += part.size();
         }
         const bool bodyless = head_only || status == 204 || status == 304 || status < 200;
-        if (!bodyless && body->file() >= 0 && !body->empty()) {
+        if (!bodyless && !tls_ && body->file() >= 0 && !body->empty()) {
             // The head, then the file's pages handed to the socket as they are.
             file_body_ = *body;
             file_sent_ = 0;
@@ -461,9 +481,13 @@ class Session : public std::enable_shared_from_this<Session> {
         const std::array<net::const_buffer, 3> buffers = {
             head_view_, net::buffer(tail_.data(), tail_size_),
             bodyless ? net::const_buffer() : bytes_of(*body)};
-        net::async_write(
-            socket_, buffers,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+        auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_write(ec);
+        };
+        if (tls_)
+            net::async_write(*tls_, buffers, std::move(done));
+        else
+            net::async_write(socket_, buffers, std::move(done));
     }
 
     // Writes the head and then the body with sendfile(2), as far as the
@@ -541,7 +565,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     Socket socket_;
-    std::string peer_;  // the client's address, once a rate-limited route asked for it
+    std::optional<TlsStream> tls_;  // HTTPS: reads and writes go through it
+    std::string peer_;              // the client's address, once a rate-limited route asked for it
     Worker& worker_;
     HttpServer::Impl& server_;
     const bool refusing_;
@@ -568,6 +593,19 @@ core::Result<> HttpServer::Impl::start() {
     ensure_descriptors(options.max_connections);
     const std::string where = endpoint_text(options.host, options.port);
     beast::error_code ec;
+    if (options.tls()) {
+        tls.emplace(net::ssl::context::tls_server);
+        tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                         net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                         net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+        if (tls->use_certificate_chain_file(options.tls_certificate, ec))
+            return core::fail(fmt::format("{}: cannot use the certificate {}: {}", where,
+                                          options.tls_certificate, error_text(ec)));
+        // OpenSSL also refuses a key that is not the certificate's ("key values mismatch").
+        if (tls->use_private_key_file(options.tls_key, net::ssl::context::pem, ec))
+            return core::fail(fmt::format("{}: cannot use the key {}: {}", where, options.tls_key,
+                                          error_text(ec)));
+    }
     tcp::endpoint endpoint;
     auto address = net::ip::make_address(options.host, ec);
     if (!ec) {

@@ -40,6 +40,12 @@ struct HttpServerOptions {
     // handler is not called. Live playlists and segments are never limited.
     RateLimitOptions rate_limit{};
     std::vector<std::string> rate_limited_prefixes = {"/api/", "/ingest/"};
+    // HTTPS: with both set, every connection speaks TLS (1.2 or 1.3) with
+    // this certificate chain and key (PEM files, read by start()); bodies
+    // are then written from memory, not with sendfile(2).
+    std::string tls_certificate{};
+    std::string tls_key{};
+    bool tls() const { return !tls_certificate.empty(); }
 };
 
 // Listens on one TCP endpoint and answers each request through `handler`.

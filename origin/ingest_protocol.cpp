@@ -181,7 +181,9 @@ class HeaderReader {
     core::SharedInit init() {
         auto text = value(kInit, false);
         if (!text) return nullptr;
-        core::Bytes bytes(beast::detail::base64::decoded_size(text->size()));
+        // Room for unpadded input too: Beast's decoded_size() counts whole
+        // groups of four only, and the decoder writes a partial group's bytes.
+        core::Bytes bytes((text->size() + 3) / 4 * 3);
         auto [written, read] =
             beast::detail::base64::decode(bytes.data(), text->data(), text->size());
         bytes.resize(written);

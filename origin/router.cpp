@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "core/config.hpp"
+
 namespace onair::origin {
 
 namespace http = boost::beast::http;
@@ -130,6 +132,11 @@ Reply Router::operator()(const Request& request) const {
 
 Reply Router::route(const Request& request) const {
     std::string_view target(request.target().data(), request.target().size());
+    // RFC 9112: a target is ASCII; anything else is percent-encoded. Beast
+    // lets other bytes through, and handlers' URL parsers must not see them.
+    if (!core::url_characters_only(target))
+        return make_error(http::status::bad_request, "bad_request",
+                          "the request target must be printable ASCII (percent-encode the rest)");
     const auto mark = target.find('?');
     Path path;
     if (auto refused = split(target.substr(0, mark), path)) return std::move(*refused);

@@ -2,6 +2,7 @@
 // One router for every HTTP route onair answers (a channel's origin: live,
 // DVR, VOD, clips, status, metrics, ingest; the event controller's API).
 // The rules every route shares are written here once:
+//   - the target: printable ASCII only (400 otherwise);
 //   - the path: percent-decoded per segment, refused (400) when a segment
 //     could walk out of its place ("." "..", '/', '\\' or NUL after decoding,
 //     or empty) or the path is longer than kMaxPath;

@@ -83,6 +83,51 @@ Routes::Routes(SegmentStore& store, const core::ChannelStatus& status, NowMs now
     read("/live/{channel}/{rendition}/{file}", &Routes::segment);
 }
 
+Reply Routes::operator()(const Request& request) const {
+    if (signer_ && (request.method() == http::verb::get || request.method() == http::verb::head)) {
+        const std::string_view target = request.target();
+        if (target.starts_with("/live/") || target.starts_with("/vod/"))
+            return signed_playback(request);
+    }
+    return router_(request);
+}
+
+// A playlist's reply with the token added to its URIs; anything else as it is.
+Reply Routes::signed_playback(const Request& request) const {
+    const std::string_view target = request.target();
+    const auto mark = target.find('?');
+    const std::string_view path = target.substr(0, mark);
+    const std::string_view query = mark == std::string_view::npos ? "" : target.substr(mark + 1);
+    const auto token = query_value(query, kTokenParameter);
+    auto check = signer_->check(token, path, now_ms_() / 1000);
+    if (check.verdict != PlaybackSigner::Verdict::ok)
+        return make_error(http::status::forbidden, "forbidden", check.reason);
+
+    auto carry_token = [query = fmt::format("{}={}", kTokenParameter, *token)](Reply reply) {
+        Response message = reply.to_message();
+        if (message.result() != http::status::ok ||
+            message[http::field::content_type] != kMimePlaylist)
+            return reply;
+        const auto& body = message.body();
+        std::string text = with_query_on_uris(
+            std::string_view(static_cast<const char*>(body.data()), body.size()), query);
+        message.body() = SharedBuffer::from_string(std::move(text));
+        message.prepare_payload();
+        // No validators: a 304 would keep a player on the URIs of an older token.
+        message.erase(http::field::etag);
+        message.erase(http::field::last_modified);
+        return Reply(std::move(message));
+    };
+    Reply reply = router_(request);
+    auto pending = reply.pending();
+    if (!pending) return carry_token(std::move(reply));
+    // A held blocking reload: its playlist gets the token when it comes.
+    auto carried = std::make_shared<PendingReply>();
+    pending->on_complete(
+        [carried, carry_token](Reply done) { carried->complete(carry_token(std::move(done))); });
+    return carried;
+}
+
 bool Routes::known_channel(std::string_view channel) const {
     return channel == store_.options().channel;
 }

@@ -17,6 +17,7 @@
 #include "origin/http_figures.hpp"
 #include "origin/http_message.hpp"
 #include "origin/ingest_routes.hpp"
+#include "origin/playback_signing.hpp"
 #include "origin/router.hpp"
 #include "origin/segment_store.hpp"
 #include "origin/status_report.hpp"
@@ -51,9 +52,16 @@ class Routes {
     // without one, control calls are refused (403). Set before serving.
     void set_api_token(std::string token) { api_token_ = std::move(token); }
 
-    Reply operator()(const Request& request) const { return router_(request); }
+    Reply operator()(const Request& request) const;
     // This object as a server's handler; it must outlive the server.
-    Handler handler() const { return router_.handler(); }
+    Handler handler() const {
+        return [this](const Request& request) { return (*this)(request); };
+    }
+    // Signed playback URLs: with a signer, GET and HEAD under /live/ and
+    // /vod/ need a valid token (403 with a JSON reason otherwise), and the
+    // playlists served carry it on to every URI they name. It must outlive
+    // the serving; set before serving.
+    void set_playback_signer(const PlaybackSigner* signer) { signer_ = signer; }
     // Puts the ingest routes (/ingest/...) and the clip routes (/vod/...,
     // /api/v1/clips..., /api/v1/channels/CHANNEL/clips) on this router. Call
     // before serving; each must outlive the serving.
@@ -86,6 +94,7 @@ class Routes {
     Response timeshift_media(std::string_view rendition, const TimeShiftWindow& window) const;
     std::optional<DvrFigures> dvr_figures() const;
     std::optional<HttpFigures> http_figures() const;
+    Reply signed_playback(const Request& request) const;
 
     SegmentStore& store_;
     const core::ChannelStatus& status_;
@@ -93,6 +102,7 @@ class Routes {
     std::string api_token_;
     std::atomic<const Dvr*> dvr_{nullptr};
     std::function<HttpFigures()> http_figures_;
+    const PlaybackSigner* signer_ = nullptr;
     Router router_;
 };
 

@@ -28,6 +28,8 @@ origin::HttpServerOptions server_options(const core::ChannelConfig& config) {
     options.max_connections = config.origin.max_connections;
     options.rate_limit = {.per_second = double(config.origin.api_rate),
                           .burst = double(config.origin.api_burst)};
+    options.tls_certificate = config.origin.tls_certificate;
+    options.tls_key = config.origin.tls_key;
     return options;
 }
 
@@ -151,6 +153,14 @@ core::Result<> Channel::start() {
     if (!token) log::info("origin", "control and clip calls are off: {}", why);
     const std::string api_token = token.value_or("");
     if (!api_token.empty()) routes_.set_api_token(api_token);
+    if (config_.origin.signed_urls) {
+        auto secret =
+            core::read_token("ONAIR_PLAYBACK_SECRET", config_.origin.playback_secret_file, why);
+        if (!secret) return core::fail("origin.signed_urls is on, but there is no secret: " + why);
+        signer_.emplace(std::move(*secret));
+        routes_.set_playback_signer(&*signer_);
+        log::info("origin", "playback needs signed URLs (?{}=...)", origin::kTokenParameter);
+    }
     if (auto ok = open_dvr(); !ok) return ok;
     if (auto ok = start_clips(dvr_.get(), api_token); !ok) return ok;
     if (auto ok = server_.start(); !ok) return ok;

@@ -28,6 +28,7 @@
 #include "origin/harvest.hpp"
 #include "origin/http_server.hpp"
 #include "origin/ingest_routes.hpp"
+#include "origin/playback_signing.hpp"
 #include "origin/routes.hpp"
 #include "origin/segment_store.hpp"
 #include "origin/web_assets.hpp"
@@ -80,6 +81,7 @@ class Channel {
     std::unique_ptr<origin::IngestRoutes> ingest_;      // with an ingest token
     std::unique_ptr<origin::WebhookNotifier> webhook_;  // with failover.webhook
     std::optional<origin::WebAssets> web_;              // the control room, when installed
+    std::optional<origin::PlaybackSigner> signer_;      // with origin.signed_urls
     std::unique_ptr<media::Thumbnailer> thumbnailer_;   // with the DVR: its timeline's pictures
     std::string thumbnail_rendition_;                   // the smallest rung
     // Clips: see start_clips().

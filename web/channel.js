@@ -21,6 +21,14 @@
   };
   window.onairPage = page;  // for the browser tests
 
+  // A channel with signed playback URLs: the page is opened with ?token=
+  // (docs/signed-urls.md) and passes it on to what it plays and fetches.
+  const playbackToken = new URLSearchParams(location.search).get('token');
+  function signed(url) {
+    if (!playbackToken) return url;
+    return `${url}${url.includes('?') ? '&' : '?'}token=${playbackToken}`;
+  }
+
   // --- the player ----------------------------------------------------------
   function play(url, what) {
     if (page.hls) page.hls.destroy();
@@ -38,7 +46,7 @@
     hls.on(Hls.Events.ERROR, (event, data) => {
       if (data.fatal) say(`player: ${data.details}`, true);
     });
-    hls.loadSource(url);
+    hls.loadSource(signed(url));
     hls.attachMedia($('player'));
   }
 
@@ -58,7 +66,7 @@
     const card = $(`pipeline-${id}`);
     const video = card.querySelector('video');
     const hls = new Hls({ lowLatencyMode: false, maxBufferLength: 6 });
-    hls.loadSource(`${page.preview}?pipeline=${id}`);
+    hls.loadSource(signed(`${page.preview}?pipeline=${id}`));
     hls.attachMedia(video);
     previews[id] = hls;
   }
@@ -171,7 +179,7 @@
     const start = Date.parse(page.status.dvr.oldest) / 1000;
     const end = Date.now() / 1000 - 1;
     if (end <= start) return;
-    const response = await fetch(`${page.preview}?start=${start}&end=${end.toFixed(3)}`, { cache: 'no-store' });
+    const response = await fetch(signed(`${page.preview}?start=${start}&end=${end.toFixed(3)}`), { cache: 'no-store' });
     if (!response.ok) return;
     const segments = [];
     let date = null;
@@ -301,7 +309,7 @@
       el('td', { text: clip.status }),
       el('td', {},
         clip.master ? el('button', { type: 'button', text: 'Play', onclick: () => play(clip.master, `clip ${clip.id}`) }) : null,
-        clip.mp4 ? el('a', { href: clip.mp4, download: `${clip.id}.mp4`, text: 'MP4' }) : null,
+        clip.mp4 ? el('a', { href: signed(clip.mp4), download: `${clip.id}.mp4`, text: 'MP4' }) : null,
         el('button', { type: 'button', text: 'Delete', onclick: () => removeClip(clip.id) })))));
   }
 
@@ -326,7 +334,7 @@
     // The master lists the renditions; the smallest feeds the previews and the timeline.
     let text = null;
     while (text === null) {
-      const response = await fetch(page.master, { cache: 'no-store' });
+      const response = await fetch(signed(page.master), { cache: 'no-store' });
       if (response.ok) text = await response.text();
       else await new Promise((resolve) => setTimeout(resolve, 1000));
     }

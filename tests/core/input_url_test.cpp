@@ -290,3 +290,24 @@ TEST_CASE("closest_match for did-you-mean hints", "[input_url]") {
     CHECK(closest_match("c", ids).empty());  // one letter off is no hint for one-letter names
     CHECK(closest_match("A", ids) == "a");
 }
+
+TEST_CASE("a URL with bytes that are not printable ASCII is refused, not parsed", "[input_url]") {
+    // Boost.URL 1.81 asserts on a scheme followed by such a byte (found by fuzzing).
+    for (std::string url :
+         {std::string("i:\xc7"), std::string("srt://0.0.0.0:9000?streamid=\xe9t\xe9"),
+          std::string("udp://:5000 ")}) {
+        INFO(url);
+        auto parsed = parse_input_url(url);
+        REQUIRE_FALSE(parsed);
+        CHECK(parsed.error().front().message.starts_with("not a valid URL"));
+    }
+    // Boost.URL 1.81 asserts, wrongly, on these (found by fuzzing); they are refused.
+    for (std::string url : {"u:?", "u:#", "u:[", "srt:/testsrc090:000?#mod,ie=&ex"}) {
+        INFO(url);
+        auto parsed = parse_input_url(url);
+        REQUIRE_FALSE(parsed);
+    }
+    CHECK_FALSE(url_characters_only("a b"));
+    CHECK_FALSE(url_characters_only("caf\xc3\xa9"));
+    CHECK(url_characters_only("srt://h:1?passphrase=x%20y"));
+}

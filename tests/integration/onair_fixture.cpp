@@ -74,9 +74,10 @@ std::string channel_yaml(const ChannelSpec& s) {
                            r.width, r.height, r.bitrate);
     out += fmt::format(
         "audio: {{bitrate: 128k}}\nencoder: {{preset: {}, gop: {}}}\nhls: {{segment: {}, window: "
-        "{}, container: {}{}}}\norigin: {{listen: 127.0.0.1:{}}}\n",
+        "{}, container: {}{}}}\norigin: {{listen: 127.0.0.1:{}{}}}\n",
         s.preset, s.gop, s.segment, s.window, s.container,
-        s.part.empty() ? std::string() : ", part: " + s.part, s.http_port);
+        s.part.empty() ? std::string() : ", part: " + s.part, s.http_port,
+        s.origin_extra.empty() ? std::string() : ", " + s.origin_extra);
     return out + s.extra_yaml;
 }
 

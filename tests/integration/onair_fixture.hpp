@@ -48,6 +48,7 @@ struct ChannelSpec {
     std::string container = "ts";  // hls.container
     std::string part;              // hls.part; empty: not written
     int http_port = 0;
+    std::string origin_extra;     // more keys of origin:, "key: value, key: value"
     std::string command = "run";  // or "origin": the origin alone (process mode)
     std::vector<std::pair<std::string, std::string>> env{};  // added to onair's environment
 };

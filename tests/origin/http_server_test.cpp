@@ -2,15 +2,21 @@
 // Beast's synchronous client as the player.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "core/status.hpp"
@@ -442,4 +448,87 @@ TEST_CASE("server: a client over its rate on the API gets 429 with Retry-After, 
     std::this_thread::sleep_for(1100ms);
     Client later(origin.server.port());
     CHECK(later.get("/api/v1/channels/demo").result() == http::status::ok);
+}
+
+namespace {
+
+// A self-signed certificate for localhost and its key, made by openssl.
+struct Certificate {
+    inline static int made = 0;
+    std::filesystem::path folder =
+        std::filesystem::temp_directory_path() / fmt::format("onair-tls-{}-{}", ::getpid(), ++made);
+    std::filesystem::path cert = folder / "cert.pem", key = folder / "key.pem";
+    Certificate() {
+        std::filesystem::create_directories(folder);
+        const std::string command = fmt::format(
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+            "-subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout {} -out {} "
+            ">/dev/null 2>&1",
+            key.string(), cert.string());
+        REQUIRE(std::system(command.c_str()) == 0);
+    }
+    ~Certificate() { std::filesystem::remove_all(folder); }
+};
+
+}  // namespace
+
+TEST_CASE("server: HTTPS with the configured certificate; a segment's bytes whole, kept alive",
+          "[http][tls]") {
+    Certificate certificate;
+    auto o = test_options();
+    o.tls_certificate = certificate.cert.string();
+    o.tls_key = certificate.key.string();
+    Origin origin(o);
+
+    net::io_context ioc;
+    net::ssl::context trust(net::ssl::context::tls_client);
+    trust.load_verify_file(certificate.cert.string());
+    trust.set_verify_mode(net::ssl::verify_peer);
+    net::ssl::stream<tcp::socket> stream(ioc, trust);
+    stream.set_verify_callback(net::ssl::host_name_verification("localhost"));
+    REQUIRE(SSL_set_tlsext_host_name(stream.native_handle(), "localhost"));
+    stream.next_layer().connect({net::ip::make_address("127.0.0.1"), origin.server.port()});
+    stream.handshake(net::ssl::stream_base::client);
+    beast::flat_buffer buffer;
+    for (int64_t sequence : {3, 4}) {  // two requests on one connection
+        http::request<http::string_body> request{
+            http::verb::get, fmt::format("/live/demo/720p/{}.ts", sequence), 11};
+        request.set(http::field::host, "localhost");
+        http::write(stream, request);
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(16 * 1024 * 1024);
+        http::read(stream, buffer, parser);
+        auto response = parser.release();
+        CHECK(response.result() == http::status::ok);
+        CHECK(response.body() == expected_bytes(sequence));
+    }
+
+    // Plain HTTP on the HTTPS port gets no HTTP answer.
+    Client plain(origin.server.port());
+    CHECK_THROWS(plain.get("/healthz"));
+}
+
+TEST_CASE("server: HTTPS refuses to start with a missing file or a key not the certificate's",
+          "[http][tls]") {
+    Certificate one, other;
+    auto o = test_options();
+    o.tls_certificate = (one.folder / "missing.pem").string();
+    o.tls_key = one.key.string();
+    SegmentStore store{options(5, {"720p"})};
+    core::ChannelStatus status;
+    Routes routes{store, status};
+    {
+        HttpServer server(o, routes.handler());
+        auto started = server.start();
+        REQUIRE_FALSE(started);
+        CHECK_THAT(started.error().message,
+                   Catch::Contains("cannot use the certificate") && Catch::Contains("missing.pem"));
+    }
+    o.tls_certificate = one.cert.string();
+    o.tls_key = other.key.string();
+    HttpServer server(o, routes.handler());
+    auto started = server.start();
+    REQUIRE_FALSE(started);
+    CHECK_THAT(started.error().message,
+               Catch::Contains("cannot use the key") && Catch::Contains("key values mismatch"));
 }

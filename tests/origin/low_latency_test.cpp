@@ -437,6 +437,15 @@ TEST_CASE("ingest protocol: part headers round-trip", "[origin][llhls][ingest]")
     CHECK(back->input_utc_ms == p.input_utc_ms);
     REQUIRE(back->init);
     CHECK(back->init->id == p.init->id);
+    // Unpadded base64 ("ftyp", "ftypi"): read whole, and within the decoder's
+    // buffer (it wrote one byte past it; found by fuzzing under ASan).
+    for (auto [encoded, decoded] : {std::pair{"ZnR5cA", "ftyp"}, std::pair{"ZnR5cGk", "ftypi"}}) {
+        fields.set("X-Onair-Init", encoded);
+        auto unpadded = ingest::read_part_headers(fields);
+        REQUIRE(unpadded);
+        REQUIRE(unpadded->init);
+        CHECK(std::string(unpadded->init->bytes.begin(), unpadded->init->bytes.end()) == decoded);
+    }
     fields.erase("X-Onair-Frames");
     fields.set("X-Onair-Independent", "yes");
     auto bad = ingest::read_part_headers(fields);

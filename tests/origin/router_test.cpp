@@ -87,7 +87,11 @@ TEST_CASE("router: a path that could walk out of its place is refused before any
     for (std::string target : std::vector<std::string>{
              "/live/../master.m3u8", "/live/./x/y", "/live/demo/%2e%2E/x", "/live/a%2Fb/c/d",
              "/live/a%5Cb/c/d", "/live/a%00/c/d", "/live//master.m3u8", "/live/demo/",
-             "/live/%zz/master.m3u8", "relative/path", "/" + std::string(Router::kMaxPath, 'a')}) {
+             "/live/%zz/master.m3u8", "relative/path", "/" + std::string(Router::kMaxPath, 'a'),
+             // Not printable ASCII, in the path or the query (found by fuzzing: a
+             // handler's URL parser failed on it).
+             "/live/demo/master.m3u8?x=\x94", "/live/d\xc3\xa9mo/master.m3u8",
+             "/api/v1/things?a=b c"}) {
         INFO(target);
         for (auto method : {http::verb::get, http::verb::post, http::verb::options}) {
             auto r = f.call(method, target);

@@ -54,7 +54,8 @@ core::FramePtr picture(int n, int width, int height) {
                 continue;
             }
             bool check = ((x + 3 * n) / 16 + (y + n) / 16) % 2;
-            uint32_t h = uint32_t(x * 73856093) ^ uint32_t(y * 19349663) ^ uint32_t(n * 83492791);
+            uint32_t h =
+                uint32_t(x) * 73856093u ^ uint32_t(y) * 19349663u ^ uint32_t(n) * 83492791u;
             row[x] = uint8_t((check ? 150 : 70) + (h >> 28) + (x + y) / 8 % 32);
         }
     }
