@@ -25,6 +25,20 @@ namespace {
 constexpr int64_t kNow = 1799990000;  // Unix seconds
 constexpr int64_t kExpiry = 1800000000;
 
+// A channel whose routes need signed URLs, its clock at kNow.
+struct SignedChannel {
+    SegmentStore store;
+    core::ChannelStatus status;
+    Routes routes{store, status, [] { return kNow * 1000; }};
+    PlaybackSigner signer{"s3cret"};
+
+    explicit SignedChannel(StoreOptions options) : store(std::move(options)) {
+        status.channel = "demo";
+        status.add('a', "udp://127.0.0.1:5000");
+        routes.set_playback_signer(&signer);
+    }
+};
+
 }  // namespace
 
 TEST_CASE("playback token: the EdgeAuth form with the HMAC openssl computes", "[origin][signing]") {
@@ -111,13 +125,8 @@ TEST_CASE("playlists carry the query on to every URI they name", "[origin][signi
 
 TEST_CASE("a signed channel: 403 with a reason without a good token; playlists carry it",
           "[origin][signing]") {
-    SegmentStore store{options(5, {"720p", "480p"})};
-    core::ChannelStatus status;
-    status.channel = "demo";
-    status.add('a', "udp://127.0.0.1:5000");
-    Routes routes{store, status, [] { return kNow * 1000; }};
-    PlaybackSigner signer("s3cret");
-    routes.set_playback_signer(&signer);
+    SignedChannel channel(options(5, {"720p", "480p"}));
+    auto& [store, status, routes, signer] = channel;
     for (int64_t n = 0; n < 4; ++n)
         for (const char* r : {"720p", "480p"}) store.on_segment(segment(r, n));
     auto get = [&](const std::string& target) {
@@ -159,19 +168,14 @@ TEST_CASE("a signed channel: 403 with a reason without a good token; playlists c
 TEST_CASE("a signed LL-HLS channel: a held blocking reload carries the token when it comes",
           "[origin][signing][llhls]") {
     TestClock clock;
-    SegmentStore store{[&] {
+    SignedChannel channel([&] {
         auto o = options(8, {"720p"}, clock);
         o.segment_length = 2 * kSecond;
         o.container = core::Container::fmp4;
         o.part_length = kSecond / 2;
         return o;
-    }()};
-    core::ChannelStatus status;
-    status.channel = "demo";
-    status.add('a', "udp://127.0.0.1:5000");
-    Routes routes{store, status, [] { return kNow * 1000; }};
-    PlaybackSigner signer("s3cret");
-    routes.set_playback_signer(&signer);
+    }());
+    auto& [store, status, routes, signer] = channel;
     const std::string token = signer.sign("/live/demo/*", kExpiry);
     auto init = core::InitSection::of(core::Bytes(700, 7));
     auto part = [&](int64_t sequence, int k) {
