@@ -118,9 +118,25 @@ Reply Routes::signed_playback(const Request& request) const {
         message.erase(http::field::last_modified);
         return Reply(std::move(message));
     };
-    Reply reply = router_(request);
+    // A HEAD is answered as its GET would be, with that GET's Content-Length
+    // (the router would strip the body before the token is added to it).
+    const bool head = request.method() == http::verb::head;
+    Reply reply;
+    if (head) {
+        Request get = request;
+        get.method(http::verb::get);
+        reply = router_(get);
+    } else {
+        reply = router_(request);
+    }
     auto pending = reply.pending();
-    if (!pending) return carry_token(std::move(reply));
+    if (!pending) {
+        Reply carried = carry_token(std::move(reply));
+        if (!head) return carried;
+        Response message = carried.to_message();
+        strip_body(message);
+        return message;
+    }
     // A held blocking reload: its playlist gets the token when it comes.
     auto carried = std::make_shared<PendingReply>();
     pending->on_complete(

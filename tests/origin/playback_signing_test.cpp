@@ -156,6 +156,11 @@ TEST_CASE("a signed channel: 403 with a reason without a good token; playlists c
     auto segments = uris(media.body().view());
     REQUIRE(segments.size() == 4);
     for (const auto& uri : segments) CHECK(uri.ends_with(".ts?token=" + token));
+    // A HEAD says the length of the playlist a GET gets, token and all.
+    auto head = routes(Request{http::verb::head, "/live/demo/" + variants[0], 11}).to_message();
+    CHECK(head.result() == http::status::ok);
+    CHECK(head[http::field::content_length] == std::to_string(media.body().size()));
+    CHECK(head.body().size() == 0);
     auto bytes = get("/live/demo/720p/" + segments[0]);
     CHECK(bytes.result() == http::status::ok);
     CHECK(bytes.body().size() == 1000);
