@@ -2,6 +2,8 @@
 // message, positions, and the port check against the real machine.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -929,4 +931,33 @@ clips: {concurrency: 3, rendition: 480p, webhook: "http://127.0.0.1:9000/clips"}
           "(allowed: 720p, 480p, 360p)");
     CHECK(with("clips: {concurrency: 0}\n") ==
           "demo.yaml:13:22: clips.concurrency: 0 is out of range (allowed: 1..16)");
+}
+
+TEST_CASE("HTTPS needs both files; signed URLs are on or off", "[config]") {
+    const std::string_view origin = "origin: {listen: 127.0.0.1:8080}";
+    CHECK(contains(
+        error(edit(origin, "origin: {listen: 127.0.0.1:8080, tls_certificate: /etc/hostname}")),
+        "origin.tls_certificate: origin.tls_key is missing (allowed: both "
+        "origin.tls_certificate and origin.tls_key, or neither)"));
+    CHECK(contains(error(edit(origin, "origin: {listen: 127.0.0.1:8080, tls_key: /etc/hostname}")),
+                   "origin.tls_key: origin.tls_certificate is missing"));
+    auto tls = valid(edit(origin,
+                          "origin: {listen: 127.0.0.1:8080, tls_certificate: /etc/hostname, "
+                          "tls_key: /etc/hostname}"));
+    CHECK(tls.origin.tls_certificate == "/etc/hostname");
+    CHECK(tls.origin.tls_key == "/etc/hostname");
+
+    CHECK_FALSE(valid(kDemo).origin.signed_urls);
+    for (auto [written, on] : {std::pair{"on", true}, std::pair{"off", false},
+                               std::pair{"true", true}, std::pair{"false", false}}) {
+        INFO(written);
+        auto config = valid(edit(origin, fmt::format("origin: {{listen: 127.0.0.1:8080, "
+                                                     "signed_urls: {}}}",
+                                                     written)));
+        CHECK(config.origin.signed_urls == on);
+    }
+    auto wrong = error(edit(origin, "origin: {listen: 127.0.0.1:8080, signed_urls: maybe}"));
+    CHECK(contains(wrong, "origin.signed_urls"));
+    CHECK(contains(wrong, "on"));
+    CHECK(contains(wrong, "off"));
 }
