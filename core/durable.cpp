@@ -10,6 +10,31 @@
 
 namespace onair::core {
 
+Result<> write_file(const std::filesystem::path& file, std::span<const uint8_t> bytes) {
+    auto failed = [&](const char* step, int code) {
+        std::error_code ignored;
+        std::filesystem::remove(file, ignored);
+        return fail(fmt::format("cannot {} {}: {}", step, file.string(),
+                                std::system_category().message(code)),
+                    code);
+    };
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return failed("create", errno);
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int code = errno;
+            ::close(fd);
+            return failed("write", code);
+        }
+        done += size_t(n);
+    }
+    if (::close(fd) != 0) return failed("write", errno);  // NFS reports a full disk here
+    return {};
+}
+
 Result<> sync_path(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)

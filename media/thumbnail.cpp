@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -14,6 +13,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "core/durable.hpp"
 #include "core/libav.hpp"
 #include "core/log.hpp"
 #include "media/decoder.hpp"
@@ -158,13 +158,9 @@ void Thumbnailer::run(std::stop_token stop) {
         }
         const auto file = options_.folder / fmt::format("{}.jpg", (*segment)->sequence);
         const auto partial = fs::path(file).concat(".partial");
-        {
-            std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-            out.write(reinterpret_cast<const char*>(jpeg->data()), std::streamsize(jpeg->size()));
-            if (!out) {
-                ++failed_;
-                continue;
-            }
+        if (!core::write_file(partial, *jpeg)) {
+            ++failed_;  // a full disk: the DVR says so; a missing thumbnail is a blank tile
+            continue;
         }
         std::error_code ec;
         fs::rename(partial, file, ec);  // whole or not at all, under its name

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <future>
 #include <map>
 #include <set>
 
+#include "core/durable.hpp"
 #include "core/media_time.hpp"
 #include "origin/clip_time.hpp"
 #include "origin/listing.hpp"
@@ -37,11 +37,7 @@ core::Container container_of(const core::ClipSegmentFile& f) {
 }
 
 core::Result<> write_text(const fs::path& file, std::string_view text) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), std::streamsize(text.size()));
-    out.close();
-    if (!out) return core::fail(fmt::format("cannot write {}", file.string()));
-    return {};
+    return core::write_file(file, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
 }
 
 }  // namespace

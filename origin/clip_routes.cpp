@@ -161,6 +161,9 @@ Response ClipRoutes::create(const Request& request, const std::string& channel) 
                 response.set(http::field::retry_after, "10");
                 return response;
             }
+            case SubmitRefusal::Kind::no_space:
+                return make_error(http::status::insufficient_storage, "insufficient_storage",
+                                  reason);
             case SubmitRefusal::Kind::error:
                 break;
         }

@@ -116,17 +116,7 @@ bool plain_name(std::string_view name) {
 // restart) never sees half a segment under its real name.
 core::Result<> write_file(const std::filesystem::path& tmp, const std::filesystem::path& file,
                           const core::Bytes& bytes) {
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return core::fail(fmt::format("cannot create {}", tmp.string()));
-        out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-        out.close();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(tmp, ignored);
-            return core::fail(fmt::format("cannot write {}", tmp.string()));
-        }
-    }
+    if (auto ok = core::write_file(tmp, bytes); !ok) return ok;
     // On the disk before its index row is committed: after a power loss a row
     // never names a file that lost its data.
     if (auto ok = core::sync_path(tmp); !ok) {
@@ -251,6 +241,7 @@ class FileDvr final : public Dvr {
     int64_t expired() const override { return expired_.load(); }
     std::filesystem::path folder() const override { return options_.folder; }
     int64_t dropped() const override { return int64_t(queue_.dropped()); }
+    DvrHealth health() const override;
     std::optional<std::pair<int64_t, int64_t>> extent() const override;
 
   private:
@@ -304,6 +295,10 @@ class FileDvr final : public Dvr {
     bool queue_waiting() const;
     int64_t now_ms() const { return options_.now_ms ? options_.now_ms() : system_now_ms(); }
     bool known(std::string_view rendition) const;
+    // A segment (or `count` of them) not recorded because of `why`: logged
+    // once when recording stops, then counted.
+    void not_recorded(const core::Segment& s, const std::string& why, int64_t count = 1);
+    void recorded();  // after a commit: logs that recording resumed
 
     const DvrOptions options_;
     const std::string index_path_;
@@ -328,6 +323,9 @@ class FileDvr final : public Dvr {
 
     std::atomic<int64_t> bytes_{0}, segments_{0}, expired_{0};
     std::atomic<int64_t> longest_{0};  // longest duration indexed: bounds range()'s scan
+    mutable std::mutex health_mutex_;
+    DvrHealth health_;
+    int64_t failed_in_run_ = 0;  // the writer's: segments lost since recording stopped
 
     std::jthread thread_;  // last: stops before the members it uses go
 };
@@ -603,15 +601,13 @@ void FileDvr::write(std::vector<Pending>& batch) {
                 auto init_tmp = init_file;
                 init_tmp += ".tmp";
                 if (auto ok = write_file(init_tmp, init_file, s.init->bytes); !ok) {
-                    log::error("dvr", "segment {}/{} not recorded: {}", s.rendition, s.sequence,
-                               ok.error().message);
+                    not_recorded(s, ok.error().message);
                     continue;
                 }
             }
         }
         if (auto ok = write_file(tmp, file, *s.bytes); !ok) {
-            log::error("dvr", "segment {}/{} not recorded: {}", s.rendition, s.sequence,
-                       ok.error().message);
+            not_recorded(s, ok.error().message);
             continue;
         }
         newest_[s.rendition] = {s.sequence, s.start + s.duration};
@@ -620,8 +616,7 @@ void FileDvr::write(std::vector<Pending>& batch) {
     if (written.empty()) return;
 
     auto fail = [&](const core::Error& e) {
-        log::error("dvr", "indexing {} segments failed, their files removed: {}", written.size(),
-                   e.message);
+        not_recorded(*written.front().segment, "index: " + e.message, int64_t(written.size()));
         for (const auto& w : written) {
             std::error_code ignored;
             std::filesystem::remove(w.file, ignored);
@@ -668,6 +663,39 @@ void FileDvr::write(std::vector<Pending>& batch) {
     if (auto ok = tx->commit(); !ok) return fail(ok.error());
     bytes_ += bytes;
     segments_ += int64_t(written.size());
+    recorded();
+}
+
+void FileDvr::not_recorded(const core::Segment& s, const std::string& why, int64_t count) {
+    std::lock_guard lock(health_mutex_);
+    if (health_.error.empty()) {
+        log::error("dvr",
+                   "recording stopped at segment {}/{}: {}; live playback goes on, the gap "
+                   "will be marked",
+                   s.rendition, s.sequence, why);
+        health_.failing_since_ms = now_ms();
+        failed_in_run_ = 0;
+    } else {
+        log::debug("dvr", "segment {}/{} not recorded: {}", s.rendition, s.sequence, why);
+    }
+    health_.error = why;
+    health_.failed += count;
+    failed_in_run_ += count;
+}
+
+void FileDvr::recorded() {
+    std::lock_guard lock(health_mutex_);
+    if (health_.error.empty()) return;
+    log::info("dvr",
+              "recording resumed after {} s: {} segments not recorded (the gap is a "
+              "discontinuity)",
+              (now_ms() - health_.failing_since_ms) / 1000, failed_in_run_);
+    health_.error.clear();
+}
+
+DvrHealth FileDvr::health() const {
+    std::lock_guard lock(health_mutex_);
+    return health_;
 }
 
 void FileDvr::expire(bool all) {

@@ -65,6 +65,15 @@ struct DvrSegment {
     }
 };
 
+// Whether the DVR is recording: a write that fails (a full disk, an I/O
+// error) leaves that segment out; the next one recorded after it is marked as
+// a discontinuity, and live playback, served from memory, goes on.
+struct DvrHealth {
+    int64_t failed = 0;            // segments not recorded because writing them failed
+    std::string error;             // the newest failure while they last; empty: recording
+    int64_t failing_since_ms = 0;  // UTC of the first failure of the current run of them
+};
+
 class Dvr {
   public:
     [[nodiscard]] static core::Result<std::unique_ptr<Dvr>> open(DvrOptions options);
@@ -102,6 +111,7 @@ class Dvr {
     virtual int64_t expired() const = 0;  // deleted so far by window or budget
     // Segments record() had to drop because the writer fell behind.
     virtual int64_t dropped() const { return 0; }
+    virtual DvrHealth health() const { return {}; }
     // Oldest start and newest end over all renditions; nullopt when empty.
     virtual std::optional<std::pair<int64_t, int64_t>> extent() const { return std::nullopt; }
 };

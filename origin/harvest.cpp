@@ -1,6 +1,7 @@
 #include "origin/harvest.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <thread>
 
@@ -136,6 +137,9 @@ std::expected<ClipRecord, SubmitRefusal> HarvestService::submit(const boost::jso
         auto inserted = catalog_.insert(clip);
         if (!inserted) {
             log::error(kLog, "clip catalog: {}", inserted.error().message);
+            if ((inserted.error().code & 0xff) == SQLITE_FULL)
+                return refuse(Kind::no_space,
+                              "the clip catalog cannot be written: No space left on device");
             return refuse(Kind::error, "the clip catalog cannot be written");
         }
         if (*inserted) break;

@@ -64,6 +64,7 @@ struct SubmitRefusal {
         duplicate,    // 409: the id is taken
         unavailable,  // 503: no DVR, or stopping
         busy,         // 429: as many jobs wait as clips.max_queued allows
+        no_space,     // 507: the catalog's disk is full
         error,        // 500: the catalog failed
     };
     Kind kind = Kind::invalid;

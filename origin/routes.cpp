@@ -311,8 +311,8 @@ Reply Routes::init_section(std::string_view rendition, std::string_view id) cons
 std::optional<DvrFigures> Routes::dvr_figures() const {
     const Dvr* dvr = dvr_.load();
     if (!dvr) return std::nullopt;
-    return DvrFigures{dvr->segments_on_disk(), dvr->bytes_on_disk(), dvr->expired(), dvr->dropped(),
-                      dvr->extent()};
+    return DvrFigures{dvr->segments_on_disk(), dvr->bytes_on_disk(), dvr->expired(),
+                      dvr->dropped(),          dvr->extent(),        dvr->health()};
 }
 
 std::optional<HttpFigures> Routes::http_figures() const {

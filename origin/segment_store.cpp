@@ -421,9 +421,14 @@ Prepared SegmentStore::freeze(Slot& slot) const {
         // (sendfile) instead of copying them at every request.
         auto body = SharedBuffer::file_copy(*s->bytes, options_.spool);
         if (!body) {
-            log::warn("origin", "segment {}/{} served from memory: {}", s->rendition, s->sequence,
-                      body.error().message);
+            if (spool_failures_++ == 0)
+                log::warn("origin", "segment {}/{} and those after it served from memory: {}",
+                          s->rendition, s->sequence, body.error().message);
             body = SharedBuffer::from_bytes(s->bytes);
+        } else if (spool_failures_ > 0 && !options_.spool.empty()) {
+            log::info("origin", "segments served from files again, after {} from memory",
+                      spool_failures_);
+            spool_failures_ = 0;
         }
         slot.response = PreparedResponse::make(make_response(boost::beast::http::status::ok,
                                                              segment_media_type(s->container),

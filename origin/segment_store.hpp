@@ -312,6 +312,9 @@ class SegmentStore : public core::SegmentSink {
     int64_t master_rendered_ms_ = 0;
     std::deque<int64_t> latencies_ms_;  // newest last
     int64_t refused_ = 0;
+    // Segments served from memory in a row because the spool could not be
+    // written (a full disk): logged when it starts and when it ends.
+    mutable int64_t spool_failures_ = 0;
     std::atomic<int64_t> renderings_{0};
 };
 

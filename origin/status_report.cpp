@@ -210,6 +210,16 @@ std::string channel_status_json(const core::ChannelStatus& status, const Failove
         d["bytes"] = dvr->bytes;
         d["expired"] = dvr->expired;
         d["dropped"] = dvr->dropped;
+        // Recording stopped (a full disk): why and since when; live goes on.
+        d["recording"] = dvr->health.error.empty();
+        d["failed"] = dvr->health.failed;
+        if (dvr->health.error.empty()) {
+            d["error"] = nullptr;
+            d["failing_since"] = nullptr;
+        } else {
+            d["error"] = dvr->health.error;
+            d["failing_since"] = format_program_date_time(dvr->health.failing_since_ms);
+        }
         if (dvr->extent) {
             d["oldest"] = format_program_date_time(core::media_to_utc_ms(dvr->extent->first));
             d["newest"] = format_program_date_time(core::media_to_utc_ms(dvr->extent->second));
@@ -341,6 +351,12 @@ std::string prometheus_metrics(const core::ChannelStatus& status, const Failover
         m.family("onair_dvr_dropped_total", "counter",
                  "Segments not recorded because the DVR's writer fell behind.");
         m.sample(double(dvr->dropped));
+        m.family("onair_dvr_failed_total", "counter",
+                 "Segments not recorded because writing them failed (a full disk, an I/O error).");
+        m.sample(double(dvr->health.failed));
+        m.family("onair_dvr_recording", "gauge",
+                 "1 while the DVR records every served segment, 0 while its writes fail.");
+        m.sample(dvr->health.error.empty() ? 1.0 : 0.0);
     }
     queue_families(m, status.queues.figures());
     if (http) {

@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/status.hpp"
+#include "origin/dvr.hpp"
 #include "origin/http_figures.hpp"
 #include "origin/segment_store.hpp"
 
@@ -24,6 +25,7 @@ struct DvrFigures {
     int64_t expired = 0;
     int64_t dropped = 0;
     std::optional<std::pair<int64_t, int64_t>> extent;  // oldest start, newest end (media time)
+    DvrHealth health;
 };
 
 // GET /api/v1/channels/CHANNEL: inputs, pipelines, the active pipeline,

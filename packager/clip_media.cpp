@@ -15,6 +15,7 @@ extern "C" {
 #include <libavutil/opt.h>
 }
 
+#include "core/durable.hpp"
 #include "core/libav.hpp"
 #include "core/log.hpp"
 #include "core/media_time.hpp"
@@ -595,14 +596,6 @@ class TempFile {
     bool committed_ = false;
 };
 
-core::Result<> write_bytes(const fs::path& path, const core::Bytes& bytes) {
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    file.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    file.close();
-    if (!file) return core::fail(fmt::format("write {}", path.string()));
-    return {};
-}
-
 // An MP4 (moov in front) of one H.264 and at most one AAC stream. Packets in
 // come in 90 kHz; each stream's decode times are kept increasing. libavformat
 // turns the Annex B samples into avcC form, and ADTS into raw AAC with its
@@ -910,7 +903,7 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
             trimmed.init = folder / core::init_file_name(core::init_id_of(init));
             if (!fs::exists(trimmed.init, ec)) {
                 TempFile temp(trimmed.init);
-                if (auto ok = write_bytes(temp.path(), cmaf->init); !ok)
+                if (auto ok = core::write_file(temp.path(), cmaf->init); !ok)
                     return std::unexpected(ok.error());
                 if (auto ok = temp.commit(); !ok) return std::unexpected(ok.error());
             }
@@ -920,7 +913,7 @@ core::Result<std::vector<core::ClipSegmentFile>> LibavClipMedia::trim_segments(
         const int64_t recorded_end = segment.start + segment.duration;
         trimmed.duration = (cut.end < recorded_end ? clipped->end : recorded_end) - clipped->first;
         TempFile temp(trimmed.file);
-        if (auto ok = write_bytes(temp.path(), bytes); !ok) return std::unexpected(ok.error());
+        if (auto ok = core::write_file(temp.path(), bytes); !ok) return std::unexpected(ok.error());
         if (auto ok = temp.commit(); !ok) return std::unexpected(ok.error());
         log::info(kComponent, "{}: {} GOPs copied, {} frames re-encoded", trimmed.file.string(),
                   clipped->copied_gops, clipped->recoded_frames);

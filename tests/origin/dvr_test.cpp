@@ -102,6 +102,43 @@ TEST_CASE("dvr: a sequence that does not follow the newest is a discontinuity", 
     CHECK(dvr->segments_on_disk() == 6);
 }
 
+TEST_CASE(
+    "dvr: failing writes stop recording and say why and since when until it resumes by itself",
+    "[dvr]") {
+    onair::testing::TempDir dir("onair-dvr");
+    TestClock clock;
+    auto dvr = open_dvr(dvr_options(dir.path(), clock));
+    dvr->record(recorded("720p", 0));
+    dvr->flush();
+    CHECK(dvr->health().error.empty());
+    // The rendition's folder turns into a file: every write there fails, as
+    // on a full disk (root ignores permissions, so a mode would not do).
+    const fs::path folder = dir.path() / "dvr" / "720p";
+    fs::rename(folder, dir.path() / "moved");
+    std::ofstream(folder) << "not a folder";
+    dvr->record(recorded("720p", 1));
+    dvr->record(recorded("720p", 2));
+    dvr->flush();
+    auto health = dvr->health();
+    CHECK(health.failed == 2);
+    CHECK(health.error.find("Not a directory") != std::string::npos);
+    CHECK(health.error.find("720p") != std::string::npos);
+    CHECK(health.failing_since_ms == clock.now());
+    CHECK(dvr->segments_on_disk() == 1);
+    // Space again: the next segment is recorded, after a marked gap.
+    fs::remove(folder);
+    fs::rename(dir.path() / "moved", folder);
+    dvr->record(recorded("720p", 3));
+    dvr->flush();
+    health = dvr->health();
+    CHECK(health.error.empty());
+    CHECK(health.failed == 2);
+    auto all = dvr->range("720p", 0, INT64_MAX);
+    REQUIRE(sequences(all) == std::vector<int64_t>{0, 3});
+    CHECK(all.back().discontinuity);
+    CHECK(file_text(all.back().file).size() > 0);
+}
+
 TEST_CASE("dvr: media missing after a segment cut short is a discontinuity too", "[dvr]") {
     onair::testing::TempDir dir("onair-dvr");
     TestClock clock;

@@ -192,3 +192,32 @@ TEST_CASE("ingest protocol: every status figure round-trips the wire", "[status]
     CHECK(to.input.state.load() == core::InputState::reconnecting);
     CHECK(to.input.note() == "again");
 }
+
+TEST_CASE("status API and metrics: a DVR whose writes fail says so and why and since when",
+          "[status]") {
+    Fixture f;
+    DvrFigures dvr;
+    dvr.segments = 10;
+    auto json = [&] {
+        return boost::json::parse(
+                   channel_status_json(f.status, f.store.failover_status(), kNowMs, dvr))
+            .as_object();
+    };
+    auto metrics = [&] {
+        return prometheus_metrics(f.status, f.store.failover_status(), kNowMs, dvr);
+    };
+    CHECK(json().at("dvr").at("recording") == true);
+    CHECK(json().at("dvr").at("error").is_null());
+    CHECK(has_line(metrics(), "onair_dvr_recording{channel=\"demo\"} 1"));
+
+    dvr.health = {.failed = 3,
+                  .error = "cannot write DATA/dvr/720p/7.ts.tmp: No space left on device",
+                  .failing_since_ms = kNowMs - 4000};
+    const auto failing = json().at("dvr").as_object();
+    CHECK(failing.at("recording") == false);
+    CHECK(failing.at("failed").to_number<int64_t>() == 3);
+    CHECK(failing.at("error") == "cannot write DATA/dvr/720p/7.ts.tmp: No space left on device");
+    CHECK(failing.at("failing_since").as_string() == format_program_date_time(kNowMs - 4000));
+    CHECK(has_line(metrics(), "onair_dvr_recording{channel=\"demo\"} 0"));
+    CHECK(has_line(metrics(), "onair_dvr_failed_total{channel=\"demo\"} 3"));
+}
