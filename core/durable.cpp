@@ -11,6 +11,7 @@
 namespace onair::core {
 
 Result<> write_file(const std::filesystem::path& file, std::span<const uint8_t> bytes) {
+    // After the open: what we created (or truncated) and could not fill goes.
     auto failed = [&](const char* step, int code) {
         std::error_code ignored;
         std::filesystem::remove(file, ignored);
@@ -19,7 +20,10 @@ Result<> write_file(const std::filesystem::path& file, std::span<const uint8_t> 
                     code);
     };
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return failed("create", errno);
+    if (fd < 0)
+        return fail(fmt::format("cannot create {}: {}", file.string(),
+                                std::system_category().message(errno)),
+                    errno);
     size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);

@@ -114,8 +114,8 @@ bool plain_name(std::string_view name) {
 
 // Writes `bytes` to `tmp` and renames it to `file`, so a reader (or a
 // restart) never sees half a segment under its real name.
-core::Result<> write_file(const std::filesystem::path& tmp, const std::filesystem::path& file,
-                          const core::Bytes& bytes) {
+core::Result<> write_then_rename(const std::filesystem::path& tmp,
+                                 const std::filesystem::path& file, const core::Bytes& bytes) {
     if (auto ok = core::write_file(tmp, bytes); !ok) return ok;
     // On the disk before its index row is committed: after a power loss a row
     // never names a file that lost its data.
@@ -570,6 +570,7 @@ void FileDvr::write(std::vector<Pending>& batch) {
         std::filesystem::path file;
     };
     std::vector<Written> written;
+    bool failed = false;  // a segment of this batch not written: still not recording
     const auto newest_before = newest_;
     for (const auto& p : batch) {
         if (!p.segment) continue;
@@ -600,14 +601,16 @@ void FileDvr::write(std::vector<Pending>& batch) {
             if (!std::filesystem::is_regular_file(init_file, ec)) {
                 auto init_tmp = init_file;
                 init_tmp += ".tmp";
-                if (auto ok = write_file(init_tmp, init_file, s.init->bytes); !ok) {
+                if (auto ok = write_then_rename(init_tmp, init_file, s.init->bytes); !ok) {
                     not_recorded(s, ok.error().message);
+                    failed = true;
                     continue;
                 }
             }
         }
-        if (auto ok = write_file(tmp, file, *s.bytes); !ok) {
+        if (auto ok = write_then_rename(tmp, file, *s.bytes); !ok) {
             not_recorded(s, ok.error().message);
+            failed = true;
             continue;
         }
         newest_[s.rendition] = {s.sequence, s.start + s.duration};
@@ -663,7 +666,7 @@ void FileDvr::write(std::vector<Pending>& batch) {
     if (auto ok = tx->commit(); !ok) return fail(ok.error());
     bytes_ += bytes;
     segments_ += int64_t(written.size());
-    recorded();
+    if (!failed) recorded();
 }
 
 void FileDvr::not_recorded(const core::Segment& s, const std::string& why, int64_t count) {

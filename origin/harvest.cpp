@@ -1,7 +1,6 @@
 #include "origin/harvest.hpp"
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include <thread>
 
@@ -10,6 +9,7 @@
 #include "core/media_time.hpp"
 #include "origin/clip_asset.hpp"
 #include "origin/harvest_recovery.hpp"
+#include "origin/sqlite.hpp"
 
 namespace onair::origin {
 
@@ -137,7 +137,7 @@ std::expected<ClipRecord, SubmitRefusal> HarvestService::submit(const boost::jso
         auto inserted = catalog_.insert(clip);
         if (!inserted) {
             log::error(kLog, "clip catalog: {}", inserted.error().message);
-            if ((inserted.error().code & 0xff) == SQLITE_FULL)
+            if (sqlite_disk_full(inserted.error()))
                 return refuse(Kind::no_space,
                               "the clip catalog cannot be written: No space left on device");
             return refuse(Kind::error, "the clip catalog cannot be written");

@@ -425,7 +425,7 @@ Prepared SegmentStore::freeze(Slot& slot) const {
                 log::warn("origin", "segment {}/{} and those after it served from memory: {}",
                           s->rendition, s->sequence, body.error().message);
             body = SharedBuffer::from_bytes(s->bytes);
-        } else if (spool_failures_ > 0 && !options_.spool.empty()) {
+        } else if (spool_failures_ > 0) {
             log::info("origin", "segments served from files again, after {} from memory",
                       spool_failures_);
             spool_failures_ = 0;

@@ -12,6 +12,10 @@ std::unexpected<core::Error> sqlite_fail(sqlite3* db, std::string_view what, int
 
 }  // namespace
 
+bool sqlite_disk_full(const core::Error& error) {
+    return (error.code & 0xff) == SQLITE_FULL;  // the primary code of an extended one
+}
+
 SqliteStatement& SqliteStatement::bind(int index, int64_t value) {
     sqlite3_bind_int64(statement_.get(), index, value);
     return *this;

@@ -16,6 +16,9 @@
 
 namespace onair::origin {
 
+// Whether `error` (from this file's classes) is SQLite's "database or disk is full".
+bool sqlite_disk_full(const core::Error& error);
+
 class SqliteStatement {
   public:
     // Binds are 1-based, as in SQL's ?1, ?2 ...
