@@ -41,10 +41,12 @@ class TmpfsMount {
     TmpfsMount(fs::path folder, const std::string& size) : folder_(std::move(folder)) {
         fs::create_directories(folder_);
         const std::string options = "size=" + size;
-        if (::mount("tmpfs", folder_.c_str(), "tmpfs", 0, options.c_str()) == 0)
+        if (::mount("tmpfs", folder_.c_str(), "tmpfs", 0, options.c_str()) == 0) {
             mounted_ = true;
-        else
-            error_ = std::strerror(errno);
+        } else {
+            code_ = errno;
+            error_ = std::strerror(code_);
+        }
     }
     ~TmpfsMount() {
         if (mounted_) ::umount2(folder_.c_str(), MNT_DETACH);
@@ -52,11 +54,14 @@ class TmpfsMount {
     TmpfsMount(const TmpfsMount&) = delete;
     TmpfsMount& operator=(const TmpfsMount&) = delete;
     bool mounted() const { return mounted_; }
+    // Root in a container without CAP_SYS_ADMIN may not mount.
+    bool not_permitted() const { return code_ == EPERM || code_ == EACCES; }
     const std::string& error() const { return error_; }
 
   private:
     fs::path folder_;
     bool mounted_ = false;
+    int code_ = 0;
     std::string error_;
 };
 
@@ -199,6 +204,10 @@ TEST_CASE(
     TempDir dir("onair-disk-full");
     const fs::path data = dir.path() / "data";
     TmpfsMount disk(data, "24m");
+    if (disk.not_permitted()) {
+        WARN("cannot mount a tmpfs here (" << disk.error() << "): not run");
+        return;
+    }
     INFO("tmpfs: " << disk.error());
     REQUIRE(disk.mounted());
     ChannelSpec spec = recorded_channel("full", data);
