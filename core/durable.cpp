@@ -20,10 +20,12 @@ Result<> write_file(const std::filesystem::path& file, std::span<const uint8_t> 
                     code);
     };
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
+        const int code = errno;  // before anything else may set it
         return fail(fmt::format("cannot create {}: {}", file.string(),
-                                std::system_category().message(errno)),
-                    errno);
+                                std::system_category().message(code)),
+                    code);
+    }
     size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -35,7 +37,10 @@ Result<> write_file(const std::filesystem::path& file, std::span<const uint8_t> 
         }
         done += size_t(n);
     }
-    if (::close(fd) != 0) return failed("write", errno);  // NFS reports a full disk here
+    if (::close(fd) != 0) {
+        const int code = errno;  // NFS reports a full disk here
+        return failed("write", code);
+    }
     return {};
 }
 
