@@ -69,6 +69,9 @@ struct Figure {
       "RTP packets lost (sequence gaps).")                                                      \
     X(int64_t, connects, 0, counter, "connections", kInJson, "onair_input_connects_total",      \
       "Successful input connections.")                                                          \
+    X(int64_t, refused_callers, 0, counter, "callers", kInJson,                                 \
+      "onair_input_refused_callers_total",                                                      \
+      "SRT callers refused at the handshake (passphrase, streamid, busy).")                     \
     X(int64_t, ts_packets, 0, counter, "packets", kWireOnly, "", "MPEG-TS packets seen.")
 
 #define ONAIR_PIPELINE_FIGURES(X)                                                                  \

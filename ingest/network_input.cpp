@@ -5,6 +5,8 @@
 #include <cstring>
 #include <mutex>
 
+#include <fmt/format.h>
+
 #include "core/log.hpp"
 #include "core/media_time.hpp"
 #include "ingest/ts_demux.hpp"
@@ -83,26 +85,89 @@ void NetworkInput::run(std::stop_token stop, EventQueue& out) {
     status_.state = core::InputState::stopped;
 }
 
+bool NetworkInput::accept_caller(std::stop_token stop) {
+    if (!srt_listener_) {
+        // An encoder retrying with a wrong passphrase is refused every second
+        // or so: each refusal is counted, a repeat of the same host and reason
+        // logged once per 10 s with how many came meanwhile.
+        struct Repeats {
+            std::mutex mutex;
+            std::string last;
+            Clock::time_point logged{};
+            int64_t unlogged = 0;
+        };
+        auto repeats = std::make_shared<Repeats>();
+        auto opened = SrtListener::open(
+            spec_, timeouts_.stalled_after,
+            [&status = status_, component = component_, repeats](const SrtRefusal& r) {
+                // libsrt's thread; the status outlives the input.
+                status.refused_callers.fetch_add(1);
+                status.set_note(fmt::format("refused {}: {}", r.peer, r.reason));
+                const std::string what = r.peer.substr(0, r.peer.rfind(':')) + " " + r.reason;
+                const auto now = Clock::now();
+                std::lock_guard lock(repeats->mutex);
+                if (what == repeats->last && now - repeats->logged < std::chrono::seconds(10)) {
+                    ++repeats->unlogged;
+                    return;
+                }
+                log::warn(component, "refused a caller from {}: {}{}", r.peer, r.reason,
+                          repeats->unlogged > 0
+                              ? fmt::format(" ({} more refused before)", repeats->unlogged)
+                              : "");
+                repeats->last = what;
+                repeats->logged = now;
+                repeats->unlogged = 0;
+            });
+        if (!opened) {
+            status_.set_note("open failed: " + opened.error().message);
+            log::warn(component_, "cannot open {}: {}", spec_.describe(), opened.error().message);
+            return false;
+        }
+        srt_listener_ = std::move(*opened);
+    }
+    while (!stop.stop_requested()) {
+        auto caller = srt_listener_->accept(kTick);
+        if (!caller) {
+            log::warn(component_, "accepting a caller: {}", caller.error().message);
+            return false;
+        }
+        if (*caller) {
+            srt_caller_ = std::move(*caller);
+            log::info(component_, "caller from {}{}", srt_caller_->peer(),
+                      srt_caller_->took_over() ? ", in place of a silent one" : "");
+            return true;
+        }
+    }
+    return false;
+}
+
 bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
-    auto target = protocol_target(spec_);
-    bool listener = spec_.kind != core::InputKind::srt || spec_.srt_mode == core::SrtMode::listener;
+    const bool srt_listener =
+        spec_.kind == core::InputKind::srt && spec_.srt_mode == core::SrtMode::listener;
+    bool listener = spec_.kind != core::InputKind::srt || srt_listener;
     status_.set_note(listener ? "waiting for a sender" : "calling the sender");
 
     // Open the protocol. A listener waits for its caller as long as it takes;
     // only stop interrupts it. Callers give up per libsrt's connect timeout.
     interrupt_at_ = Clock::time_point::max();
     AVIOInterruptCB interrupt{&NetworkInput::interrupt_callback, this};
-    AVIOContext* raw_protocol = nullptr;
-    int rc = avio_open2(&raw_protocol, target.url.c_str(), AVIO_FLAG_READ, &interrupt,
-                        target.options.address());
-    if (rc < 0) {
-        if (!stop.stop_requested()) {
-            status_.set_note("open failed: " + core::av_error_text(rc));
-            log::warn(component_, "cannot open {}: {}", spec_.describe(), core::av_error_text(rc));
+    if (srt_listener) {
+        if (!accept_caller(stop)) return false;
+    } else {
+        auto target = protocol_target(spec_);  // avio_open2 takes its options
+        AVIOContext* raw_protocol = nullptr;
+        int rc = avio_open2(&raw_protocol, target.url.c_str(), AVIO_FLAG_READ, &interrupt,
+                            target.options.address());
+        if (rc < 0) {
+            if (!stop.stop_requested()) {
+                status_.set_note("open failed: " + core::av_error_text(rc));
+                log::warn(component_, "cannot open {}: {}", spec_.describe(),
+                          core::av_error_text(rc));
+            }
+            return false;
         }
-        return false;
+        protocol_.reset(raw_protocol);
     }
-    protocol_.reset(raw_protocol);
     inspector_.reset();
     rtp_.reset();
     leftover_.clear();
@@ -123,7 +188,8 @@ bool NetworkInput::session(std::stop_token stop, EventQueue& out) {
     }
 
     bool flowed = demux_until_lost(stop, out, interrupt);
-    protocol_.reset();  // after the demuxer and its reads through us
+    protocol_.reset();    // after the demuxer and its reads through us
+    srt_caller_.reset();  // the next caller may come in
     return flowed;
 }
 
@@ -164,7 +230,8 @@ bool NetworkInput::demux_until_lost(std::stop_token stop, EventQueue& out,
                 std::string why =
                     rc == AVERROR(ETIMEDOUT)
                         ? fmt::format("no data for {} ms", timeouts_.lost_after.count())
-                        : core::av_error_text(rc);
+                    : rc == kSrtCallerReplaced ? "silent, and a new caller is in"
+                                               : core::av_error_text(rc);
                 status_.set_note("input lost: " + why);
                 log::warn(component_, "input lost ({}); reopening", why);
             }
@@ -198,7 +265,10 @@ int NetworkInput::read_bytes(uint8_t* buffer, int size) {
     for (;;) {
         if (stop_.stop_requested()) return AVERROR_EXIT;
         interrupt_at_ = Clock::now() + kTick;  // wake up regularly to watch for stalls
-        int rc = avio_read_partial(protocol_.get(), datagram_.data(), int(datagram_.size()));
+        int rc = srt_caller_
+                     ? srt_caller_->receive(datagram_.data(), int(datagram_.size()), kTick)
+                     : avio_read_partial(protocol_.get(), datagram_.data(), int(datagram_.size()));
+        if (rc == 0 && srt_caller_) rc = AVERROR(EAGAIN);  // nothing within the tick
         interrupt_at_ = Clock::time_point::max();
         auto now = Clock::now();
         if (rc > 0) {
@@ -247,8 +317,10 @@ int NetworkInput::read_bytes(uint8_t* buffer, int size) {
             return rc;
         }
         // A quiet tick: the protocol context flagged an error; clear it and keep going.
-        protocol_->eof_reached = 0;
-        protocol_->error = 0;
+        if (protocol_) {
+            protocol_->eof_reached = 0;
+            protocol_->error = 0;
+        }
         update_bitrate(now);
         auto idle = now - last_data_;
         if (got_data_ && !stalled_ && idle >= timeouts_.stalled_after) {

@@ -18,6 +18,7 @@
 #include "ingest/input.hpp"
 #include "ingest/protocol_target.hpp"
 #include "ingest/rtp_payload.hpp"
+#include "ingest/srt_listener.hpp"
 #include "ingest/ts_inspector.hpp"
 
 namespace onair::ingest {
@@ -43,6 +44,10 @@ class NetworkInput final : public Input {
     void run(std::stop_token stop, EventQueue& out);
     // One connection from open to loss. Returns true when data flowed.
     bool session(std::stop_token stop, EventQueue& out);
+    // An SRT listener input: waits for a caller on onair's own listener
+    // (opened once), which sees and counts callers it refuses. False when
+    // stopped or the listener cannot be opened.
+    bool accept_caller(std::stop_token stop);
     // Demuxes what the open protocol brings until it is lost or stopped.
     // Returns true when data flowed.
     bool demux_until_lost(std::stop_token stop, EventQueue& out, AVIOInterruptCB interrupt);
@@ -64,8 +69,10 @@ class NetworkInput final : public Input {
     Clock::time_point last_data_{};
     bool got_data_ = false;
     bool stalled_ = false;
-    bool link_failed_ = false;  // the protocol failed: the demuxer is only flushing now
-    core::ProtocolIoPtr protocol_;
+    bool link_failed_ = false;      // the protocol failed: the demuxer is only flushing now
+    core::ProtocolIoPtr protocol_;  // udp, rtp, srt caller
+    std::unique_ptr<SrtListener> srt_listener_;  // srt listener: for the input's life
+    std::unique_ptr<SrtConnection> srt_caller_;  // srt listener: the caller now
     TsInspector inspector_;
     RtpPayload rtp_;
     std::vector<uint8_t> datagram_;

@@ -272,7 +272,7 @@ TEST_CASE("healthz: the channel's pipelines as JSON", "[routes]") {
         R"({"status":"ok","channel":"demo","pipelines":{"a":{"input":{)"
         R"("url":"srt://0.0.0.0:9001?mode=listener&latency=200","state":"connected","connected":true,)"
         R"("bitrate":123,"bytes":1,"last_packet_age_ms":12,"continuity_errors":0,)"
-        R"("garbage_bytes":0,"rtp_lost":0,"connects":1,"note":""},"segments":12,)"
+        R"("garbage_bytes":0,"rtp_lost":0,"connects":1,"refused_callers":0,"note":""},"segments":12,)"
         R"("last_sequence":123,"filling":false,"fill_frames":0,"timeline_jumps":0,)"
         R"("frames_in":0,"decode_errors":0}}})");
 

@@ -23,8 +23,9 @@ deb=$(ls onair_*.deb)
 echo "built $deb ($(du -h "$deb" | cut -f1))"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-# (SRT comes through libavformat59, which depends on libsrt1.5-gnutls itself.)
-for library in libavformat59 libavcodec59 libavfilter8 libswscale6 libyaml-cpp0.7 libfmt9 libsqlite3-0; do
+# (libsrt1.5-gnutls: SRT listeners are libsrt's own; callers come through libavformat59.)
+for library in libavformat59 libavcodec59 libavfilter8 libswscale6 libyaml-cpp0.7 libfmt9 libsqlite3-0 \
+    libsrt1.5-gnutls; do
   grep -q "$library" <<< "$depends" || fail "the package does not depend on $library"
 done
 contents=$(dpkg-deb -c "$deb")

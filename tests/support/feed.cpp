@@ -83,7 +83,8 @@ Process start_feed(const FeedOptions& o) {
 std::vector<std::string> relay_argv(const RelayOptions& o) {
     // srt-live-transmit's latency is in milliseconds (libsrt's unit).
     return {"srt-live-transmit", "-q", fmt::format("udp://:{}", o.udp_port),
-            fmt::format("srt://127.0.0.1:{}?latency={}", o.srt_port, o.latency_ms)};
+            fmt::format("srt://127.0.0.1:{}?latency={}{}{}", o.srt_port, o.latency_ms,
+                        o.srt_options.empty() ? "" : "&", o.srt_options)};
 }
 
 Process start_srt_relay(const RelayOptions& o) {

@@ -41,6 +41,7 @@ struct RelayOptions {
     int udp_port = 0;  // where the feed writes
     int srt_port = 0;  // onair's SRT listener on 127.0.0.1
     int latency_ms = 200;
+    std::string srt_options{};  // more of the srt:// query: "passphrase=...&streamid=..."
     std::filesystem::path output_dir{};
     std::string name = "relay";
 };

@@ -30,9 +30,10 @@ std::string sender_url(const SenderOptions& o) {
     switch (o.mode) {
         case SenderMode::srt_caller:
         case SenderMode::srt_listener:
-            return fmt::format("srt://{}:{}?mode={}&pkt_size=1316&latency={}", o.host, o.port,
+            return fmt::format("srt://{}:{}?mode={}&pkt_size=1316&latency={}{}{}", o.host, o.port,
                                o.mode == SenderMode::srt_caller ? "caller" : "listener",
-                               o.srt_latency_ms * 1000);
+                               o.srt_latency_ms * 1000, o.srt_options.empty() ? "" : "&",
+                               o.srt_options);
         case SenderMode::udp:
             return fmt::format("udp://{}:{}?pkt_size=1316", o.host, o.port);
         case SenderMode::rtp:

@@ -32,6 +32,7 @@ struct SenderOptions {
     int height = 720;
     int rate = 25;                       // frames per second; the GOP is two seconds
     int srt_latency_ms = 200;            // converted to ffmpeg's microseconds
+    std::string srt_options{};           // more of the srt:// query: "passphrase=...&streamid=..."
     std::filesystem::path output_dir{};  // for the child's stdout/stderr
     std::string name = "sender";
 };
