@@ -179,8 +179,9 @@ std::optional<Rational> parse_frame_rate(std::string_view text) {
         double ntsc = base * 1000.0 / 1001.0;
         if (std::fabs(*value - ntsc) < 0.006) return Rational{base * 1000, 1001};
     }
-    if (std::fabs(*value - std::round(*value)) < 1e-9)
-        return Rational{static_cast<int>(std::lround(*value)), 1};
+    // A whole rate, but not one that rounds to 0 frames (0.0000000001).
+    if (const long whole = std::lround(*value); whole >= 1 && std::fabs(*value - whole) < 1e-9)
+        return Rational{static_cast<int>(whole), 1};
     auto millis = static_cast<int>(std::lround(*value * 1000));
     if (millis <= 0) return std::nullopt;
     return reduced(millis, 1000);
