@@ -1,6 +1,5 @@
 // onair: the command line. Parses arguments, loads the channel file and runs
 // the command; the one place a channel is wired together (via Channel).
-#include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@ extern "C" {
 #include "origin/http_client.hpp"
 #include "packager/clip_media.hpp"
 #include "tools/channel.hpp"
+#include "tools/heap.hpp"
 #include "tools/plan.hpp"
 #include "tools/remote_pipeline.hpp"
 #include "tools/schedule_command.hpp"
@@ -412,23 +412,10 @@ int command_schedule(const Arguments& args) {
     return tools::run_schedule(args.positional[0]);
 }
 
-// glibc raises its mmap threshold to the size of each large block freed (up
-// to 32 MB), after which segments (100 kB to a few MB, made and freed on
-// different threads all day) come from the heaps, whose holes are rarely
-// given back: a channel's RSS grew 5% in 6 minutes with every window full
-// (bench/soak). A fixed threshold keeps such blocks mapped on their own and
-// returned to the system when freed (and stops glibc moving its trim
-// threshold, which stays at 128 kB).
-void keep_large_blocks_mapped() {
-    constexpr int kLargeBlock = 128 * 1024;  // glibc's default, no longer moving
-    if (::mallopt(M_MMAP_THRESHOLD, kLargeBlock) != 1)
-        log::warn("main", "mallopt(M_MMAP_THRESHOLD) refused: memory may grow with fragmentation");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    keep_large_blocks_mapped();
+    tools::keep_large_blocks_mapped();
     Arguments args;
     if (auto code = parse(argc, argv, args)) return *code;
     log::configure(args.log_format, args.log_level);
@@ -443,8 +430,10 @@ int main(int argc, char** argv) {
     }
     if (args.check && args.command != "schedule")
         return usage_error("--check is an option of 'schedule'");
-    if (args.command == "run") return command_run(args);
     if (args.command == "check") return command_check(args);
+    // The long-running commands: RSS flat through the day.
+    tools::HeapTrimmer heap_trimmer(std::chrono::seconds(10));
+    if (args.command == "run") return command_run(args);
     if (args.command == "origin") return command_origin(args);
     if (args.command == "encode") return command_encode(args);
     if (args.command == "schedule") return command_schedule(args);

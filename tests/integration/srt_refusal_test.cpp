@@ -5,7 +5,6 @@
 // silent connection. Real ffmpeg callers and srt-live-transmit on 127.0.0.1.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <optional>
 
 #include <fmt/format.h>
@@ -23,11 +22,6 @@ int64_t refused_callers(Onair& onair) {
     auto status = onair.channel_status();
     if (!status) return -1;
     return status->at("inputs").at("a").at("refused_callers").to_number<int64_t>();
-}
-
-std::string log_text(Onair& onair) {
-    std::ifstream in(onair.process().stderr_path());
-    return {std::istreambuf_iterator<char>(in), {}};
 }
 
 }  // namespace
@@ -72,7 +66,7 @@ TEST_CASE("SRT listener: callers refused at the handshake are logged with their 
             caller("wrong-streamid", "passphrase=correct-horse-battery&streamid=studio-2");
         REQUIRE(refused_within(2));
     }
-    const std::string log = log_text(onair);
+    const std::string log = onair.process().read_stderr();
     INFO(log);
     CHECK(log.find("refused a caller from 127.0.0.1:") != std::string::npos);
     CHECK(log.find(": wrong passphrase") != std::string::npos);
@@ -96,7 +90,8 @@ TEST_CASE("SRT listener: callers refused at the handshake are logged with their 
         Process second = caller("second", right_options);
         REQUIRE(refused_within(3));
     }
-    CHECK(log_text(onair).find(": a caller is connected already") != std::string::npos);
+    CHECK(onair.process().read_stderr().find(": a caller is connected already") !=
+          std::string::npos);
     PlaylistWatcher watcher(onair);
     auto segments_go_on = [&](std::string what) {
         REQUIRE(watcher.reload());
@@ -118,9 +113,12 @@ TEST_CASE("SRT listener: callers refused at the handshake are logged with their 
     right.emplace(relay());
     REQUIRE(wait_until(
         "the restarted relay to take over",
-        [&] { return log_text(onair).find(", in place of a silent one") != std::string::npos; },
+        [&] {
+            return onair.process().read_stderr().find(", in place of a silent one") !=
+                   std::string::npos;
+        },
         10s, 100ms));
-    const std::string after = log_text(onair);
+    const std::string after = onair.process().read_stderr();
     CHECK(after.find("input lost (silent, and a new caller is in)") != std::string::npos);
     CHECK(after.find("input lost (no data") == std::string::npos);
     REQUIRE(segments_go_on("segments from the restarted relay"));
