@@ -1,6 +1,7 @@
 #include "tools/heap.hpp"
 
 #include <malloc.h>
+#include <pthread.h>
 
 #include <condition_variable>
 #include <mutex>
@@ -17,6 +18,7 @@ void keep_large_blocks_mapped() {
 
 HeapTrimmer::HeapTrimmer(std::chrono::milliseconds period)
     : thread_([period](std::stop_token stop) {
+          pthread_setname_np(pthread_self(), "onair-heap-trim");  // what top -H shows
           std::mutex m;
           std::condition_variable_any wake;
           std::unique_lock lock(m);

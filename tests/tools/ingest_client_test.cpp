@@ -100,14 +100,13 @@ struct Hung {
 
 using onair::testing::eventually;
 
-// A segment of the current time (so it is still useful), bytes that are
-// whole TS packets.
-core::Segment live_segment(int64_t offset = 0, std::string rendition = "360p", char pipeline = 'a',
-                           uint8_t fill = 0x22) {
+// Segment number `sequence`, bytes that are whole TS packets.
+core::Segment segment_at(int64_t sequence, std::string rendition = "360p", char pipeline = 'a',
+                         uint8_t fill = 0x22) {
     core::Segment s;
     s.rendition = std::move(rendition);
     s.pipeline = pipeline;
-    s.sequence = core::floor_div(core::utc_now_media(), kLength) + offset;
+    s.sequence = sequence;
     s.start = s.sequence * kLength;
     s.duration = kLength;
     s.frames = 50;
@@ -119,6 +118,14 @@ core::Segment live_segment(int64_t offset = 0, std::string rendition = "360p", c
     for (size_t i = 0; i < bytes.size(); i += 188) bytes[i] = 0x47;
     s.bytes = std::make_shared<const core::Bytes>(std::move(bytes));
     return s;
+}
+
+// A segment of the current time (so it is still useful). A loop making
+// several takes one base first: a boundary may pass between two calls.
+core::Segment live_segment(int64_t offset = 0, std::string rendition = "360p", char pipeline = 'a',
+                           uint8_t fill = 0x22) {
+    return segment_at(core::floor_div(core::utc_now_media(), kLength) + offset,
+                      std::move(rendition), pipeline, fill);
 }
 
 SegmentPusherOptions pusher_options(origin::HttpUrl url, std::string token = kToken) {
@@ -208,8 +215,8 @@ TEST_CASE("segment pusher: segments reach the origin with their metadata", "[pro
     auto first = live_segment(0, "360p");
     first.slate = true;
     pusher.on_segment(first);
-    pusher.on_segment(live_segment(0, "234p"));
-    pusher.on_segment(live_segment(1, "360p", 'a', 0x33));
+    pusher.on_segment(segment_at(first.sequence, "234p"));
+    pusher.on_segment(segment_at(first.sequence + 1, "360p", 'a', 0x33));
     REQUIRE(eventually([&] { return pusher.stored() == 3; }));
     CHECK(origin.ingest.stored() == 3);
     auto copy = origin.store.pipeline_copy("360p", first.sequence, 'a');
@@ -251,14 +258,14 @@ TEST_CASE("segment pusher: on_segment never blocks, a full queue drops the oldes
     options.capacity = 2;
     SegmentPusher pusher(options);
     pusher.start();
+    const int64_t base = live_segment(0).sequence;
     auto start = Clock::now();
-    for (int i = 0; i < 6; ++i) pusher.on_segment(live_segment(i));
+    for (int i = 0; i < 6; ++i) pusher.on_segment(segment_at(base + i));
     CHECK(since(start) < 50ms);
     // The first may be in flight already; of the rest only the newest two wait.
     CHECK(pusher.dropped() >= 3);
     Origin origin(port);
     REQUIRE(eventually([&] { return pusher.stored() + pusher.dropped() == 6; }));
-    const int64_t base = live_segment(0).sequence;
     CHECK(origin.store.pipeline_copy("360p", base + 5, 'a'));
     CHECK(origin.store.pipeline_copy("360p", base + 4, 'a'));
     CHECK_FALSE(origin.store.pipeline_copy("360p", base + 3, 'a'));
@@ -320,7 +327,8 @@ TEST_CASE("segment pusher: stop() delivers what is queued", "[process][push]") {
     Origin origin;
     SegmentPusher pusher(pusher_options(origin.url()));
     pusher.start();
-    for (int i = 0; i < 8; ++i) pusher.on_segment(live_segment(i, i % 2 ? "234p" : "360p"));
+    const int64_t base = live_segment(0).sequence;
+    for (int i = 0; i < 8; ++i) pusher.on_segment(segment_at(base + i, i % 2 ? "234p" : "360p"));
     pusher.stop(5s);
     CHECK(pusher.stored() == 8);
     CHECK(origin.ingest.stored() == 8);
