@@ -1,6 +1,6 @@
 #pragma once
 // glibc's heap, kept to what a channel uses through a day of running
-// (bench/soak: RSS flat once every window is full).
+// (bench/soak, docs/benchmarks.md#soak: RSS once every window is full).
 #include <chrono>
 #include <thread>
 
