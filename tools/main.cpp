@@ -431,7 +431,7 @@ int main(int argc, char** argv) {
     if (args.check && args.command != "schedule")
         return usage_error("--check is an option of 'schedule'");
     if (args.command == "check") return command_check(args);
-    // The long-running commands: RSS flat through the day.
+    // The long-running commands give their heaps' free pages back as they run.
     tools::HeapTrimmer heap_trimmer(std::chrono::seconds(10));
     if (args.command == "run") return command_run(args);
     if (args.command == "origin") return command_origin(args);
