@@ -113,11 +113,16 @@ char FailoverController::decide(int64_t sequence, int64_t now_ms) {
     const Copy& theirs = s.copy(oth);
     const bool past_deadline = now_ms >= s.due_ms + settings_.late_after_ms;
 
+    // Back to A once it has been healthy long enough. B's copy often comes
+    // first by a few milliseconds: A's is then waited for until the deadline,
+    // else the return would hang on which pipeline wins each race.
     if (settings_.mode == core::FailoverMode::primary_preferred && act == 'b' && !manual_hold_ &&
-        s.a.present && !s.a.bad() && a_.healthy_since_ms >= 0 &&
-        now_ms - a_.healthy_since_ms >= settings_.return_after_ms) {
-        switch_to('a', SwitchReason::primary_restored, sequence, now_ms);
-        return settle('a');
+        a_.healthy_since_ms >= 0 && now_ms - a_.healthy_since_ms >= settings_.return_after_ms) {
+        if (s.a.present && !s.a.bad()) {
+            switch_to('a', SwitchReason::primary_restored, sequence, now_ms);
+            return settle('a');
+        }
+        if (!s.a.present && !past_deadline) return 0;
     }
     if (mine.present && !mine.bad()) return settle(act);
     if (mine.present) {

@@ -357,6 +357,13 @@ bool SegmentStore::publish(Rendition& r, int64_t now) {
             chosen = slot.copy(other);
         }
         slot.served = chosen->pipeline;
+        // Players that took this segment's parts skip what was never listed.
+        if (!slot.listed_parts.empty() && int(slot.listed_parts.size()) < chosen->parts)
+            log::warn("origin",
+                      "{}: segment {} listed with {} of its {} parts (pipeline {}'s next did not "
+                      "come within {} ms): players skip the rest",
+                      r.name, seq, slot.listed_parts.size(), chosen->parts, slot.part_source,
+                      now - slot.first_arrival_ms);
         slot.listed = true;
         if (on_publish_) outbox_.published.push_back(slot.served == 'a' ? slot.a : slot.b);
         slot.discontinuity = !contiguous;

@@ -99,6 +99,44 @@ TEST_CASE("primary-preferred returns to A after return_after of health", "[failo
     CHECK(events[1].sequence == 9);
 }
 
+TEST_CASE("the return to A does not hang on B's copy arriving first", "[failover]") {
+    FailoverController c(settings());
+    CHECK(run(c, 0, 1, 0, 0) == "aa");
+    CHECK(run(c, 2, 5, -1, 0) == "bbbb");  // A gone
+    // A back and healthy, but each of its copies comes 40 ms after B's, and
+    // each decision is asked for as a copy comes: B's is served meanwhile.
+    auto decide_as_they_come = [&](int64_t n) {
+        const int64_t due = kT0 + n * kSegmentMs;
+        c.on_arrival(arrival('b', n, due));
+        const char first = c.decide(n, due);
+        c.on_arrival(arrival('a', n, due + 40));
+        const char then = first ? first : c.decide(n, due + 40);
+        return std::string{first ? first : '-', then};
+    };
+    for (int64_t n = 6; n <= 9; ++n) CHECK(decide_as_they_come(n) == "bb");
+    // Healthy for 6 s (from A's copy of 6) when B's copy of 10 comes: it
+    // waits for A's, which is served.
+    CHECK(decide_as_they_come(10) == "-a");
+    CHECK(c.active() == 'a');
+    CHECK(run(c, 11, 12, 0, 0) == "aa");
+    CHECK(c.switches() == 2);
+}
+
+TEST_CASE("a return to A that is due waits for A's copy only until the deadline", "[failover]") {
+    FailoverController c(settings());
+    CHECK(run(c, 0, 1, 0, 0) == "aa");
+    CHECK(run(c, 2, 5, -1, 0) == "bbbb");  // A gone
+    CHECK(run(c, 6, 8, 100, 0) == "bbb");  // A back, healthy from its copy of 6
+    const int64_t late_before = c.view('a').late_segments;
+    const int64_t due = kT0 + 9 * kSegmentMs;
+    c.on_arrival(arrival('b', 9, due));
+    CHECK(c.decide(9, due + 500) == 0);     // due back: A's copy is waited for
+    CHECK(c.decide(9, due + 1000) == 'b');  // it never came: B's, and A was late
+    CHECK(c.active() == 'b');
+    CHECK(c.switches() == 1);
+    CHECK(c.view('a').late_segments == late_before + 1);
+}
+
 TEST_CASE("slate (input loss) and failed content checks move to the healthy copy", "[failover]") {
     auto check_reason = [](Copy bad, SwitchReason reason) {
         FailoverController c(settings(core::FailoverMode::equal));
