@@ -26,6 +26,12 @@
 #include "tests/support/impairment.hpp"
 #include "tests/support/net.hpp"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ONAIR_ASAN_BUILD 1  // onair is built alike: every target gets the flags
+#endif
+#endif
+
 using namespace onair::testing;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -409,6 +415,12 @@ TEST_CASE(
 TEST_CASE(
     "faults: a damaged contribution and a clock stepped by a minute leave no hole and no jump",
     "[integration][faults]") {
+#ifdef ONAIR_ASAN_BUILD
+    // libfaketime preloaded into onair built with ASan double-frees at start
+    // (memory the loader allocated before ASan's allocator, freed through it).
+    WARN("not run under ASan: libfaketime and ASan's allocator clash; the release suite runs it");
+    return;
+#endif
     const std::string faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
     REQUIRE(fs::exists(faketime));  // Debian's faketime package (tools/dev installs it)
     TempDir dir("onair-damaged");
