@@ -1,6 +1,7 @@
 #pragma once
 // glibc's heap, kept to what a channel uses through a day of running
 // (bench/soak, docs/benchmarks.md#soak: RSS once every window is full).
+// Both do nothing in ASan and TSan builds, whose allocators replace glibc's.
 #include <chrono>
 #include <thread>
 
